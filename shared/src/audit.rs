@@ -1,0 +1,157 @@
+//! The domain audit: plans the DNS look-ups, runs independent ones at once
+//! (the audit takes as long as its longest chain of dependent round trips:
+//! MX → MX host addresses, or the DMARC tree walk), and judges the answers.
+//!
+//! Rules decided here: `dns.mx`, `spf.missing`, `spf.multiple`,
+//! `spf.all_permissive`, `dmarc.missing`, `dmarc.policy`.
+
+use crate::dns::{self, dmarc, mx, spf, DnsError, RecordType, Resolver};
+use crate::net::Network;
+use crate::report::{Assumption, Report};
+use thiserror::Error;
+
+#[derive(Debug, Clone)]
+pub struct AuditOptions {
+    /// DoH resolver URL (RFC 8484).
+    pub resolver: String,
+    /// RFC 3339 time of the audit, given by the host.
+    pub now: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum AuditError {
+    #[error("{0:?} is not a domain name that can be audited: {1}")]
+    BadDomain(String, &'static str),
+}
+
+/// Checks and normalises a user-given domain (a bare address or an email
+/// address's domain part is accepted as a convenience by hosts, not here).
+pub fn validate_domain(input: &str) -> Result<String, AuditError> {
+    let bad = |why| AuditError::BadDomain(input.to_string(), why);
+    let trimmed = input.trim();
+    if trimmed.is_empty() {
+        return Err(bad("it is empty"));
+    }
+    if trimmed.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok() {
+        return Err(bad("it is an IP address; give the mail domain instead"));
+    }
+    let name = dns::normalize_name(trimmed).map_err(|e| match e {
+        DnsError::BadName(_) if trimmed.len() > 253 => bad("it is longer than 253 characters"),
+        _ => bad("it is not a valid host name"),
+    })?;
+    if !name.contains('.') {
+        return Err(bad("it has no dot; give a full domain such as example.org"));
+    }
+    if name.split('.').any(|l| l.is_empty() || l.len() > 63) {
+        return Err(bad("a label is empty or longer than 63 characters"));
+    }
+    if !name
+        .split('.')
+        .all(|l| l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    {
+        return Err(bad("it contains characters not allowed in host names"));
+    }
+    Ok(name)
+}
+
+/// Audits `domain` through `net`. Never fails for network reasons: checks
+/// that could not run are `unknown` with the reason.
+pub async fn audit_domain<N: Network>(
+    net: &N,
+    domain: &str,
+    opts: &AuditOptions,
+) -> Result<Report, AuditError> {
+    let domain = validate_domain(domain)?;
+    let resolver = Resolver::new(net, opts.resolver.clone());
+    let (mx_lookup, txt, dmarc_found) = futures::join!(
+        mx::lookup(&resolver, &domain),
+        resolver.query(&domain, RecordType::TXT),
+        dmarc::discover(&resolver, &domain)
+    );
+    let spf_records = match &txt {
+        Ok(a) => spf::spf_records(a),
+        Err(_) => Vec::new(),
+    };
+    let sends_no_mail =
+        spf_records.len() == 1 && spf_records[0].trim().eq_ignore_ascii_case("v=spf1 -all");
+    let mut findings = vec![mx::judge(&domain, &mx_lookup, sends_no_mail)];
+    findings.extend(spf::judge(&domain, &txt));
+    findings.extend(dmarc::judge(&domain, &dmarc_found));
+    let assumptions = vec![
+        Assumption::new("resolver", opts.resolver.clone()),
+        Assumption::new(
+            "dmarc.discovery",
+            "DMARCbis DNS tree walk (no public suffix list)",
+        ),
+    ];
+    Ok(Report::new(domain, opts.now.clone(), assumptions, findings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Status;
+    use crate::testing::ScriptedNet;
+    use futures::executor::block_on;
+
+    fn opts() -> AuditOptions {
+        AuditOptions {
+            resolver: "https://doh.test/dns-query".into(),
+            now: "2026-11-29T00:00:00Z".into(),
+        }
+    }
+
+    fn status(r: &Report, id: &str) -> Status {
+        r.findings.iter().find(|f| f.id == id).unwrap().status
+    }
+
+    #[test]
+    fn validates_domains() {
+        assert_eq!(validate_domain("Example.ORG.").unwrap(), "example.org");
+        assert_eq!(validate_domain("_dmarc.Example.org").unwrap(), "_dmarc.example.org");
+        for bad in ["", "localhost", "192.0.2.1", "[2001:db8::1]", "a..b", "exa mple.org", "a/b.org"] {
+            assert!(validate_domain(bad).is_err(), "{bad}");
+        }
+        assert!(validate_domain(&format!("{}.org", "a".repeat(64))).is_err());
+    }
+
+    #[test]
+    fn hardened_domain_passes() {
+        let net = ScriptedNet::new()
+            .mx("example.org", 10, "mail.example.org")
+            .a("mail.example.org", "198.51.100.25")
+            .txt("example.org", "v=spf1 mx -all")
+            .txt("_dmarc.example.org", "v=DMARC1; p=reject");
+        let r = block_on(audit_domain(&net, "example.org", &opts())).unwrap();
+        assert_eq!(r.summary.fail, 0, "{:#?}", r.findings);
+        assert_eq!(r.summary.pass, 6);
+        // MX, TXT, _dmarc, then A + AAAA of the one MX host.
+        assert_eq!(net.requests(), 5);
+    }
+
+    #[test]
+    fn weak_domain_fails() {
+        let net = ScriptedNet::new()
+            .mx("weak.example", 10, "mail.weak.example")
+            .a("mail.weak.example", "198.51.100.26")
+            .txt("weak.example", "v=spf1 +all")
+            .txt("weak.example", "v=spf1 include:a.weak.example ~all")
+            .txt("_dmarc.weak.example", "v=DMARC1; p=none");
+        let r = block_on(audit_domain(&net, "weak.example", &opts())).unwrap();
+        assert_eq!(status(&r, "spf.multiple"), Status::Fail);
+        assert_eq!(status(&r, "spf.all_permissive"), Status::Fail);
+        assert_eq!(status(&r, "dmarc.policy"), Status::Fail);
+        assert_eq!(status(&r, "dns.mx"), Status::Pass);
+    }
+
+    #[test]
+    fn unreachable_resolver_gives_unknowns_not_passes() {
+        let net = ScriptedNet::new()
+            .error("example.org", RecordType::MX, crate::net::NetError::Timeout(5000))
+            .error("example.org", RecordType::TXT, crate::net::NetError::Timeout(5000))
+            .error("_dmarc.example.org", RecordType::TXT, crate::net::NetError::Timeout(5000));
+        let r = block_on(audit_domain(&net, "example.org", &opts())).unwrap();
+        assert_eq!(r.summary.unknown, r.findings.len());
+        assert_eq!(r.summary.pass, 0);
+    }
+}
