@@ -16,6 +16,21 @@ pub struct AuditOptions {
     pub resolver: String,
     /// RFC 3339 time of the audit, given by the host.
     pub now: String,
+    /// DKIM selectors named by the user.
+    pub selectors: Vec<String>,
+    /// Whether the user allowed connections to the mail servers.
+    pub probe: bool,
+}
+
+impl AuditOptions {
+    pub fn new(resolver: impl Into<String>, now: impl Into<String>) -> Self {
+        AuditOptions {
+            resolver: resolver.into(),
+            now: now.into(),
+            selectors: Vec::new(),
+            probe: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -32,7 +47,11 @@ pub fn validate_domain(input: &str) -> Result<String, AuditError> {
     if trimmed.is_empty() {
         return Err(bad("it is empty"));
     }
-    if trimmed.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok() {
+    if trimmed
+        .trim_matches(['[', ']'])
+        .parse::<std::net::IpAddr>()
+        .is_ok()
+    {
         return Err(bad("it is an IP address; give the mail domain instead"));
     }
     let name = dns::normalize_name(trimmed).map_err(|e| match e {
@@ -45,10 +64,10 @@ pub fn validate_domain(input: &str) -> Result<String, AuditError> {
     if name.split('.').any(|l| l.is_empty() || l.len() > 63) {
         return Err(bad("a label is empty or longer than 63 characters"));
     }
-    if !name
-        .split('.')
-        .all(|l| l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-    {
+    if !name.split('.').all(|l| {
+        l.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    }) {
         return Err(bad("it contains characters not allowed in host names"));
     }
     Ok(name)
@@ -77,13 +96,30 @@ pub async fn audit_domain<N: Network>(
     let mut findings = vec![mx::judge(&domain, &mx_lookup, sends_no_mail)];
     findings.extend(spf::judge(&domain, &txt));
     findings.extend(dmarc::judge(&domain, &dmarc_found));
-    let assumptions = vec![
+    let mut assumptions = vec![
         Assumption::new("resolver", opts.resolver.clone()),
         Assumption::new(
             "dmarc.discovery",
             "DMARCbis DNS tree walk (no public suffix list)",
         ),
+        Assumption::new(
+            "probes",
+            if opts.probe {
+                "none run: this version makes no connection to the mail servers"
+            } else {
+                "none run: probing was turned off (--no-probe)"
+            },
+        ),
     ];
+    if !opts.selectors.is_empty() {
+        assumptions.push(Assumption::new(
+            "dkim.selectors",
+            format!(
+                "{} (noted; DKIM checks are not part of this version)",
+                opts.selectors.join(", ")
+            ),
+        ));
+    }
     Ok(Report::new(domain, opts.now.clone(), assumptions, findings))
 }
 
@@ -95,10 +131,7 @@ mod tests {
     use futures::executor::block_on;
 
     fn opts() -> AuditOptions {
-        AuditOptions {
-            resolver: "https://doh.test/dns-query".into(),
-            now: "2026-11-29T00:00:00Z".into(),
-        }
+        AuditOptions::new("https://doh.test/dns-query", "2026-11-29T00:00:00Z")
     }
 
     fn status(r: &Report, id: &str) -> Status {
@@ -108,8 +141,19 @@ mod tests {
     #[test]
     fn validates_domains() {
         assert_eq!(validate_domain("Example.ORG.").unwrap(), "example.org");
-        assert_eq!(validate_domain("_dmarc.Example.org").unwrap(), "_dmarc.example.org");
-        for bad in ["", "localhost", "192.0.2.1", "[2001:db8::1]", "a..b", "exa mple.org", "a/b.org"] {
+        assert_eq!(
+            validate_domain("_dmarc.Example.org").unwrap(),
+            "_dmarc.example.org"
+        );
+        for bad in [
+            "",
+            "localhost",
+            "192.0.2.1",
+            "[2001:db8::1]",
+            "a..b",
+            "exa mple.org",
+            "a/b.org",
+        ] {
             assert!(validate_domain(bad).is_err(), "{bad}");
         }
         assert!(validate_domain(&format!("{}.org", "a".repeat(64))).is_err());
@@ -147,9 +191,21 @@ mod tests {
     #[test]
     fn unreachable_resolver_gives_unknowns_not_passes() {
         let net = ScriptedNet::new()
-            .error("example.org", RecordType::MX, crate::net::NetError::Timeout(5000))
-            .error("example.org", RecordType::TXT, crate::net::NetError::Timeout(5000))
-            .error("_dmarc.example.org", RecordType::TXT, crate::net::NetError::Timeout(5000));
+            .error(
+                "example.org",
+                RecordType::MX,
+                crate::net::NetError::Timeout(5000),
+            )
+            .error(
+                "example.org",
+                RecordType::TXT,
+                crate::net::NetError::Timeout(5000),
+            )
+            .error(
+                "_dmarc.example.org",
+                RecordType::TXT,
+                crate::net::NetError::Timeout(5000),
+            );
         let r = block_on(audit_domain(&net, "example.org", &opts())).unwrap();
         assert_eq!(r.summary.unknown, r.findings.len());
         assert_eq!(r.summary.pass, 0);

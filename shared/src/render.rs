@@ -38,14 +38,24 @@ fn evidence_line(e: &Evidence) -> String {
 /// reach a terminal (no escape sequences from DNS answers).
 fn safe(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_control() && c != '\n' { '\u{fffd}' } else { c })
+        .map(|c| {
+            if c.is_control() && c != '\n' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
         .collect()
 }
 
 pub fn text(r: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "mailaudit report for {}", safe(&r.target));
-    let _ = writeln!(out, "generated {} by {} {}", r.generated_at, r.tool.name, r.tool.version);
+    let _ = writeln!(
+        out,
+        "generated {} by {} {}",
+        r.generated_at, r.tool.name, r.tool.version
+    );
     for a in &r.assumptions {
         let _ = writeln!(out, "assumed {}: {}", a.key, safe(&a.value));
     }
@@ -59,7 +69,14 @@ pub fn text(r: &Report) -> String {
             Status::Fail | Status::Warn => format!(" [{}]", f.severity.as_str()),
             _ => String::new(),
         };
-        let _ = writeln!(out, "{:<7} {}{}  {}", f.status.as_str().to_uppercase(), f.id, sev, f.title);
+        let _ = writeln!(
+            out,
+            "{:<7} {}{}  {}",
+            f.status.as_str().to_uppercase(),
+            f.id,
+            sev,
+            f.title
+        );
         let _ = writeln!(out, "        {}", safe(&f.detail));
         for e in &f.evidence {
             let _ = writeln!(out, "        > {}", safe(&evidence_line(e)));
@@ -113,7 +130,13 @@ pub fn markdown(r: &Report) -> String {
         );
     }
     for f in &r.findings {
-        let _ = writeln!(out, "\n## {} `{}`: {}\n", f.status.as_str().to_uppercase(), f.id, f.title);
+        let _ = writeln!(
+            out,
+            "\n## {} `{}`: {}\n",
+            f.status.as_str().to_uppercase(),
+            f.id,
+            f.title
+        );
         let _ = writeln!(out, "{}\n", f.detail);
         if !f.evidence.is_empty() {
             let _ = writeln!(out, "Evidence:\n\n```");
@@ -123,7 +146,11 @@ pub fn markdown(r: &Report) -> String {
             let _ = writeln!(out, "```\n");
         }
         if matches!(f.status, Status::Fail | Status::Warn) && !f.remediation.is_empty() {
-            let _ = writeln!(out, "Fix:\n\n```\n{}\n```\n", f.remediation.replace("```", "'''"));
+            let _ = writeln!(
+                out,
+                "Fix:\n\n```\n{}\n```\n",
+                f.remediation.replace("```", "'''")
+            );
         }
         if !f.refs.is_empty() {
             let _ = writeln!(out, "References: {}", f.refs.join("; "));
@@ -211,7 +238,11 @@ pub fn rules_markdown() -> String {
     areas.sort();
     areas.dedup();
     for area in areas {
-        let _ = writeln!(out, "\n## {}\n\n| id | severity | fails when | references |\n|---|---|---|---|", area.title());
+        let _ = writeln!(
+            out,
+            "\n## {}\n\n| id | severity | fails when | references |\n|---|---|---|---|",
+            area.title()
+        );
         for r in ALL.iter().filter(|r| r.area == area) {
             let _ = writeln!(
                 out,
@@ -237,7 +268,10 @@ mod tests {
 
     fn weak() -> Report {
         analyze(
-            &[Input::new("main.cf", "mynetworks = 0.0.0.0/0\ndisable_vrfy_command = no\n")],
+            &[Input::new(
+                "main.cf",
+                "mynetworks = 0.0.0.0/0\ndisable_vrfy_command = no\n",
+            )],
             &ConfigOptions {
                 now: "2026-11-29T00:00:00Z".into(),
                 ..Default::default()
@@ -254,16 +288,25 @@ mod tests {
             std::fs::write(path, &want).unwrap();
         }
         let have = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(have == want, "docs/rules.md is stale: run `UPDATE_DOCS=1 cargo test -p mailaudit-core docs_rules`");
+        assert!(
+            have == want,
+            "docs/rules.md is stale: run `UPDATE_DOCS=1 cargo test -p mailaudit-core docs_rules`"
+        );
     }
 
     #[test]
     fn sarif_has_locations() {
         let s = sarif(&weak());
         let results = s["runs"][0]["results"].as_array().unwrap();
-        let relay = results.iter().find(|r| r["ruleId"] == "postfix.open_relay").unwrap();
+        let relay = results
+            .iter()
+            .find(|r| r["ruleId"] == "postfix.open_relay")
+            .unwrap();
         assert_eq!(relay["level"], "error");
-        assert_eq!(relay["locations"][0]["physicalLocation"]["region"]["startLine"], 1);
+        assert_eq!(
+            relay["locations"][0]["physicalLocation"]["region"]["startLine"],
+            1
+        );
     }
 
     #[test]

@@ -235,9 +235,33 @@ impl Report {
     /// True when a finding with status fail or warn has at least `threshold`
     /// severity: the CLI's `--fail-on`.
     pub fn has_problem_at_or_above(&self, threshold: Severity) -> bool {
-        self.findings.iter().any(|f| {
-            matches!(f.status, Status::Fail | Status::Warn) && f.severity >= threshold
-        })
+        self.findings
+            .iter()
+            .any(|f| matches!(f.status, Status::Fail | Status::Warn) && f.severity >= threshold)
+    }
+}
+
+impl Finding {
+    pub fn with_evidence(mut self, evidence: Evidence) -> Self {
+        self.evidence.push(evidence);
+        self
+    }
+
+    pub fn with_evidences(mut self, evidence: impl IntoIterator<Item = Evidence>) -> Self {
+        self.evidence.extend(evidence);
+        self
+    }
+
+    pub fn with_remediation(mut self, remediation: impl Into<String>) -> Self {
+        self.remediation = remediation.into();
+        self
+    }
+
+    /// For rules whose severity depends on what was found
+    /// (e.g. `spf.all_permissive`: `+all` critical, `?all` high).
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
     }
 }
 
@@ -301,29 +325,5 @@ mod tests {
         assert_eq!(v["findings"][0]["evidence"][0]["line"], 3);
         let back: Report = serde_json::from_value(v).unwrap();
         assert_eq!(back, r);
-    }
-}
-
-impl Finding {
-    pub fn with_evidence(mut self, evidence: Evidence) -> Self {
-        self.evidence.push(evidence);
-        self
-    }
-
-    pub fn with_evidences(mut self, evidence: impl IntoIterator<Item = Evidence>) -> Self {
-        self.evidence.extend(evidence);
-        self
-    }
-
-    pub fn with_remediation(mut self, remediation: impl Into<String>) -> Self {
-        self.remediation = remediation.into();
-        self
-    }
-
-    /// For rules whose severity depends on what was found
-    /// (e.g. `spf.all_permissive`: `+all` critical, `?all` high).
-    pub fn with_severity(mut self, severity: Severity) -> Self {
-        self.severity = severity;
-        self
     }
 }

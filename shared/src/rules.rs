@@ -80,7 +80,8 @@ pub static POSTFIX_VRFY_ENABLED: Rule = Rule {
     area: Area::Config,
     title: "Postfix answers VRFY (address harvesting)",
     severity: Severity::Medium,
-    description: "disable_vrfy_command is not yes, so anyone can ask the server whether an address exists.",
+    description:
+        "disable_vrfy_command is not yes, so anyone can ask the server whether an address exists.",
     refs: &["https://www.postfix.org/postconf.5.html#disable_vrfy_command"],
 };
 
@@ -104,7 +105,8 @@ pub static DNS_MX: Rule = Rule {
     area: Area::Dns,
     title: "MX records",
     severity: Severity::High,
-    description: "The domain has no MX (info when it sends no mail; a null MX per RFC 7505 is recognised), \
+    description:
+        "The domain has no MX (info when it sends no mail; a null MX per RFC 7505 is recognised), \
         an MX pointing to a CNAME or an IP literal, or an MX host without A/AAAA records.",
     refs: &["RFC 5321 §5.1", "RFC 2181 §10.3", "RFC 7505"],
 };
@@ -132,7 +134,8 @@ pub static SPF_ALL_PERMISSIVE: Rule = Rule {
     area: Area::Authentication,
     title: "SPF ends in a restrictive all",
     severity: Severity::Critical,
-    description: "The SPF record ends in +all (anyone may send: critical), or in ?all or no all and no \
+    description:
+        "The SPF record ends in +all (anyone may send: critical), or in ?all or no all and no \
         redirect (the record authorises nothing against spoofing: high).",
     refs: &["RFC 7208 §5.1", "RFC 7208 §4.7"],
 };
@@ -142,9 +145,13 @@ pub static DMARC_MISSING: Rule = Rule {
     area: Area::Authentication,
     title: "DMARC record",
     severity: Severity::High,
-    description: "No DMARC record at the domain or its organisational domain: receivers get no policy \
+    description:
+        "No DMARC record at the domain or its organisational domain: receivers get no policy \
         for mail that fails SPF and DKIM alignment.",
-    refs: &["RFC 7489 §6.6.3", "draft-ietf-dmarc-dmarcbis §4.10 (DNS tree walk)"],
+    refs: &[
+        "RFC 7489 §6.6.3",
+        "draft-ietf-dmarc-dmarcbis §4.10 (DNS tree walk)",
+    ],
 };
 
 pub static DMARC_POLICY: Rule = Rule {
@@ -186,7 +193,10 @@ mod tests {
             assert!(seen.insert(r.id), "duplicate id {}", r.id);
             let (prefix, name) = r.id.split_once('.').expect("id has a dot");
             assert!(!prefix.is_empty() && !name.is_empty());
-            assert!(r.id.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '_' || c.is_ascii_digit()));
+            assert!(r
+                .id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_' || c.is_ascii_digit()));
             assert!(!r.refs.is_empty(), "{} has no refs", r.id);
         }
     }

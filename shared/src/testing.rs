@@ -40,7 +40,11 @@ impl ScriptedNet {
 
     pub fn record(mut self, name: &str, data: RrData) -> Self {
         let key = (name.to_ascii_lowercase(), data.rtype());
-        match self.zone.entry(key).or_insert(Scripted::Records(Vec::new())) {
+        match self
+            .zone
+            .entry(key)
+            .or_insert(Scripted::Records(Vec::new()))
+        {
             Scripted::Records(v) => v.push(data),
             other => *other = Scripted::Records(vec![data]),
         }
@@ -114,10 +118,13 @@ impl ScriptedNet {
             if qtype == RecordType::CNAME {
                 break;
             }
-            let Some(Scripted::Records(rrs)) = self.zone.get(&(target.clone(), RecordType::CNAME)) else {
+            let Some(Scripted::Records(rrs)) = self.zone.get(&(target.clone(), RecordType::CNAME))
+            else {
                 break;
             };
-            let Some(RrData::Cname(next)) = rrs.first() else { break };
+            let Some(RrData::Cname(next)) = rrs.first() else {
+                break;
+            };
             resp.add_answer(Record::from_rdata(name(&target), 300, to_rdata(&rrs[0])));
             target = next.clone();
         }
@@ -133,9 +140,10 @@ impl ScriptedNet {
                 }
             }
             None => {
-                let exists = self.zone.keys().any(|(n, _)| {
-                    n == &qname || n.ends_with(&format!(".{qname}"))
-                });
+                let exists = self
+                    .zone
+                    .keys()
+                    .any(|(n, _)| n == &qname || n.ends_with(&format!(".{qname}")));
                 resp.metadata.authentic_data = self.signed;
                 if !exists {
                     resp.metadata.response_code = ResponseCode::NXDomain;
@@ -203,7 +211,9 @@ impl Network for ScriptedNet {
                 pos: 0,
                 written: Vec::new(),
             }),
-            None => Err(NetError::Connect(format!("{host}:{port}: connection refused"))),
+            None => Err(NetError::Connect(format!(
+                "{host}:{port}: connection refused"
+            ))),
         }
     }
 }
@@ -236,6 +246,10 @@ impl Conn for ScriptedConn {
 pub fn roundtrip(net: &ScriptedNet, name: &str, rtype: RecordType) -> crate::dns::DnsAnswer {
     let wire = crate::dns::encode_query(name, rtype).expect("encode");
     let q = Message::from_vec(&wire).expect("decode query");
-    let resp = net.answer(&q).expect("scripted answer").to_vec().expect("encode answer");
+    let resp = net
+        .answer(&q)
+        .expect("scripted answer")
+        .to_vec()
+        .expect("encode answer");
     decode_answer(name, rtype, &resp).expect("decode answer")
 }

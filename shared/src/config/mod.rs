@@ -98,7 +98,10 @@ pub fn split_files(inputs: &[Input]) -> Vec<Input> {
                 .filter(|n| !n.is_empty());
             if let Some(name) = header {
                 if !current.text.trim().is_empty() {
-                    out.push(std::mem::replace(&mut current, Input::new(name, String::new())));
+                    out.push(std::mem::replace(
+                        &mut current,
+                        Input::new(name, String::new()),
+                    ));
                 } else {
                     current.name = name.to_string();
                     current.text.clear();
@@ -171,15 +174,24 @@ mod tests {
     #[test]
     fn empty_and_unrecognised_are_errors() {
         let o = ConfigOptions::default();
-        assert_eq!(analyze(&[Input::new("x", "  \n")], &o), Err(ConfigError::Empty));
         assert_eq!(
-            analyze(&[Input::new("x", "hello world\nthis is not a config\n")], &o),
+            analyze(&[Input::new("x", "  \n")], &o),
+            Err(ConfigError::Empty)
+        );
+        assert_eq!(
+            analyze(
+                &[Input::new("x", "hello world\nthis is not a config\n")],
+                &o
+            ),
             Err(ConfigError::Unrecognised)
         );
         let exim = ConfigOptions {
             software: Some(Software::Exim),
             ..Default::default()
         };
-        assert!(matches!(analyze(&[Input::new("x", "a = b")], &exim), Err(ConfigError::Unsupported("exim"))));
+        assert!(matches!(
+            analyze(&[Input::new("x", "a = b")], &exim),
+            Err(ConfigError::Unsupported("exim"))
+        ));
     }
 }

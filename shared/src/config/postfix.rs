@@ -239,7 +239,9 @@ const KNOWN_EXTRA: &[&str] = &[
 fn default(name: &str) -> Option<&'static str> {
     Some(match name {
         "compatibility_level" => "0",
-        "smtpd_relay_restrictions" => "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination",
+        "smtpd_relay_restrictions" => {
+            "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination"
+        }
         "smtpd_recipient_restrictions" => "",
         "mynetworks_style" => "host",
         "mynetworks" => "",
@@ -268,7 +270,10 @@ impl Value {
             None => Evidence::Config {
                 file: "main.cf".into(),
                 line: None,
-                text: format!("{name} not set; default for Postfix {version} is \"{}\"", self.text),
+                text: format!(
+                    "{name} not set; default for Postfix {version} is \"{}\"",
+                    self.text
+                ),
             },
         }
     }
@@ -304,7 +309,9 @@ impl View<'_> {
         }
         let d = match (name, self.legacy_compat) {
             ("smtpd_relay_restrictions", true) => "",
-            ("smtpd_recipient_restrictions", true) => "permit_mynetworks, reject_unauth_destination",
+            ("smtpd_recipient_restrictions", true) => {
+                "permit_mynetworks, reject_unauth_destination"
+            }
             ("mynetworks_style", true) => "subnet",
             _ => default(name)?,
         };
@@ -412,9 +419,13 @@ fn networks(view: &View) -> (Networks, Evidence) {
     }
     let ev = mn.evidence("mynetworks", view.version);
     for item in list(&mn.text) {
-        if item.contains(':') && !item.starts_with('[') && item.parse::<IpAddr>().is_err() || item.starts_with('/') {
+        if item.contains(':') && !item.starts_with('[') && item.parse::<IpAddr>().is_err()
+            || item.starts_with('/')
+        {
             return (
-                Networks::Undecidable(format!("mynetworks includes {item}, whose content was not pasted")),
+                Networks::Undecidable(format!(
+                    "mynetworks includes {item}, whose content was not pasted"
+                )),
                 ev,
             );
         }
@@ -502,8 +513,12 @@ fn lists_have_relay_control(items: &[&[String]]) -> bool {
         l.iter().any(|i| {
             matches!(
                 i.as_str(),
-                "reject_unauth_destination" | "defer_unauth_destination" | "reject" | "defer"
-                    | "defer_if_permit" | "check_relay_domains"
+                "reject_unauth_destination"
+                    | "defer_unauth_destination"
+                    | "reject"
+                    | "defer"
+                    | "defer_if_permit"
+                    | "check_relay_domains"
             )
         })
     })
@@ -524,7 +539,10 @@ pub fn check(cfg: &Config, assume_version: Option<&str>) -> (Vec<Finding>, Vec<A
     let legacy_compat = compat
         .as_deref()
         .is_some_and(|c| c.split('.').next().and_then(|m| m.parse::<u32>().ok()) == Some(0));
-    let mut assumptions = vec![Assumption::new("postfix.version", format!("{version} ({how})"))];
+    let mut assumptions = vec![Assumption::new(
+        "postfix.version",
+        format!("{version} ({how})"),
+    )];
     if legacy_compat {
         assumptions.push(Assumption::new(
             "postfix.compatibility_level",
@@ -534,7 +552,10 @@ pub fn check(cfg: &Config, assume_version: Option<&str>) -> (Vec<Finding>, Vec<A
     }
     let default_master;
     let services: Vec<&Service> = if cfg.has_master {
-        cfg.services.iter().filter(|s| s.is_smtpd_listener()).collect()
+        cfg.services
+            .iter()
+            .filter(|s| s.is_smtpd_listener())
+            .collect()
     } else {
         assumptions.push(Assumption::new(
             "postfix.master.cf",
@@ -562,11 +583,7 @@ pub fn check(cfg: &Config, assume_version: Option<&str>) -> (Vec<Finding>, Vec<A
             version: &version,
         })
         .collect();
-    let findings = vec![
-        open_relay(&views),
-        vrfy(&views),
-        auth_plaintext(&views),
-    ];
+    let findings = vec![open_relay(&views), vrfy(&views), auth_plaintext(&views)];
     (findings, assumptions)
 }
 
@@ -688,11 +705,15 @@ fn vrfy(views: &[View]) -> Finding {
                 .with_remediation("In main.cf:\ndisable_vrfy_command = yes");
         }
     }
-    let ev = views
-        .first()
-        .map(|v| v.get("disable_vrfy_command").evidence("disable_vrfy_command", v.version));
+    let ev = views.first().map(|v| {
+        v.get("disable_vrfy_command")
+            .evidence("disable_vrfy_command", v.version)
+    });
     POSTFIX_VRFY_ENABLED
-        .finding(Status::Pass, "VRFY is disabled (disable_vrfy_command = yes).")
+        .finding(
+            Status::Pass,
+            "VRFY is disabled (disable_vrfy_command = yes).",
+        )
         .with_evidences(ev)
 }
 
@@ -802,10 +823,16 @@ smtpd_tls_auth_only = yes
             line: Some(3),
             text: "mynetworks = 0.0.0.0/0".into()
         }));
-        assert!(relay.evidence.iter().any(|e| matches!(e, Evidence::Config { line: Some(4), .. })));
+        assert!(relay
+            .evidence
+            .iter()
+            .any(|e| matches!(e, Evidence::Config { line: Some(4), .. })));
         let vrfy = get(&fs, "postfix.vrfy_enabled");
         assert_eq!(vrfy.status, Status::Fail);
-        assert!(matches!(vrfy.evidence[0], Evidence::Config { line: Some(6), .. }));
+        assert!(matches!(
+            vrfy.evidence[0],
+            Evidence::Config { line: Some(6), .. }
+        ));
         assert_eq!(get(&fs, "postfix.auth_plaintext").status, Status::Fail);
     }
 
@@ -824,7 +851,9 @@ smtpd_tls_auth_only = yes
         let vrfy = get(&fs, "postfix.vrfy_enabled");
         assert_eq!(vrfy.status, Status::Fail);
         match &vrfy.evidence[0] {
-            Evidence::Config { line: None, text, .. } => assert!(text.contains("not set; default")),
+            Evidence::Config {
+                line: None, text, ..
+            } => assert!(text.contains("not set; default")),
             e => panic!("{e:?}"),
         }
     }
@@ -835,7 +864,11 @@ smtpd_tls_auth_only = yes
             "smtpd_relay_restrictions = permit\nsmtpd_recipient_restrictions = reject_unauth_destination\n",
             None,
         );
-        assert_eq!(get(&fs, "postfix.open_relay").status, Status::Pass, "recipient list still rejects");
+        assert_eq!(
+            get(&fs, "postfix.open_relay").status,
+            Status::Pass,
+            "recipient list still rejects"
+        );
         let fs = run("smtpd_relay_restrictions = permit\n", None);
         let f = get(&fs, "postfix.open_relay");
         assert_eq!(f.status, Status::Fail);
@@ -849,7 +882,10 @@ smtpd_tls_auth_only = yes
             None,
         );
         assert_eq!(get(&fs, "postfix.open_relay").status, Status::Fail);
-        let fs = run("mynetworks = 0.0.0.0/0\nmynetworks = ${loopback}\nloopback = 127.0.0.1\n", None);
+        let fs = run(
+            "mynetworks = 0.0.0.0/0\nmynetworks = ${loopback}\nloopback = 127.0.0.1\n",
+            None,
+        );
         assert_eq!(get(&fs, "postfix.open_relay").status, Status::Pass);
     }
 
@@ -874,7 +910,9 @@ submission inet n       -       y       -       -       smtpd
         let fs = run("disable_vrfy_command = yes\n", Some(master));
         let auth = get(&fs, "postfix.auth_plaintext");
         assert_eq!(auth.status, Status::Fail);
-        assert!(auth.evidence.iter().any(|e| matches!(e, Evidence::Config { file, line: Some(2), .. } if file == "master.cf")));
+        assert!(auth.evidence.iter().any(
+            |e| matches!(e, Evidence::Config { file, line: Some(2), .. } if file == "master.cf")
+        ));
         let fixed = master.replace(
             "-o smtpd_sasl_auth_enable=yes",
             "-o smtpd_sasl_auth_enable=yes\n  -o smtpd_tls_security_level=encrypt",
@@ -886,7 +924,10 @@ submission inet n       -       y       -       -       smtpd
 
     #[test]
     fn private_networks_are_not_broad() {
-        let fs = run("mynetworks = 10.0.0.0/8, 192.168.0.0/16, [fd00::]/8, 198.51.100.0/24\n", None);
+        let fs = run(
+            "mynetworks = 10.0.0.0/8, 192.168.0.0/16, [fd00::]/8, 198.51.100.0/24\n",
+            None,
+        );
         assert_eq!(get(&fs, "postfix.open_relay").status, Status::Pass);
         let fs = run("mynetworks = 198.51.0.0/16\n", None);
         assert_eq!(get(&fs, "postfix.open_relay").status, Status::Fail);
@@ -902,7 +943,17 @@ submission inet n       -       y       -       -       smtpd
 
     #[test]
     fn never_panics_on_odd_input() {
-        for s in ["=", " = ", "\t\n\n", "a = $", "a = ${", "a = ${b", "x inet n - y - - smtpd -o", "-o {", "a=$a\nb=$a"] {
+        for s in [
+            "=",
+            " = ",
+            "\t\n\n",
+            "a = $",
+            "a = ${",
+            "a = ${b",
+            "x inet n - y - - smtpd -o",
+            "-o {",
+            "a=$a\nb=$a",
+        ] {
             let _ = run(s, None);
             let _ = run("", Some(s));
         }

@@ -14,12 +14,21 @@ use crate::rules::{DMARC_MISSING, DMARC_POLICY};
 /// What the tree walk found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Found {
-    Record { at: String, text: String },
+    Record {
+        at: String,
+        text: String,
+    },
     /// Several DMARC records at one name: receivers ignore them all.
-    Several { at: String, texts: Vec<String> },
+    Several {
+        at: String,
+        texts: Vec<String>,
+    },
     None,
     /// A query failed; nothing can be said.
-    Unknown { at: String, reason: String },
+    Unknown {
+        at: String,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -52,7 +61,9 @@ fn dmarc_records(a: &DnsAnswer) -> Vec<String> {
                 .map(|r| r.trim_start())
                 .and_then(|r| r.strip_prefix('='))
                 .map(|r| r.trim_start())
-                .is_some_and(|r| r.starts_with("DMARC1") && r[6..].trim_start().is_empty_or_semicolon())
+                .is_some_and(|r| {
+                    r.starts_with("DMARC1") && r[6..].trim_start().is_empty_or_semicolon()
+                })
         })
         .collect()
 }
@@ -216,13 +227,7 @@ pub fn judge(domain: &str, d: &Discovery) -> Vec<Finding> {
     }
 }
 
-fn judge_policy(
-    domain: &str,
-    at: &str,
-    text: &str,
-    inherited: bool,
-    ev: Vec<Evidence>,
-) -> Finding {
+fn judge_policy(domain: &str, at: &str, text: &str, inherited: bool, ev: Vec<Evidence>) -> Finding {
     let t = tags(text);
     let get = |k: &str| t.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let Some(p) = get("p").filter(|p| strength(p).is_some()) else {
@@ -256,7 +261,9 @@ fn judge_policy(
     }
     if let Some(sp) = sp {
         if strength(sp) < strength(p) {
-            problems.push(format!("sp={sp} is weaker than p={p}, so subdomains are easier to forge"));
+            problems.push(format!(
+                "sp={sp} is weaker than p={p}, so subdomains are easier to forge"
+            ));
         }
     }
     if get("t").is_some_and(|v| v.eq_ignore_ascii_case("y")) {
@@ -312,7 +319,10 @@ mod tests {
     #[test]
     fn walk() {
         assert_eq!(walk_names("example.org"), ["example.org"]);
-        assert_eq!(walk_names("a.b.example.org"), ["a.b.example.org", "b.example.org", "example.org"]);
+        assert_eq!(
+            walk_names("a.b.example.org"),
+            ["a.b.example.org", "b.example.org", "example.org"]
+        );
         let deep = walk_names("1.2.3.4.5.6.7.8.9.example.org");
         assert!(deep.len() <= 8);
         assert_eq!(deep.last().unwrap(), "example.org");
@@ -332,15 +342,25 @@ mod tests {
 
     #[test]
     fn reject_passes_and_weak_parts_fail() {
-        let net = ScriptedNet::new().txt("_dmarc.example.org", "v=DMARC1; p=reject; rua=mailto:x@example.org");
-        assert_eq!(get(&run(&net, "example.org"), "dmarc.policy").status, Status::Pass);
+        let net = ScriptedNet::new().txt(
+            "_dmarc.example.org",
+            "v=DMARC1; p=reject; rua=mailto:x@example.org",
+        );
+        assert_eq!(
+            get(&run(&net, "example.org"), "dmarc.policy").status,
+            Status::Pass
+        );
         for rec in [
             "v=DMARC1; p=reject; pct=50",
             "v=DMARC1; p=reject; sp=none",
             "v=DMARC1; p=quarantine; t=y",
         ] {
             let net = ScriptedNet::new().txt("_dmarc.example.org", rec);
-            assert_eq!(get(&run(&net, "example.org"), "dmarc.policy").status, Status::Fail, "{rec}");
+            assert_eq!(
+                get(&run(&net, "example.org"), "dmarc.policy").status,
+                Status::Fail,
+                "{rec}"
+            );
         }
     }
 
@@ -388,6 +408,9 @@ mod tests {
     #[test]
     fn not_dmarc_text_is_ignored() {
         let net = ScriptedNet::new().txt("_dmarc.example.org", "v=DMARC10; p=reject");
-        assert_eq!(get(&run(&net, "example.org"), "dmarc.missing").status, Status::Fail);
+        assert_eq!(
+            get(&run(&net, "example.org"), "dmarc.missing").status,
+            Status::Fail
+        );
     }
 }

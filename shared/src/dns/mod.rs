@@ -45,12 +45,18 @@ pub enum DnsError {
 pub enum RrData {
     A(Ipv4Addr),
     Aaaa(Ipv6Addr),
-    Mx { preference: u16, exchange: String },
+    Mx {
+        preference: u16,
+        exchange: String,
+    },
     /// The character-strings of one TXT record, unjoined.
     Txt(Vec<Vec<u8>>),
     Cname(String),
     Ptr(String),
-    Other { rtype: String, text: String },
+    Other {
+        rtype: String,
+        text: String,
+    },
 }
 
 impl RrData {
@@ -186,8 +192,7 @@ pub fn normalize_name(name: &str) -> Result<String, DnsError> {
 
 /// Encodes the query for `name`/`rtype` as an RFC 8484 message.
 pub fn encode_query(name: &str, rtype: RecordType) -> Result<Vec<u8>, DnsError> {
-    let fqdn = Name::from_utf8(format!("{name}."))
-        .map_err(|_| DnsError::BadName(name.into()))?;
+    let fqdn = Name::from_utf8(format!("{name}.")).map_err(|_| DnsError::BadName(name.into()))?;
     let mut msg = Message::new(0, MessageType::Query, OpCode::Query);
     msg.metadata.recursion_desired = true;
     msg.add_query(Query::query(fqdn, rtype));
@@ -306,7 +311,10 @@ mod tests {
     #[test]
     fn names_are_normalised() {
         assert_eq!(normalize_name(" Example.ORG. ").unwrap(), "example.org");
-        assert_eq!(normalize_name("bücher.example").unwrap(), "xn--bcher-kva.example");
+        assert_eq!(
+            normalize_name("bücher.example").unwrap(),
+            "xn--bcher-kva.example"
+        );
         assert!(normalize_name("").is_err());
         assert!(normalize_name(&"a".repeat(300)).is_err());
     }

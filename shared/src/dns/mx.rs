@@ -130,7 +130,9 @@ pub fn judge(domain: &str, m: &MxLookup, sends_no_mail: bool) -> Finding {
         return DNS_MX
             .finding(
                 Status::Fail,
-                format!("{domain} does not exist in DNS (NXDOMAIN): no mail can be delivered to it."),
+                format!(
+                    "{domain} does not exist in DNS (NXDOMAIN): no mail can be delivered to it."
+                ),
             )
             .with_evidences(ev)
             .with_remediation("Check the spelling of the domain, or register and delegate it.");
@@ -140,7 +142,9 @@ pub fn judge(domain: &str, m: &MxLookup, sends_no_mail: bool) -> Finding {
         return DNS_MX
             .finding(
                 Status::Info,
-                format!("{domain} publishes a null MX (RFC 7505): it declares that it accepts no mail."),
+                format!(
+                    "{domain} publishes a null MX (RFC 7505): it declares that it accepts no mail."
+                ),
             )
             .with_evidences(ev);
     }
@@ -175,12 +179,17 @@ pub fn judge(domain: &str, m: &MxLookup, sends_no_mail: bool) -> Finding {
     let mut undecided = Vec::new();
     for (_, host) in &set {
         if host.parse::<IpAddr>().is_ok() {
-            problems.push(format!("the MX target {host} is an IP address, not a host name"));
+            problems.push(format!(
+                "the MX target {host} is an IP address, not a host name"
+            ));
         }
     }
     if set.len() > MAX_MX_HOSTS {
         ev.push(Evidence::Note {
-            text: format!("{} MX hosts; only the first {MAX_MX_HOSTS} were resolved", set.len()),
+            text: format!(
+                "{} MX hosts; only the first {MAX_MX_HOSTS} were resolved",
+                set.len()
+            ),
         });
     }
     for h in &m.hosts {
@@ -191,7 +200,10 @@ pub fn judge(domain: &str, m: &MxLookup, sends_no_mail: bool) -> Finding {
             }
         }
         if h.is_cname() {
-            problems.push(format!("the MX host {} is a CNAME (RFC 2181 §10.3 forbids it)", h.host));
+            problems.push(format!(
+                "the MX host {} is a CNAME (RFC 2181 §10.3 forbids it)",
+                h.host
+            ));
         }
         let definite = [&h.a, &h.aaaa]
             .into_iter()
@@ -214,7 +226,11 @@ pub fn judge(domain: &str, m: &MxLookup, sends_no_mail: bool) -> Finding {
         return DNS_MX
             .finding(
                 Status::Fail,
-                format!("MX set of {domain} ({}): {}.", hosts.join(", "), problems.join("; ")),
+                format!(
+                    "MX set of {domain} ({}): {}.",
+                    hosts.join(", "),
+                    problems.join("; ")
+                ),
             )
             .with_severity(sev)
             .with_evidences(ev)
@@ -288,7 +304,10 @@ mod tests {
     fn cname_and_ip_literal_fail() {
         let net = ScriptedNet::new()
             .mx("example.org", 10, "alias.example.org")
-            .record("alias.example.org", RrData::Cname("real.example.org".into()));
+            .record(
+                "alias.example.org",
+                RrData::Cname("real.example.org".into()),
+            );
         let f = run(&net, false);
         assert_eq!(f.status, Status::Fail);
         assert!(f.detail.contains("CNAME"));
@@ -308,12 +327,24 @@ mod tests {
     fn nxdomain_fails_and_servfail_is_unknown() {
         let net = ScriptedNet::new().a("other.org", "198.51.100.1");
         assert_eq!(run(&net, false).status, Status::Fail);
-        let net = ScriptedNet::new().rcode("example.org", RecordType::MX, hickory_proto::op::ResponseCode::ServFail);
+        let net = ScriptedNet::new().rcode(
+            "example.org",
+            RecordType::MX,
+            hickory_proto::op::ResponseCode::ServFail,
+        );
         assert_eq!(run(&net, false).status, Status::Unknown);
         let net = ScriptedNet::new()
             .mx("example.org", 10, "mail.example.org")
-            .error("mail.example.org", RecordType::A, crate::net::NetError::Timeout(5000))
-            .error("mail.example.org", RecordType::AAAA, crate::net::NetError::Timeout(5000));
+            .error(
+                "mail.example.org",
+                RecordType::A,
+                crate::net::NetError::Timeout(5000),
+            )
+            .error(
+                "mail.example.org",
+                RecordType::AAAA,
+                crate::net::NetError::Timeout(5000),
+            );
         assert_eq!(run(&net, false).status, Status::Unknown);
     }
 }

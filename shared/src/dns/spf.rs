@@ -46,10 +46,7 @@ pub fn terms(record: &str) -> Vec<Term<'_>> {
         .filter(|t| !t.is_empty())
         .map(|t| {
             if let Some((name, value)) = t.split_once('=') {
-                let is_name = name
-                    .chars()
-                    .next()
-                    .is_some_and(|c| c.is_ascii_alphabetic())
+                let is_name = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
                     && name
                         .chars()
                         .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
@@ -188,9 +185,9 @@ fn judge_all(domain: &str, records: &[String], ev: Evidence) -> Finding {
             } if name.eq_ignore_ascii_case("all") => Some(*qualifier),
             _ => None,
         });
-        let redirect = ts
-            .iter()
-            .any(|t| matches!(t, Term::Modifier { name, .. } if name.eq_ignore_ascii_case("redirect")));
+        let redirect = ts.iter().any(
+            |t| matches!(t, Term::Modifier { name, .. } if name.eq_ignore_ascii_case("redirect")),
+        );
         let verdict = match all {
             Some('+') => Some((
                 Severity::Critical,
@@ -262,9 +259,29 @@ mod tests {
     fn terms_split_mechanisms_and_modifiers() {
         let t = terms("v=spf1 ip4:192.0.2.0/24 -all redirect=_spf.example.org ~include:x.org a/24");
         assert_eq!(t.len(), 5);
-        assert!(matches!(t[1], Term::Mechanism { qualifier: '-', name: "all", arg: None }));
-        assert!(matches!(t[2], Term::Modifier { name: "redirect", .. }));
-        assert!(matches!(t[4], Term::Mechanism { name: "a", arg: Some("/24"), .. }));
+        assert!(matches!(
+            t[1],
+            Term::Mechanism {
+                qualifier: '-',
+                name: "all",
+                arg: None
+            }
+        ));
+        assert!(matches!(
+            t[2],
+            Term::Modifier {
+                name: "redirect",
+                ..
+            }
+        ));
+        assert!(matches!(
+            t[4],
+            Term::Mechanism {
+                name: "a",
+                arg: Some("/24"),
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -293,14 +310,22 @@ mod tests {
             let fs = run(ScriptedNet::new().txt("example.org", rec));
             let all = get(&fs, "spf.all_permissive");
             assert_eq!(all.status, Status::Fail, "{rec}");
-            let want = if rec.ends_with(" all") { Severity::Critical } else { Severity::High };
+            let want = if rec.ends_with(" all") {
+                Severity::Critical
+            } else {
+                Severity::High
+            };
             assert_eq!(all.severity, want, "{rec}");
         }
     }
 
     #[test]
     fn hard_fail_soft_fail_and_redirect_pass() {
-        for rec in ["v=spf1 mx -all", "v=spf1 mx ~all", "v=spf1 redirect=_spf.example.org"] {
+        for rec in [
+            "v=spf1 mx -all",
+            "v=spf1 mx ~all",
+            "v=spf1 redirect=_spf.example.org",
+        ] {
             let fs = run(ScriptedNet::new().txt("example.org", rec));
             assert_eq!(get(&fs, "spf.all_permissive").status, Status::Pass, "{rec}");
             assert_eq!(get(&fs, "spf.multiple").status, Status::Pass);

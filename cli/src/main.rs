@@ -1,0 +1,303 @@
+//! `mailaudit`: the native face of the engine. Parses arguments, reads
+//! files, moves bytes, prints reports. Exit codes: 0 nothing at or above
+//! `--fail-on`; 1 findings at or above it; 2 usage or input error.
+
+mod net;
+mod serve;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use mailaudit_core::audit::{audit_domain, AuditOptions};
+use mailaudit_core::config::{analyze, ConfigOptions, Input, Software};
+use mailaudit_core::dns::DEFAULT_RESOLVER;
+use mailaudit_core::{render, Report, Severity};
+use std::io::Read;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "mailaudit",
+    version,
+    about = "Audit the security of a mail server and its domain"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Markdown,
+    Sarif,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RulesFormat {
+    Json,
+    Markdown,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SoftwareArg {
+    Postfix,
+    Exim,
+    Sendmail,
+    Exchange,
+    Fail2ban,
+    Logs,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SeverityArg {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl From<SeverityArg> for Severity {
+    fn from(s: SeverityArg) -> Severity {
+        match s {
+            SeverityArg::Info => Severity::Info,
+            SeverityArg::Low => Severity::Low,
+            SeverityArg::Medium => Severity::Medium,
+            SeverityArg::High => Severity::High,
+            SeverityArg::Critical => Severity::Critical,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Analyse configuration files offline (Postfix main.cf/master.cf, postconf output).
+    Config {
+        /// Files to read; `-` or nothing reads standard input.
+        files: Vec<String>,
+        #[arg(long, value_enum)]
+        software: Option<SoftwareArg>,
+        /// Judge defaults as of this software version.
+        #[arg(long, value_name = "V")]
+        assume_version: Option<String>,
+        /// Time of the analysis (RFC 3339); default: now.
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Exit 1 when a fail or warn finding has at least this severity.
+        #[arg(long, value_enum, default_value = "high", value_name = "SEVERITY")]
+        fail_on: SeverityArg,
+    },
+    /// Audit a domain's mail security over DNS-over-HTTPS.
+    Audit {
+        domain: String,
+        /// DNS-over-HTTPS resolver (RFC 8484).
+        #[arg(long, value_name = "URL", default_value = DEFAULT_RESOLVER)]
+        resolver: String,
+        /// Extra CA certificates (PEM) to trust, e.g. for a private resolver.
+        #[arg(long, value_name = "PEM")]
+        ca_file: Option<String>,
+        /// DKIM selector to look up (repeatable).
+        #[arg(long = "selector", value_name = "S")]
+        selectors: Vec<String>,
+        /// Make no connection to the domain's mail servers.
+        #[arg(long)]
+        no_probe: bool,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        #[arg(long, value_enum, default_value = "high", value_name = "SEVERITY")]
+        fail_on: SeverityArg,
+    },
+    /// List every rule.
+    Rules {
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: RulesFormat,
+    },
+    /// Serve the website and its API locally.
+    Serve {
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Directory of the built site (index.html, wasm).
+        #[arg(
+            long,
+            value_name = "DIR",
+            env = "MAILAUDIT_SITE",
+            default_value = "site"
+        )]
+        site: String,
+        #[arg(long, value_name = "URL", default_value = DEFAULT_RESOLVER)]
+        resolver: String,
+        #[arg(long, value_name = "PEM")]
+        ca_file: Option<String>,
+    },
+}
+
+/// An error the user can act on; exit 2.
+struct UsageError(String);
+
+fn now_rfc3339(given: Option<&str>) -> Result<String, UsageError> {
+    use time::format_description::well_known::Rfc3339;
+    let t = match given {
+        Some(s) => time::OffsetDateTime::parse(s, &Rfc3339).map_err(|e| {
+            UsageError(format!(
+                "--now {s:?} is not an RFC 3339 time ({e}), e.g. 2026-11-29T12:00:00Z"
+            ))
+        })?,
+        None => time::OffsetDateTime::now_utc(),
+    };
+    let t = t
+        .to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .unwrap_or(t);
+    t.format(&Rfc3339).map_err(|e| UsageError(e.to_string()))
+}
+
+fn read_inputs(files: &[String]) -> Result<Vec<Input>, UsageError> {
+    let mut out = Vec::new();
+    let names: Vec<String> = if files.is_empty() {
+        vec!["-".into()]
+    } else {
+        files.to_vec()
+    };
+    for name in names {
+        let bytes = if name == "-" {
+            let mut b = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut b)
+                .map_err(|e| UsageError(format!("cannot read standard input: {e}")))?;
+            b
+        } else {
+            std::fs::read(&name).map_err(|e| UsageError(format!("cannot read {name}: {e}")))?
+        };
+        let display = if name == "-" {
+            "stdin".to_string()
+        } else {
+            name.clone()
+        };
+        out.push(Input::new(
+            display,
+            String::from_utf8_lossy(&bytes).into_owned(),
+        ));
+    }
+    Ok(out)
+}
+
+fn read_ca(path: &Option<String>) -> Result<Option<Vec<u8>>, UsageError> {
+    path.as_ref()
+        .map(|p| std::fs::read(p).map_err(|e| UsageError(format!("cannot read CA file {p}: {e}"))))
+        .transpose()
+}
+
+fn print_report(r: &Report, format: Format) {
+    let out = match format {
+        Format::Text => render::text(r),
+        Format::Json => serde_json::to_string_pretty(r).unwrap_or_default() + "\n",
+        Format::Markdown => render::markdown(r),
+        Format::Sarif => serde_json::to_string_pretty(&render::sarif(r)).unwrap_or_default() + "\n",
+    };
+    print!("{out}");
+}
+
+fn software(s: SoftwareArg) -> Software {
+    match s {
+        SoftwareArg::Postfix => Software::Postfix,
+        SoftwareArg::Exim => Software::Exim,
+        SoftwareArg::Sendmail => Software::Sendmail,
+        SoftwareArg::Exchange => Software::Exchange,
+        SoftwareArg::Fail2ban => Software::Fail2ban,
+        SoftwareArg::Logs => Software::Logs,
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, UsageError> {
+    match cli.command {
+        Command::Config {
+            files,
+            software: sw,
+            assume_version,
+            now,
+            format,
+            fail_on,
+        } => {
+            let opts = ConfigOptions {
+                software: sw.map(software),
+                assume_version,
+                now: now_rfc3339(now.as_deref())?,
+            };
+            let inputs = read_inputs(&files)?;
+            let report = analyze(&inputs, &opts).map_err(|e| UsageError(e.to_string()))?;
+            print_report(&report, format);
+            Ok(exit_for(&report, fail_on))
+        }
+        Command::Audit {
+            domain,
+            resolver,
+            ca_file,
+            selectors,
+            no_probe,
+            format,
+            fail_on,
+        } => {
+            let net = net::NativeNet::new(read_ca(&ca_file)?.as_deref()).map_err(UsageError)?;
+            let opts = AuditOptions {
+                selectors,
+                probe: !no_probe,
+                ..AuditOptions::new(resolver, now_rfc3339(None)?)
+            };
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| UsageError(format!("cannot start the runtime: {e}")))?;
+            let report = rt
+                .block_on(audit_domain(&net, &domain, &opts))
+                .map_err(|e| UsageError(e.to_string()))?;
+            print_report(&report, format);
+            Ok(exit_for(&report, fail_on))
+        }
+        Command::Rules { format } => {
+            match format {
+                RulesFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&render::rules_json()).unwrap_or_default()
+                ),
+                RulesFormat::Markdown => print!("{}", render::rules_markdown()),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve {
+            listen,
+            site,
+            resolver,
+            ca_file,
+        } => {
+            let net = net::NativeNet::new(read_ca(&ca_file)?.as_deref()).map_err(UsageError)?;
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| UsageError(format!("cannot start the runtime: {e}")))?;
+            rt.block_on(serve::serve(&listen, &site, resolver, net))
+                .map_err(UsageError)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn exit_for(r: &Report, fail_on: SeverityArg) -> ExitCode {
+    if r.has_problem_at_or_above(fail_on.into()) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(UsageError(msg)) => {
+            eprintln!("mailaudit: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}

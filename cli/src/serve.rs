@@ -1,0 +1,107 @@
+//! `mailaudit serve`: the built site plus the same API as the Worker
+//! (`POST /api/v1/audit`, `GET /api/v1/rules`, `GET /healthz`), natively.
+
+use crate::net::NativeNet;
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use mailaudit_core::audit::{audit_domain, AuditOptions};
+use mailaudit_core::render;
+use serde::Deserialize;
+use std::path::Path;
+use std::sync::Arc;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+struct AppState {
+    net: NativeNet,
+    resolver: String,
+}
+
+#[derive(Deserialize)]
+struct AuditRequest {
+    domain: String,
+}
+
+fn error(status: StatusCode, code: &str, message: String) -> Response {
+    (
+        status,
+        Json(serde_json::json!({"error": {"code": code, "message": message}})),
+    )
+        .into_response()
+}
+
+async fn audit(State(st): State<Arc<AppState>>, body: axum::body::Bytes) -> Response {
+    let req: AuditRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("expected a JSON body like {{\"domain\": \"example.org\"}}: {e}"),
+            )
+        }
+    };
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    let opts = AuditOptions::new(
+        st.resolver.clone(),
+        now.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+    );
+    match audit_domain(&st.net, &req.domain, &opts).await {
+        Ok(r) => Json(r).into_response(),
+        Err(e) => error(StatusCode::BAD_REQUEST, "bad_domain", e.to_string()),
+    }
+}
+
+pub async fn serve(
+    listen: &str,
+    site: &str,
+    resolver: String,
+    net: NativeNet,
+) -> Result<(), String> {
+    let index = Path::new(site).join("index.html");
+    if !index.is_file() {
+        return Err(format!(
+            "no built site at {site} (missing index.html): build it with `cargo xtask site`, \
+             or pass --site DIR"
+        ));
+    }
+    let state = Arc::new(AppState { net, resolver });
+    let csp = HeaderValue::from_static(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data:; connect-src 'self'; frame-ancestors *; base-uri 'none'",
+    );
+    let app = Router::new()
+        .route("/api/v1/audit", post(audit))
+        .route(
+            "/api/v1/rules",
+            get(|| async { Json(render::rules_json()) }),
+        )
+        .route("/healthz", get(|| async { "ok\n" }))
+        .fallback_service(ServeDir::new(site).fallback(ServeFile::new(index)))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            csp,
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .with_state(state);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    eprintln!("mailaudit: serving {site} and the API on http://{addr}/");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,325 @@
+//! Build chores: `cargo xtask <command>`.
+//!
+//! - `site [-- SERVE ARGS]`  build everything the site needs and serve it on http://127.0.0.1:8080/
+//! - `test`                  install what the tests need, then run every test (what CI runs)
+//! - `build-site`            frontend → wasm → bindgen → `<target>/site`
+//! - `build-worker`          worker → wasm → bindgen → `worker/build`
+//! - `sizes`                 raw and gzip sizes of the two wasm modules
+//!
+//! wasm-bindgen runs as a library (wasm-bindgen-cli-support, pinned to the
+//! same version as the `wasm-bindgen` crate), so no separate tool install.
+
+use std::env;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+type Result<T> = std::result::Result<T, String>;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+fn target_dir() -> PathBuf {
+    env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn run(mut cmd: Command) -> Result<()> {
+    let shown = format!("{cmd:?}");
+    eprintln!("xtask: $ {shown}");
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("failed ({status}): {shown}"))
+    }
+}
+
+fn step<T>(name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let t = Instant::now();
+    eprintln!("xtask: == {name}");
+    let r = f();
+    eprintln!(
+        "xtask: == {name}: {} in {:.1} s",
+        if r.is_ok() { "ok" } else { "FAILED" },
+        t.elapsed().as_secs_f64()
+    );
+    r
+}
+
+fn bindgen(wasm: &Path, out_dir: &Path, out_name: &str) -> Result<()> {
+    fs::create_dir_all(out_dir).map_err(|e| e.to_string())?;
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(wasm)
+        .web(true)
+        .map_err(|e| e.to_string())?
+        .typescript(false)
+        .out_name(out_name)
+        .generate(out_dir)
+        .map_err(|e| format!("wasm-bindgen on {}: {e}", wasm.display()))
+}
+
+fn ensure_wasm_target() -> Result<()> {
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map_err(|e| format!("rustup: {e}"))?;
+    if !String::from_utf8_lossy(&out.stdout).contains("wasm32-unknown-unknown") {
+        let mut c = Command::new("rustup");
+        c.args(["target", "add", "wasm32-unknown-unknown"]);
+        run(c)?;
+    }
+    Ok(())
+}
+
+fn wasm_build(package: &str, bin: bool) -> Result<PathBuf> {
+    ensure_wasm_target()?;
+    let mut c = cargo();
+    c.args([
+        "build",
+        "--package",
+        package,
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "wasm-release",
+    ]);
+    if !bin {
+        c.arg("--lib");
+    }
+    run(c)?;
+    let file = package.replace('-', "_");
+    Ok(target_dir()
+        .join("wasm32-unknown-unknown/wasm-release")
+        .join(format!("{file}.wasm")))
+}
+
+pub fn site_dir() -> PathBuf {
+    target_dir().join("site")
+}
+
+fn build_site() -> Result<()> {
+    let wasm = wasm_build("mailaudit-frontend", true)?;
+    let out = site_dir();
+    let _ = fs::remove_dir_all(&out);
+    bindgen(&wasm, &out, "mailaudit_frontend")?;
+    let stat = root().join("frontend/static");
+    for entry in fs::read_dir(&stat).map_err(|e| format!("{}: {e}", stat.display()))? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        fs::copy(entry.path(), out.join(entry.file_name())).map_err(|e| e.to_string())?;
+    }
+    eprintln!("xtask: site built in {}", out.display());
+    Ok(())
+}
+
+fn build_worker() -> Result<()> {
+    let wasm = wasm_build("mailaudit-worker", false)?;
+    let out = root().join("worker/build");
+    let _ = fs::remove_dir_all(&out);
+    bindgen(&wasm, &out, "index")?;
+    // The Worker's static assets are the site.
+    let assets = out.join("site");
+    fs::create_dir_all(&assets).map_err(|e| e.to_string())?;
+    match fs::read_dir(site_dir()) {
+        Ok(dir) => {
+            for entry in dir {
+                let entry = entry.map_err(|e| e.to_string())?;
+                fs::copy(entry.path(), assets.join(entry.file_name()))
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        Err(_) => eprintln!("xtask: no built site yet: the Worker will serve the API only"),
+    }
+    eprintln!("xtask: worker built in {}", out.display());
+    Ok(())
+}
+
+fn gz_len(data: &[u8]) -> usize {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let _ = e.write_all(data);
+    e.finish().map(|v| v.len()).unwrap_or(0)
+}
+
+fn sizes() -> Result<()> {
+    for (name, path) in [
+        ("frontend", site_dir().join("mailaudit_frontend_bg.wasm")),
+        ("worker", root().join("worker/build/index_bg.wasm")),
+    ] {
+        match fs::read(&path) {
+            Ok(b) => eprintln!(
+                "xtask: size {name}: {} KiB raw, {} KiB gzip ({})",
+                b.len() / 1024,
+                gz_len(&b) / 1024,
+                path.display()
+            ),
+            Err(_) => eprintln!("xtask: size {name}: not built ({})", path.display()),
+        }
+    }
+    Ok(())
+}
+
+fn cli_binary() -> PathBuf {
+    target_dir().join("debug/mailaudit")
+}
+
+fn site(extra: &[String]) -> Result<()> {
+    step("build site", build_site)?;
+    step("build cli", || {
+        let mut c = cargo();
+        c.args(["build", "--package", "mailaudit"]);
+        run(c)
+    })?;
+    let mut c = Command::new(cli_binary());
+    c.arg("serve").arg("--site").arg(site_dir());
+    if !extra.iter().any(|a| a == "--listen") {
+        c.args(["--listen", "127.0.0.1:8080"]);
+    }
+    c.args(extra);
+    run(c)
+}
+
+fn test() -> Result<()> {
+    let total = Instant::now();
+    let r = root();
+    step("install test dependencies", || {
+        let mut c = Command::new("bash");
+        c.arg(r.join("tests/setup.sh"));
+        run(c)
+    })?;
+    step("rustfmt", || {
+        let mut c = cargo();
+        c.args(["fmt", "--all", "--check"]);
+        run(c)
+    })?;
+    step("clippy (native)", || {
+        let mut c = cargo();
+        c.args([
+            "clippy",
+            "--workspace",
+            "--exclude",
+            "mailaudit-frontend",
+            "--exclude",
+            "mailaudit-worker",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]);
+        run(c)
+    })?;
+    step("clippy (wasm)", || {
+        ensure_wasm_target()?;
+        let mut c = cargo();
+        c.args([
+            "clippy",
+            "-p",
+            "mailaudit-frontend",
+            "-p",
+            "mailaudit-worker",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--",
+            "-D",
+            "warnings",
+        ]);
+        run(c)
+    })?;
+    step("rust tests", || {
+        let mut c = cargo();
+        c.args([
+            "test",
+            "--workspace",
+            "--exclude",
+            "mailaudit-frontend",
+            "--exclude",
+            "mailaudit-worker",
+        ]);
+        run(c)
+    })?;
+    step("build site", build_site)?;
+    step("build worker", build_worker)?;
+    step("build cli", || {
+        let mut c = cargo();
+        c.args(["build", "--package", "mailaudit"]);
+        run(c)
+    })?;
+    let bed = r.join("tests/testbed");
+    step("test bed up", || {
+        let mut c = Command::new("bash");
+        c.arg(bed.join("bin/bed-up.sh")).arg("--install");
+        run(c)
+    })?;
+    let out = r.join("tests/out");
+    let _ = fs::create_dir_all(&out);
+    let e2e = step(
+        "end-to-end tests (CLI, Worker under workerd, browser)",
+        || {
+            let mut c = Command::new("node");
+            c.current_dir(&r)
+                .args(["--test", "--test-concurrency=1"])
+                .arg("tests/e2e/")
+                .env("MAILAUDIT_BIN", cli_binary())
+                .env("MAILAUDIT_SITE", site_dir())
+                .env("BED_ENV", bed.join("run/bed.env"))
+                .env("TEST_OUT", &out)
+                .env("WORKER_DIR", r.join("worker"));
+            run(c)
+        },
+    );
+    let down = step("test bed down", || {
+        let mut c = Command::new("bash");
+        c.arg(bed.join("bin/bed-down.sh"));
+        run(c)
+    });
+    e2e?;
+    down?;
+    sizes()?;
+    eprintln!(
+        "xtask: all tests passed in {:.0} s",
+        total.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let rest: Vec<String> = args
+        .iter()
+        .skip(1)
+        .filter(|a| *a != "--")
+        .cloned()
+        .collect();
+    let r = match args.first().map(String::as_str) {
+        Some("site") => site(&rest),
+        Some("test") => test(),
+        Some("build-site") => step("build site", build_site),
+        Some("build-worker") => step("build worker", build_worker),
+        Some("sizes") => sizes(),
+        _ => Err(
+            "usage: cargo xtask <site [-- SERVE ARGS] | test | build-site | build-worker | sizes>"
+                .into(),
+        ),
+    };
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
