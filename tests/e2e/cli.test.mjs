@@ -1,0 +1,133 @@
+// The CLI end to end: offline config analysis on fixture files, and domain
+// audits over DNS-over-HTTPS against the test bed's validating resolver.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { bed, cli, findingsById } from "./lib.mjs";
+
+const fixtures = new URL("../fixtures/postfix/", import.meta.url).pathname;
+const docsRules = new URL("../../docs/rules.md", import.meta.url).pathname;
+
+test("config: weak main.cf fails open relay with the offending line", () => {
+  const r = cli(["config", `${fixtures}weak-main.cf`, "--format", "json"]);
+  assert.equal(r.code, 1, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.schema, "mailaudit/report/v1");
+  const f = findingsById(report);
+  assert.equal(f["postfix.open_relay"].status, "fail");
+  assert.equal(f["postfix.open_relay"].severity, "critical");
+  assert.ok(
+    f["postfix.open_relay"].evidence.some(
+      (e) => e.kind === "config" && e.line === 5 && e.text === "mynetworks = 0.0.0.0/0" && e.file.endsWith("weak-main.cf"),
+    ),
+    JSON.stringify(f["postfix.open_relay"].evidence),
+  );
+  assert.equal(f["postfix.vrfy_enabled"].status, "fail");
+  assert.equal(f["postfix.auth_plaintext"].status, "fail");
+});
+
+test("config: hardened main.cf + master.cf passes, exit 0", () => {
+  const r = cli(["config", `${fixtures}hardened-main.cf`, `${fixtures}master.cf`, "--format", "json"]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const report = JSON.parse(r.stdout);
+  for (const f of report.findings) assert.equal(f.status, "pass", `${f.id}: ${f.detail}`);
+  assert.equal(report.summary.pass, 3);
+});
+
+test("config: stdin, --fail-on, text, markdown and sarif formats", () => {
+  const weak = readFileSync(`${fixtures}weak-main.cf`, "utf8");
+  assert.equal(cli(["config", "-", "--fail-on", "critical"], weak).code, 1);
+  const text = cli(["config", "--now", "2026-01-02T03:04:05Z"], weak);
+  assert.match(text.stdout, /FAIL\s+postfix\.open_relay \[critical\]/);
+  assert.match(text.stdout, /generated 2026-01-02T03:04:05Z/);
+  const md = cli(["config", "--format", "markdown"], weak);
+  assert.match(md.stdout, /\| fail \| critical \| `postfix.open_relay` \|/);
+  const sarif = JSON.parse(cli(["config", "--format", "sarif"], weak).stdout);
+  assert.equal(sarif.version, "2.1.0");
+  assert.ok(sarif.runs[0].results.some((x) => x.ruleId === "postfix.open_relay" && x.locations.some((l) => l.physicalLocation.region.startLine === 5)));
+});
+
+test("config: input errors exit 2 with a message and no partial output", () => {
+  for (const [args, input, want] of [
+    [["config", "/nonexistent/main.cf", "--format", "json"], undefined, /cannot read \/nonexistent\/main.cf/],
+    [["config", "--format", "json"], "hello\nworld\n", /not recognised/],
+    [["config", "--format", "json"], "", /empty/],
+    [["config", "--now", "yesterday"], "a = b", /RFC 3339/],
+    [["config", "--software", "exim"], "a = b", /not available/],
+    [["config", "--bogus-flag"], "", /unexpected argument/],
+  ]) {
+    const r = cli(args, input);
+    assert.equal(r.code, 2, `${args}: ${r.stderr}`);
+    assert.equal(r.stdout, "", `${args} printed to stdout`);
+    assert.match(r.stderr, want);
+  }
+});
+
+test("rules: markdown equals docs/rules.md, json lists every id", () => {
+  const md = cli(["rules", "--format", "markdown"]);
+  assert.equal(md.code, 0);
+  assert.equal(md.stdout, readFileSync(docsRules, "utf8"));
+  const json = JSON.parse(cli(["rules", "--format", "json"]).stdout);
+  const ids = json.rules.map((r) => r.id);
+  for (const id of ["postfix.open_relay", "dns.mx", "spf.multiple", "dmarc.policy"]) assert.ok(ids.includes(id), id);
+});
+
+function audit(domain, extra = []) {
+  const b = bed();
+  const r = cli(["audit", domain, "--resolver", b.BED_DOH_URL, "--ca-file", b.BED_CA, "--format", "json", ...extra]);
+  assert.ok(r.code === 0 || r.code === 1, `exit ${r.code}: ${r.stderr}`);
+  return { code: r.code, report: JSON.parse(r.stdout) };
+}
+
+test("audit: weak.test fails spf.multiple, spf.all_permissive and dmarc.policy", () => {
+  const { code, report } = audit("weak.test");
+  assert.equal(code, 1);
+  const f = findingsById(report);
+  assert.equal(f["spf.multiple"].status, "fail");
+  assert.equal(f["spf.all_permissive"].status, "fail");
+  assert.equal(f["spf.all_permissive"].severity, "critical");
+  assert.equal(f["dmarc.policy"].status, "fail");
+  assert.equal(f["dns.mx"].status, "pass");
+  assert.ok(f["spf.multiple"].evidence[0].answers.some((a) => a.includes("v=spf1 +all")));
+});
+
+test("audit: example.test (DNSSEC-signed, hardened) passes every check", () => {
+  const { code, report } = audit("example.test");
+  assert.equal(code, 0);
+  for (const id of ["dns.mx", "spf.missing", "spf.multiple", "spf.all_permissive", "dmarc.missing", "dmarc.policy"]) {
+    assert.equal(findingsById(report)[id].status, "pass", id);
+  }
+});
+
+test("audit: nomail.test has no MX, no SPF, no DMARC", () => {
+  const { code, report } = audit("nomail.test");
+  assert.equal(code, 1);
+  const f = findingsById(report);
+  assert.equal(f["dns.mx"].status, "fail");
+  assert.equal(f["spf.missing"].status, "fail");
+  assert.equal(f["dmarc.missing"].status, "fail");
+});
+
+test("audit: an unreachable resolver gives unknown, never pass", () => {
+  const r = cli(["audit", "example.test", "--resolver", "https://127.0.0.1:9/dns-query", "--format", "json"]);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.summary.pass, 0);
+  assert.equal(report.summary.unknown, report.findings.length);
+  assert.match(report.findings[0].detail, /could not/);
+});
+
+test("audit: a resolver with an untrusted certificate gives unknown (TLS is verified)", () => {
+  const b = bed();
+  const r = cli(["audit", "example.test", "--resolver", b.BED_DOH_URL, "--format", "json"]);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.summary.pass, 0);
+  assert.match(report.findings[0].detail, /TLS|certificate/i);
+});
+
+test("audit: bad domains exit 2", () => {
+  for (const d of ["192.0.2.1", "localhost", "exa mple.org", "x".repeat(300) + ".org"]) {
+    const r = cli(["audit", d, "--format", "json"]);
+    assert.equal(r.code, 2, d);
+    assert.equal(r.stdout, "");
+  }
+});

@@ -1,0 +1,100 @@
+// Shared helpers for the end-to-end tests (node --test). The harness
+// (`cargo xtask test`) sets MAILAUDIT_BIN, MAILAUDIT_SITE, BED_ENV, TEST_OUT
+// and WORKER_DIR; a missing one is a failure, never a skip.
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import net from "node:net";
+
+export function requireEnv(name) {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run the tests with \`cargo xtask test\``);
+  return v;
+}
+
+/** Reads the test bed's bed.env and checks that its addresses are reached
+ * through the bed's veth, so no test traffic can ever leave the machine. */
+export function bed() {
+  const path = requireEnv("BED_ENV");
+  let text;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new Error(`test bed is not up (${path}: ${e.message}): run tests/testbed/bin/bed-up.sh`);
+  }
+  const env = {};
+  for (const line of text.split("\n")) {
+    const m = line.match(/^([A-Z0-9_]+)=(.*)$/);
+    if (m) env[m[1]] = m[2].replace(/^"|"$/g, "");
+  }
+  const route = spawnSync("ip", ["route", "get", env.BED_RESOLVER], { encoding: "utf8" });
+  if (!route.stdout.includes(`dev ${env.BED_HOST_IFACE || "mb-host"}`)) {
+    throw new Error(`refusing to run: ${env.BED_RESOLVER} is not routed through the test bed's veth (${route.stdout.trim()})`);
+  }
+  return env;
+}
+
+/** Runs the CLI; returns {code, stdout, stderr}. */
+export function cli(args, input) {
+  const r = spawnSync(requireEnv("MAILAUDIT_BIN"), args, {
+    input,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  if (r.error) throw r.error;
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function findingsById(report) {
+  return Object.fromEntries(report.findings.map((f) => [f.id, f]));
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts a long-running process in its own process group; `stop()` ends the group. */
+export function start(cmd, args, opts = {}) {
+  const child = spawn(cmd, args, { ...opts, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (d) => (output += d));
+  child.stderr.on("data", (d) => (output += d));
+  return {
+    child,
+    output: () => output,
+    stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        try {
+          process.kill(-child.pid, "SIGINT");
+        } catch {}
+        setTimeout(() => {
+          try {
+            process.kill(-child.pid, "SIGKILL");
+          } catch {}
+        }, 3000).unref();
+      }
+    },
+  };
+}
+
+/** Polls `url` until it answers (bounded). */
+export async function waitHttp(url, proc, timeoutMs = 60_000) {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (proc && proc.child.exitCode !== null) {
+      throw new Error(`process exited early (${proc.child.exitCode}):\n${proc.output()}`);
+    }
+    try {
+      const r = await fetch(url);
+      if (r.ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms:\n${proc ? proc.output() : ""}`);
+}

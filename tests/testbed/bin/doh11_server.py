@@ -1,0 +1,90 @@
+#!/usr/bin/python3
+"""RFC 8484 DNS-over-HTTPS front over HTTP/1.1 for the test bed.
+
+Unbound's DoH endpoint speaks HTTP/2 only; the Workers runtime (workerd) makes
+outbound fetch() requests over HTTP/1.1 (as does Cloudflare's own resolver
+front). This server accepts POST (application/dns-message) and GET (?dns=
+base64url) over TLS/HTTP/1.1 and forwards the query unchanged to the bed's
+validating Unbound over DNS/TCP, returning its answer byte for byte (AD bit
+included). Stdlib only.
+
+usage: doh11_server.py LISTEN_ADDR PORT RESOLVER_ADDR CERT_CHAIN KEY
+"""
+import base64
+import socket
+import ssl
+import struct
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LISTEN, PORT, RESOLVER, CERT, KEY = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+MAX_QUERY = 4096
+
+
+def ask(query: bytes) -> bytes:
+    with socket.create_connection((RESOLVER, 53), timeout=5) as s:
+        s.sendall(struct.pack("!H", len(query)) + query)
+        head = b""
+        while len(head) < 2:
+            chunk = s.recv(2 - len(head))
+            if not chunk:
+                raise OSError("resolver closed")
+            head += chunk
+        (n,) = struct.unpack("!H", head)
+        body = b""
+        while len(body) < n:
+            chunk = s.recv(n - len(body))
+            if not chunk:
+                raise OSError("resolver closed")
+            body += chunk
+        return body
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def reply(self, status, body=b"", ctype="application/dns-message"):
+        self.send_response(status)
+        self.send_header("content-type", ctype)
+        self.send_header("content-length", str(len(body)))
+        self.send_header("cache-control", "max-age=0")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def answer(self, query):
+        if not query or len(query) > MAX_QUERY:
+            return self.reply(400, b"bad query\n", "text/plain")
+        try:
+            self.reply(200, ask(query))
+        except OSError as e:
+            self.reply(502, f"resolver: {e}\n".encode(), "text/plain")
+
+    def do_POST(self):
+        if self.path.split("?")[0] != "/dns-query":
+            return self.reply(404, b"not found\n", "text/plain")
+        n = int(self.headers.get("content-length") or 0)
+        if n > MAX_QUERY:
+            return self.reply(413, b"too large\n", "text/plain")
+        self.answer(self.rfile.read(n))
+
+    def do_GET(self):
+        path, _, qs = self.path.partition("?")
+        if path != "/dns-query":
+            return self.reply(404, b"not found\n", "text/plain")
+        params = dict(p.split("=", 1) for p in qs.split("&") if "=" in p)
+        try:
+            q = base64.urlsafe_b64decode(params.get("dns", "") + "===")
+        except ValueError:
+            q = b""
+        self.answer(q)
+
+    def log_message(self, fmt, *args):
+        sys.stderr.write("doh11 %s %s\n" % (self.address_string(), fmt % args))
+
+
+ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+ctx.load_cert_chain(CERT, KEY)
+ctx.set_alpn_protocols(["http/1.1"])
+srv = ThreadingHTTPServer((LISTEN, PORT), Handler)
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+srv.serve_forever()
