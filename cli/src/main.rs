@@ -38,45 +38,15 @@ enum RulesFormat {
     Markdown,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum SoftwareArg {
-    Postfix,
-    Exim,
-    Sendmail,
-    Exchange,
-    Fail2ban,
-    Logs,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum SeverityArg {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl From<SeverityArg> for Severity {
-    fn from(s: SeverityArg) -> Severity {
-        match s {
-            SeverityArg::Info => Severity::Info,
-            SeverityArg::Low => Severity::Low,
-            SeverityArg::Medium => Severity::Medium,
-            SeverityArg::High => Severity::High,
-            SeverityArg::Critical => Severity::Critical,
-        }
-    }
-}
-
 #[derive(Subcommand)]
 enum Command {
     /// Analyse configuration files offline (Postfix main.cf/master.cf, postconf output).
     Config {
         /// Files to read; `-` or nothing reads standard input.
         files: Vec<String>,
-        #[arg(long, value_enum)]
-        software: Option<SoftwareArg>,
+        /// postfix, exim, sendmail, exchange, fail2ban or logs (default: detect).
+        #[arg(long, value_parser = parse_software)]
+        software: Option<Software>,
         /// Judge defaults as of this software version.
         #[arg(long, value_name = "V")]
         assume_version: Option<String>,
@@ -86,8 +56,8 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
         /// Exit 1 when a fail or warn finding has at least this severity.
-        #[arg(long, value_enum, default_value = "high", value_name = "SEVERITY")]
-        fail_on: SeverityArg,
+        #[arg(long, default_value = "high", value_name = "SEVERITY", value_parser = parse_severity)]
+        fail_on: Severity,
     },
     /// Audit a domain's mail security over DNS-over-HTTPS.
     Audit {
@@ -106,8 +76,8 @@ enum Command {
         no_probe: bool,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
-        #[arg(long, value_enum, default_value = "high", value_name = "SEVERITY")]
-        fail_on: SeverityArg,
+        #[arg(long, default_value = "high", value_name = "SEVERITY", value_parser = parse_severity)]
+        fail_on: Severity,
     },
     /// List every rule.
     Rules {
@@ -131,6 +101,15 @@ enum Command {
         #[arg(long, value_name = "PEM")]
         ca_file: Option<String>,
     },
+}
+
+fn parse_software(s: &str) -> Result<Software, String> {
+    Software::parse(s)
+        .ok_or_else(|| "expected one of postfix, exim, sendmail, exchange, fail2ban, logs".into())
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(s).ok_or_else(|| "expected one of info, low, medium, high, critical".into())
 }
 
 /// An error the user can act on; exit 2.
@@ -199,17 +178,6 @@ fn print_report(r: &Report, format: Format) {
     print!("{out}");
 }
 
-fn software(s: SoftwareArg) -> Software {
-    match s {
-        SoftwareArg::Postfix => Software::Postfix,
-        SoftwareArg::Exim => Software::Exim,
-        SoftwareArg::Sendmail => Software::Sendmail,
-        SoftwareArg::Exchange => Software::Exchange,
-        SoftwareArg::Fail2ban => Software::Fail2ban,
-        SoftwareArg::Logs => Software::Logs,
-    }
-}
-
 fn run(cli: Cli) -> Result<ExitCode, UsageError> {
     match cli.command {
         Command::Config {
@@ -221,7 +189,7 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             fail_on,
         } => {
             let opts = ConfigOptions {
-                software: sw.map(software),
+                software: sw,
                 assume_version,
                 now: now_rfc3339(now.as_deref())?,
             };
@@ -283,8 +251,8 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
     }
 }
 
-fn exit_for(r: &Report, fail_on: SeverityArg) -> ExitCode {
-    if r.has_problem_at_or_above(fail_on.into()) {
+fn exit_for(r: &Report, fail_on: Severity) -> ExitCode {
+    if r.has_problem_at_or_above(fail_on) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
