@@ -62,7 +62,7 @@ impl Rule {
 pub static POSTFIX_OPEN_RELAY: Rule = Rule {
     id: "postfix.open_relay",
     area: Area::Config,
-    title: "Postfix relays mail for unauthenticated internet clients",
+    title: "Open relay (Postfix relay restrictions)",
     severity: Severity::Critical,
     description: "The relay restrictions (smtpd_relay_restrictions, else smtpd_recipient_restrictions), \
         evaluated first-match as Postfix does for each smtpd service, reach an accepting result before \
@@ -78,7 +78,7 @@ pub static POSTFIX_OPEN_RELAY: Rule = Rule {
 pub static POSTFIX_VRFY_ENABLED: Rule = Rule {
     id: "postfix.vrfy_enabled",
     area: Area::Config,
-    title: "Postfix answers VRFY (address harvesting)",
+    title: "VRFY command (address harvesting)",
     severity: Severity::Medium,
     description:
         "disable_vrfy_command is not yes, so anyone can ask the server whether an address exists.",
@@ -88,7 +88,7 @@ pub static POSTFIX_VRFY_ENABLED: Rule = Rule {
 pub static POSTFIX_AUTH_PLAINTEXT: Rule = Rule {
     id: "postfix.auth_plaintext",
     area: Area::Config,
-    title: "Postfix offers SASL AUTH over unencrypted connections",
+    title: "Password authentication only over TLS",
     severity: Severity::High,
     description: "SASL authentication is enabled (in main.cf or a master.cf service) without \
         smtpd_tls_auth_only = yes or smtpd_tls_security_level = encrypt for that service, so passwords \
@@ -123,7 +123,7 @@ pub static SPF_MISSING: Rule = Rule {
 pub static SPF_MULTIPLE: Rule = Rule {
     id: "spf.multiple",
     area: Area::Authentication,
-    title: "Exactly one SPF record",
+    title: "Single SPF record",
     severity: Severity::High,
     description: "More than one v=spf1 record is published; SPF evaluation then ends in permerror.",
     refs: &["RFC 7208 §3.2", "RFC 7208 §4.5"],
@@ -132,7 +132,7 @@ pub static SPF_MULTIPLE: Rule = Rule {
 pub static SPF_ALL_PERMISSIVE: Rule = Rule {
     id: "spf.all_permissive",
     area: Area::Authentication,
-    title: "SPF ends in a restrictive all",
+    title: "SPF all mechanism",
     severity: Severity::Critical,
     description:
         "The SPF record ends in +all (anyone may send: critical), or in ?all or no all and no \
@@ -157,7 +157,7 @@ pub static DMARC_MISSING: Rule = Rule {
 pub static DMARC_POLICY: Rule = Rule {
     id: "dmarc.policy",
     area: Area::Authentication,
-    title: "DMARC policy enforces",
+    title: "DMARC policy strength",
     severity: Severity::Medium,
     description: "The DMARC policy is p=none (monitoring only), applies to less than 100% of mail \
         (pct < 100), has a subdomain policy sp weaker than p, or is in testing mode (t=y).",

@@ -69,6 +69,7 @@ fn bindgen(wasm: &Path, out_dir: &Path, out_name: &str) -> Result<()> {
         .web(true)
         .map_err(|e| e.to_string())?
         .typescript(false)
+        .omit_default_module_path(false)
         .out_name(out_name)
         .generate(out_dir)
         .map_err(|e| format!("wasm-bindgen on {}: {e}", wasm.display()))
@@ -103,7 +104,12 @@ fn wasm_build(package: &str, bin: bool) -> Result<PathBuf> {
         c.arg("--lib");
     }
     run(c)?;
-    let file = package.replace('-', "_");
+    // cargo keeps a bin's hyphens in the file name, and turns a lib's into underscores.
+    let file = if bin {
+        package.to_string()
+    } else {
+        package.replace('-', "_")
+    };
     Ok(target_dir()
         .join("wasm32-unknown-unknown/wasm-release")
         .join(format!("{file}.wasm")))

@@ -648,7 +648,7 @@ fn open_relay(views: &[View]) -> Finding {
                         format!(
                             "For {}, an unauthenticated client anywhere on the internet can relay \
                              mail through this server to any domain: the restrictions reach {how} \
-                             before reject_unauth_destination. Spammers find open relays within \
+                             before reject_unauth_destination (or defer_unauth_destination). Spammers find open relays within \
                              hours, and the server's address ends up on every blocklist.",
                             service_label(v)
                         ),

@@ -1,0 +1,148 @@
+//! "Paste a configuration": the engine runs here, in WebAssembly. No request
+//! is made: the pasted text never leaves the page.
+
+use crate::report::{ErrorBox, ReportView};
+use mailaudit_core::config::{analyze, ConfigError, ConfigOptions, Input, Software};
+use mailaudit_core::report::Report;
+use std::rc::Rc;
+use yew::prelude::*;
+
+/// A deliberately weak Postfix main.cf for the "Load weak example" button.
+const WEAK_EXAMPLE: &str = "\
+# /etc/postfix/main.cf (weak example: do not use)
+myhostname = mail.example.org
+mydomain = example.org
+mynetworks = 0.0.0.0/0
+smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination
+disable_vrfy_command = no
+smtpd_sasl_auth_enable = yes
+smtpd_tls_security_level = may
+";
+
+#[derive(Clone, PartialEq)]
+enum State {
+    Idle,
+    Done(Rc<Report>),
+    Failed(String),
+}
+
+/// The current time as RFC 3339 without fractional seconds
+/// (`2026-11-29T07:00:00Z`): the engine never reads a clock.
+fn now_rfc3339() -> String {
+    let iso: String = js_sys::Date::new_0().to_iso_string().into();
+    match iso.find('.') {
+        Some(dot) if iso.ends_with('Z') => format!("{}Z", &iso[..dot]),
+        _ => iso,
+    }
+}
+
+fn explain(e: &ConfigError) -> String {
+    match e {
+        ConfigError::Empty => {
+            "Nothing to analyse: paste a configuration into the box first.".into()
+        }
+        ConfigError::Unrecognised => "The text was not recognised as a supported configuration. \
+             Supported: Postfix main.cf, master.cf, `postconf -n` and `postconf -M` output. \
+             If it is one of those, choose Postfix under Software to force it."
+            .into(),
+        other => other.to_string(),
+    }
+}
+
+pub fn run_analysis(text: &str, software: Option<Software>) -> Result<Report, String> {
+    let opts = ConfigOptions {
+        software,
+        assume_version: None,
+        now: now_rfc3339(),
+    };
+    analyze(&[Input::new("pasted", text)], &opts).map_err(|e| explain(&e))
+}
+
+#[function_component(PastePanel)]
+pub fn paste_panel() -> Html {
+    let state = use_state(|| State::Idle);
+    let textarea = use_node_ref();
+    let software = use_node_ref();
+
+    // Reads the form and runs the engine, synchronously, in this page.
+    let analyse = {
+        let state = state.clone();
+        let textarea = textarea.clone();
+        let software = software.clone();
+        Rc::new(move || {
+            let text = textarea
+                .cast::<web_sys::HtmlTextAreaElement>()
+                .map(|t| t.value())
+                .unwrap_or_default();
+            let forced = software
+                .cast::<web_sys::HtmlSelectElement>()
+                .and_then(|s| Software::parse(&s.value()));
+            state.set(match run_analysis(&text, forced) {
+                Ok(report) => State::Done(Rc::new(report)),
+                Err(message) => State::Failed(message),
+            });
+        })
+    };
+
+    let onanalyse = {
+        let analyse = analyse.clone();
+        Callback::from(move |_: MouseEvent| analyse())
+    };
+
+    // One click to see what the tool finds: fill in the example and analyse it.
+    let onexample = {
+        let textarea = textarea.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(t) = textarea.cast::<web_sys::HtmlTextAreaElement>() {
+                t.set_value(WEAK_EXAMPLE);
+            }
+            analyse();
+        })
+    };
+
+    let results = match &*state {
+        State::Idle => html! {},
+        State::Done(report) => html! { <ReportView report={report.clone()} scope="paste" /> },
+        State::Failed(message) => html! { <ErrorBox message={message.clone()} /> },
+    };
+
+    html! {
+        <>
+            <div class="card form">
+                <label for="config">{ "Configuration" }</label>
+                <p class="hint" id="config-hint">
+                    { "Paste Postfix main.cf and/or master.cf, or the output of postconf -n / postconf -M. \
+                       Several files can be pasted together, each starting with a line # file: NAME." }
+                </p>
+                <textarea
+                    id="config"
+                    name="config"
+                    ref={textarea}
+                    rows="14"
+                    spellcheck="false"
+                    autocomplete="off"
+                    autocapitalize="none"
+                    aria-describedby="config-hint privacy-note"
+                    placeholder="mynetworks = 127.0.0.0/8 …"
+                />
+                <div class="row controls">
+                    <div class="field-inline">
+                        <label for="software">{ "Software" }</label>
+                        <select id="software" name="software" ref={software}>
+                            <option value="auto" selected=true>{ "Auto-detect" }</option>
+                            <option value="postfix">{ "Postfix" }</option>
+                        </select>
+                    </div>
+                    <button type="button" class="primary" onclick={onanalyse}>{ "Analyse" }</button>
+                    <button type="button" class="secondary" onclick={onexample}>{ "Load weak example" }</button>
+                </div>
+                <p class="privacy" id="privacy-note">
+                    { "Analysed in your browser: nothing you paste leaves this page." }
+                </p>
+            </div>
+            <div class="results" id="paste-results" aria-live="polite">
+                { results }
+            </div>
+        </>
+    }
+}

@@ -1,0 +1,361 @@
+// Browser tests of the website, served by `mailaudit serve`, in headless
+// Chromium driven by playwright-core. Run with `node --test tests/e2e/`
+// (`cargo xtask test` sets the environment below).
+//
+//   MAILAUDIT_BIN   the built `mailaudit` CLI                        (required)
+//   MAILAUDIT_SITE  the built site directory                         (required)
+//   BED_ENV         the test bed's bed.env (BED_DOH_URL, BED_CA)     (domain audit test only)
+//   TEST_OUT        where screenshots go (created; default: a temp dir)
+
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { bed, start } from './lib.mjs';
+
+const TIMEOUT = 60_000;
+const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+const OUT = process.env.TEST_OUT || path.join(tmpdir(), 'mailaudit-e2e-out');
+mkdirSync(OUT, { recursive: true });
+
+// ------------------------------------------------------------ environment
+
+function requireSite() {
+  const problems = [];
+  const bin = process.env.MAILAUDIT_BIN;
+  const site = process.env.MAILAUDIT_SITE;
+  if (!bin) problems.push('MAILAUDIT_BIN is not set (path to the built `mailaudit` binary)');
+  else if (!existsSync(bin)) problems.push(`MAILAUDIT_BIN=${bin} does not exist`);
+  if (!site) problems.push('MAILAUDIT_SITE is not set (directory of the built site)');
+  else if (!existsSync(path.join(site, 'index.html'))) {
+    problems.push(`MAILAUDIT_SITE=${site} has no index.html (build it with \`cargo xtask build-site\`)`);
+  }
+  if (problems.length) {
+    assert.fail(`browser tests cannot run: ${problems.join('; ')}. Run them through \`cargo xtask test\`.`);
+  }
+  return { bin, site };
+}
+
+/** The test bed (lib.mjs checks that its addresses are routed through the
+ * bed's veth), or null when BED_ENV is not set. */
+function bedIfSet() {
+  if (!process.env.BED_ENV) return null;
+  try {
+    return bed();
+  } catch {
+    return null; // the domain audit test reports why; the others need no DNS
+  }
+}
+
+// ------------------------------------------------------------------ server
+
+let serverPromise = null;
+let serverProc = null;
+
+/** Starts `mailaudit serve` once (port 0) and resolves to its base URL. */
+function server() {
+  if (serverPromise) return serverPromise;
+  const { bin, site } = requireSite();
+  const b = bedIfSet();
+  // Without the bed, a resolver that cannot be reached: these tests make no
+  // DNS look-ups, and nothing may ever go to a public resolver by accident.
+  const resolver = b ? ['--resolver', b.BED_DOH_URL, '--ca-file', b.BED_CA] : ['--resolver', 'https://127.0.0.1:9/dns-query'];
+  const proc = start(bin, ['serve', '--listen', '127.0.0.1:0', '--site', site, ...resolver]);
+  serverProc = proc;
+  serverPromise = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`mailaudit serve printed no URL within 20 s; its output:\n${proc.output()}`));
+    }, 20_000);
+    const onData = () => {
+      const m = /serving .* and the API on (http:\/\/\S+)/.exec(proc.output());
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1].endsWith('/') ? m[1] : `${m[1]}/`);
+      }
+    };
+    proc.child.stderr.on('data', onData);
+    proc.child.stdout.on('data', onData);
+    proc.child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start ${bin}: ${e.message}`));
+    });
+    proc.child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`mailaudit serve exited (code ${code}, signal ${signal}); its output:\n${proc.output()}`));
+    });
+  });
+  // Marked as handled here: each test that awaits it reports a failed start.
+  serverPromise.catch(() => {});
+  return serverPromise;
+}
+
+/** Stops the server (SIGINT to its process group, SIGKILL after 3 s) and waits for it. */
+async function stopServer() {
+  const proc = serverProc;
+  if (!proc) return;
+  const { child } = proc;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  proc.stop();
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000).unref())]);
+}
+
+after(stopServer);
+// Last resort if the runner is interrupted: never leave the server behind.
+process.on('exit', () => {
+  try {
+    if (serverProc && serverProc.child.exitCode === null) process.kill(-serverProc.child.pid, 'SIGKILL');
+  } catch {}
+});
+
+// ----------------------------------------------------------------- browser
+
+/** A browser with a fresh temporary profile; `fn` gets (context, page). */
+async function withBrowser(fn) {
+  const profile = mkdtempSync(path.join(tmpdir(), 'mailaudit-chromium-'));
+  let context;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      args: CHROMIUM_ARGS,
+      headless: true,
+      viewport: { width: 1100, height: 900 },
+      serviceWorkers: 'block',
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    const pageErrors = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') pageErrors.push(m.text());
+    });
+    await fn(context, page, pageErrors);
+  } finally {
+    await context?.close().catch(() => {});
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+/** Opens the site and waits until the wasm app has rendered its tabs. */
+async function openApp(page, base, pageErrors = []) {
+  await page.goto(base);
+  try {
+    await page.locator('[role="tablist"] [role="tab"]').first().waitFor({ state: 'visible', timeout: 20_000 });
+  } catch (e) {
+    throw new Error(`the app did not start at ${base}: ${e.message}\npage errors: ${JSON.stringify(pageErrors)}`);
+  }
+}
+
+const finding = (page, panel, id) =>
+  page.locator(`#panel-${panel} [data-testid="finding"][data-id="${id}"]`);
+
+async function statusOf(page, panel, id) {
+  const card = finding(page, panel, id);
+  const n = await card.count();
+  assert.equal(n, 1, `expected exactly one finding card ${id} in the ${panel} tab, found ${n}`);
+  return card.getAttribute('data-status');
+}
+
+async function assertStatuses(page, panel, ids, want) {
+  const got = {};
+  for (const id of ids) got[id] = await statusOf(page, panel, id);
+  const expected = Object.fromEntries(ids.map((id) => [id, want]));
+  assert.deepEqual(got, expected);
+}
+
+async function auditDomain(page, domain) {
+  await page.locator('#domain').fill(domain);
+  await page.getByRole('button', { name: 'Audit', exact: true }).click();
+  await page
+    .locator('#panel-audit .report .target', { hasText: domain })
+    .waitFor({ timeout: 45_000 });
+  assert.equal(await page.locator('#audit-results').getAttribute('aria-busy'), 'false');
+}
+
+async function analyse(page, text) {
+  await page.getByRole('tab', { name: 'Paste a configuration' }).click();
+  await page.locator('#config').fill(text);
+  await page.getByRole('button', { name: 'Analyse', exact: true }).click();
+  await page.locator('#panel-paste [data-testid="finding"]').first().waitFor({ timeout: 10_000 });
+}
+
+const shot = (page, name) => page.screenshot({ path: path.join(OUT, name), fullPage: true });
+
+const WEAK_MAIN_CF = [
+  '# main.cf',
+  'myhostname = mail.weak.test',
+  'mynetworks = 0.0.0.0/0',
+  'disable_vrfy_command = no',
+  'smtpd_sasl_auth_enable = yes',
+  '',
+].join('\n');
+
+const HARDENED_MAIN_CF = [
+  '# main.cf',
+  'myhostname = mail.example.test',
+  'mynetworks = 127.0.0.0/8',
+  'smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination',
+  'disable_vrfy_command = yes',
+  'smtpd_sasl_auth_enable = yes',
+  'smtpd_tls_auth_only = yes',
+  '',
+].join('\n');
+
+const POSTFIX_RULES = ['postfix.open_relay', 'postfix.vrfy_enabled', 'postfix.auth_plaintext'];
+
+// ------------------------------------------------------------------- tests
+
+test('domain audit through the backend', { timeout: TIMEOUT }, async () => {
+  requireSite();
+  if (!process.env.BED_ENV) {
+    assert.fail('BED_ENV is not set: the domain audit needs the test bed '
+      + '(bash tests/testbed/bin/bed-up.sh, then BED_ENV=tests/testbed/run/bed.env)');
+  }
+  bed(); // clear message when the bed is not up or not routed through its veth
+  const base = await server();
+  await withBrowser(async (context, page, pageErrors) => {
+    await openApp(page, base, pageErrors);
+
+    // The busy state, made observable by holding the request back a little.
+    await page.route('**/api/v1/audit', async (route) => {
+      await new Promise((r) => setTimeout(r, 600));
+      await route.continue();
+    });
+    await page.locator('#domain').fill('postmaster@weak.test'); // an address works too
+    await page.getByRole('button', { name: 'Audit', exact: true }).click();
+    const results = page.locator('#audit-results');
+    await page.locator('#audit-results[aria-busy="true"]').waitFor({ timeout: 5_000 });
+    assert.match(await results.innerText(), /Auditing …/);
+    await page.locator('#panel-audit .report .target', { hasText: 'weak.test' }).waitFor({ timeout: 45_000 });
+    await page.unroute('**/api/v1/audit');
+    assert.equal(await results.getAttribute('aria-busy'), 'false');
+    assert.equal(await results.getAttribute('aria-live'), 'polite');
+
+    await assertStatuses(page, 'audit', ['spf.multiple', 'dmarc.policy'], 'fail');
+    // Status is never colour alone: the badge carries the word.
+    assert.match(await finding(page, 'audit', 'spf.multiple').locator('.badge').innerText(), /fail/i);
+    await shot(page, 'domain-weak.png');
+
+    await auditDomain(page, 'example.test');
+    await assertStatuses(
+      page, 'audit',
+      ['spf.multiple', 'spf.all_permissive', 'dmarc.policy', 'dmarc.missing', 'dns.mx'],
+      'pass',
+    );
+    await shot(page, 'domain-example.png');
+    assert.deepEqual(pageErrors, []);
+  });
+});
+
+test('paste analysis runs offline', { timeout: TIMEOUT }, async () => {
+  const base = await server();
+  await withBrowser(async (context, page, pageErrors) => {
+    await openApp(page, base, pageErrors);
+
+    // From here on the page must not touch the network at all.
+    const requests = [];
+    page.on('request', (r) => requests.push(`${r.method()} ${r.url()}`));
+    await context.route('**/*', (route) => route.abort());
+    await context.setOffline(true);
+
+    await analyse(page, WEAK_MAIN_CF);
+    await assertStatuses(page, 'paste', POSTFIX_RULES, 'fail');
+    const relay = finding(page, 'paste', 'postfix.open_relay');
+    assert.match(await relay.innerText(), /mynetworks = 0\.0\.0\.0\/0/);
+    assert.equal(await relay.locator('code', { hasText: 'mynetworks = 0.0.0.0/0' }).count(), 1);
+    // Remediation with its copy button for a failing check.
+    assert.equal(await relay.locator('.fix pre').count(), 1);
+    assert.equal(await relay.getByRole('button', { name: /copy/i }).count(), 1);
+    await shot(page, 'paste-weak.png');
+
+    await page.locator('#config').fill(HARDENED_MAIN_CF);
+    await page.getByRole('button', { name: 'Analyse', exact: true }).click();
+    await page
+      .locator('#panel-paste [data-testid="finding"][data-id="postfix.open_relay"][data-status="pass"]')
+      .waitFor({ timeout: 10_000 });
+    await assertStatuses(page, 'paste', POSTFIX_RULES, 'pass');
+    await shot(page, 'paste-hardened.png');
+
+    // The one-click example is weak too, and is analysed in place.
+    await page.getByRole('button', { name: 'Load weak example' }).click();
+    await page
+      .locator('#panel-paste [data-testid="finding"][data-id="postfix.open_relay"][data-status="fail"]')
+      .waitFor({ timeout: 10_000 });
+    assert.match(await page.locator('#config').inputValue(), /mynetworks = 0\.0\.0\.0\/0/);
+
+    assert.deepEqual(requests, [], 'the page made requests after it had loaded');
+    assert.deepEqual(pageErrors, []);
+  });
+});
+
+test('remote strings are rendered as text', { timeout: TIMEOUT }, async () => {
+  const base = await server();
+  await withBrowser(async (context, page, pageErrors) => {
+    const dialogs = [];
+    page.on('dialog', async (d) => {
+      dialogs.push(d.message());
+      await d.dismiss();
+    });
+    await openApp(page, base, pageErrors);
+    const payload = '<img src=x onerror=alert(1)>';
+    const fileName = '<svg onload=alert(2)>main.cf';
+    await analyse(page, [
+      `# file: ${fileName}`,
+      `mynetworks = 0.0.0.0/0 ${payload}`,
+      'disable_vrfy_command = no',
+      '',
+    ].join('\n'));
+    assert.equal(await statusOf(page, 'paste', 'postfix.open_relay'), 'fail');
+    await page.waitForTimeout(300); // give an injected onerror/onload a chance to run
+
+    assert.equal(await page.locator('img').count(), 0, 'an <img> element was created from pasted text');
+    assert.equal(await page.locator('svg').count(), 0, 'an <svg> element was created from pasted text');
+    assert.deepEqual(dialogs, []);
+    const text = await page.locator('#paste-results').innerText();
+    assert.ok(text.includes(`mynetworks = 0.0.0.0/0 ${payload}`), 'the pasted line is shown literally');
+    assert.ok(text.includes(fileName), 'the pasted file name is shown literally');
+    assert.deepEqual(pageErrors, []);
+  });
+});
+
+test('errors are shown in an alert', { timeout: TIMEOUT }, async () => {
+  const base = await server();
+  await withBrowser(async (context, page, pageErrors) => {
+    await openApp(page, base, pageErrors);
+    const alert = page.locator('#panel-audit [role="alert"]');
+
+    // The API's own error body.
+    await page.locator('#domain').fill('localhost');
+    await page.getByRole('button', { name: 'Audit', exact: true }).click();
+    await alert.waitFor({ timeout: 20_000 });
+    assert.match(await alert.innerText(), /not a domain name that can be audited/);
+
+    // Network failure.
+    await page.route('**/api/v1/audit', (route) => route.abort('connectionfailed'));
+    await page.locator('#domain').fill('example.org');
+    await page.getByRole('button', { name: 'Audit', exact: true }).click();
+    await page.locator('#panel-audit [role="alert"]', { hasText: 'Could not reach' }).waitFor({ timeout: 10_000 });
+
+    // The configuration tab's errors, without any request.
+    await page.getByRole('tab', { name: 'Paste a configuration' }).click();
+    await page.locator('#config').fill('hello world\nthis is not a configuration\n');
+    await page.getByRole('button', { name: 'Analyse', exact: true }).click();
+    const pasteAlert = page.locator('#panel-paste [role="alert"]');
+    await pasteAlert.waitFor({ timeout: 5_000 });
+    assert.match(await pasteAlert.innerText(), /not recognised/);
+
+    // Tabs are real tabs: selection state and keyboard.
+    const tabs = page.getByRole('tab');
+    assert.equal(await tabs.nth(1).getAttribute('aria-selected'), 'true');
+    await tabs.nth(1).focus();
+    await page.keyboard.press('ArrowLeft');
+    assert.equal(await tabs.nth(0).getAttribute('aria-selected'), 'true');
+    assert.ok(await page.locator('#panel-paste').isHidden());
+  });
+});
