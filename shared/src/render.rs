@@ -3,7 +3,7 @@
 //! scanning. JSON is the report itself (serde).
 
 use crate::report::{Evidence, Report, Status};
-use crate::rules::{Area, ALL};
+use crate::rules::{all, Area};
 use std::fmt::Write;
 
 fn evidence_line(e: &Evidence) -> String {
@@ -163,8 +163,7 @@ pub fn markdown(r: &Report) -> String {
 /// for configuration evidence.
 pub fn sarif(r: &Report) -> serde_json::Value {
     use serde_json::json;
-    let rules: Vec<_> = ALL
-        .iter()
+    let rules: Vec<_> = all()
         .map(|rule| {
             json!({
                 "id": rule.id,
@@ -234,7 +233,7 @@ pub fn rules_markdown() -> String {
          Each finding has a status (`pass`, `fail`, `warn`, `info`, `unknown`) and, \
          for fail/warn, a severity. A check that cannot be decided is `unknown`, never `pass`.\n",
     );
-    let mut areas: Vec<Area> = ALL.iter().map(|r| r.area).collect();
+    let mut areas: Vec<Area> = all().map(|r| r.area).collect();
     areas.sort();
     areas.dedup();
     for area in areas {
@@ -243,7 +242,7 @@ pub fn rules_markdown() -> String {
             "\n## {}\n\n| id | severity | fails when | references |\n|---|---|---|---|",
             area.title()
         );
-        for r in ALL.iter().filter(|r| r.area == area) {
+        for r in all().filter(|r| r.area == area) {
             let _ = writeln!(
                 out,
                 "| `{}` | {} | {} | {} |",
@@ -258,7 +257,7 @@ pub fn rules_markdown() -> String {
 }
 
 pub fn rules_json() -> serde_json::Value {
-    serde_json::json!({ "schema": "mailaudit/rules/v1", "rules": ALL })
+    serde_json::json!({ "schema": "mailaudit/rules/v1", "rules": all().collect::<Vec<_>>() })
 }
 
 #[cfg(test)]

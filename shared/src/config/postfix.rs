@@ -10,9 +10,54 @@
 //! `postfix.auth_plaintext`.
 
 use super::Input;
-use crate::report::{Assumption, Evidence, Finding, Status};
-use crate::rules::{POSTFIX_AUTH_PLAINTEXT, POSTFIX_OPEN_RELAY, POSTFIX_VRFY_ENABLED};
+use crate::report::{Assumption, Evidence, Finding, Severity, Status};
+use crate::rules::{Area, Rule};
 use std::net::IpAddr;
+
+pub static POSTFIX_OPEN_RELAY: Rule = Rule {
+    id: "postfix.open_relay",
+    area: Area::Config,
+    title: "Open relay (Postfix relay restrictions)",
+    severity: Severity::Critical,
+    description: "The relay restrictions (smtpd_relay_restrictions, else smtpd_recipient_restrictions), \
+        evaluated first-match as Postfix does for each smtpd service, reach an accepting result before \
+        reject_unauth_destination/defer_unauth_destination — e.g. permit_mynetworks with a public mynetworks, \
+        a bare permit, or a list with no relay control at all (smtpd then refuses all mail).",
+    refs: &[
+        "https://www.postfix.org/SMTPD_ACCESS_README.html",
+        "https://www.postfix.org/postconf.5.html#smtpd_relay_restrictions",
+        "NIST SP 800-177r1 §4",
+    ],
+};
+
+pub static POSTFIX_VRFY_ENABLED: Rule = Rule {
+    id: "postfix.vrfy_enabled",
+    area: Area::Config,
+    title: "VRFY command (address harvesting)",
+    severity: Severity::Medium,
+    description:
+        "disable_vrfy_command is not yes, so anyone can ask the server whether an address exists.",
+    refs: &["https://www.postfix.org/postconf.5.html#disable_vrfy_command"],
+};
+
+pub static POSTFIX_AUTH_PLAINTEXT: Rule = Rule {
+    id: "postfix.auth_plaintext",
+    area: Area::Config,
+    title: "Password authentication only over TLS",
+    severity: Severity::High,
+    description: "SASL authentication is enabled (in main.cf or a master.cf service) without \
+        smtpd_tls_auth_only = yes or smtpd_tls_security_level = encrypt for that service, so passwords \
+        can cross the network in clear text.",
+    refs: &[
+        "https://www.postfix.org/SASL_README.html",
+        "https://www.postfix.org/postconf.5.html#smtpd_tls_auth_only",
+        "RFC 4954 §4",
+    ],
+};
+
+/// The rules this module decides, in catalog order.
+pub static RULES: &[&Rule] = &[&POSTFIX_OPEN_RELAY, &POSTFIX_VRFY_ENABLED, &POSTFIX_AUTH_PLAINTEXT];
+
 
 /// The release whose defaults apply when no version is stated.
 pub const CURRENT_STABLE: &str = "3.10";

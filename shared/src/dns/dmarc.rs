@@ -8,8 +8,36 @@
 
 use crate::dns::{DnsAnswer, RecordType, Resolver};
 use crate::net::Network;
-use crate::report::{Evidence, Finding, Status};
-use crate::rules::{DMARC_MISSING, DMARC_POLICY};
+use crate::report::{Evidence, Finding, Severity, Status};
+use crate::rules::{Area, Rule};
+
+pub static DMARC_MISSING: Rule = Rule {
+    id: "dmarc.missing",
+    area: Area::Authentication,
+    title: "DMARC record",
+    severity: Severity::High,
+    description:
+        "No DMARC record at the domain or its organisational domain: receivers get no policy \
+        for mail that fails SPF and DKIM alignment.",
+    refs: &[
+        "RFC 7489 §6.6.3",
+        "draft-ietf-dmarc-dmarcbis §4.10 (DNS tree walk)",
+    ],
+};
+
+pub static DMARC_POLICY: Rule = Rule {
+    id: "dmarc.policy",
+    area: Area::Authentication,
+    title: "DMARC policy strength",
+    severity: Severity::Medium,
+    description: "The DMARC policy is p=none (monitoring only), applies to less than 100% of mail \
+        (pct < 100), has a subdomain policy sp weaker than p, or is in testing mode (t=y).",
+    refs: &["RFC 7489 §6.3", "NIST SP 800-177r1 §4.6"],
+};
+
+/// The rules this module decides, in catalog order.
+pub static RULES: &[&Rule] = &[&DMARC_MISSING, &DMARC_POLICY];
+
 
 /// What the tree walk found.
 #[derive(Debug, Clone, PartialEq, Eq)]

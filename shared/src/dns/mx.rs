@@ -5,9 +5,24 @@
 use crate::dns::{DnsAnswer, DnsError, RecordType, Resolver, RrData};
 use crate::net::Network;
 use crate::report::{Evidence, Finding, Severity, Status};
-use crate::rules::DNS_MX;
+use crate::rules::{Area, Rule};
 use futures::future::join_all;
 use std::net::IpAddr;
+
+pub static DNS_MX: Rule = Rule {
+    id: "dns.mx",
+    area: Area::Dns,
+    title: "MX records",
+    severity: Severity::High,
+    description:
+        "The domain has no MX (info when it sends no mail; a null MX per RFC 7505 is recognised), \
+        an MX pointing to a CNAME or an IP literal, or an MX host without A/AAAA records.",
+    refs: &["RFC 5321 §5.1", "RFC 2181 §10.3", "RFC 7505"],
+};
+
+/// The rules this module decides, in catalog order.
+pub static RULES: &[&Rule] = &[&DNS_MX];
+
 
 /// At most this many MX hosts are resolved (an audit has a budget).
 pub const MAX_MX_HOSTS: usize = 10;

@@ -8,7 +8,40 @@
 
 use crate::dns::{DnsAnswer, DnsError};
 use crate::report::{Evidence, Finding, Severity, Status};
-use crate::rules::{SPF_ALL_PERMISSIVE, SPF_MISSING, SPF_MULTIPLE};
+use crate::rules::{Area, Rule};
+
+pub static SPF_MISSING: Rule = Rule {
+    id: "spf.missing",
+    area: Area::Authentication,
+    title: "SPF record",
+    severity: Severity::High,
+    description: "The domain publishes no v=spf1 TXT record, so receivers cannot tell which hosts may send for it.",
+    refs: &["RFC 7208 §3", "NIST SP 800-177r1 §4.4"],
+};
+
+pub static SPF_MULTIPLE: Rule = Rule {
+    id: "spf.multiple",
+    area: Area::Authentication,
+    title: "Single SPF record",
+    severity: Severity::High,
+    description: "More than one v=spf1 record is published; SPF evaluation then ends in permerror.",
+    refs: &["RFC 7208 §3.2", "RFC 7208 §4.5"],
+};
+
+pub static SPF_ALL_PERMISSIVE: Rule = Rule {
+    id: "spf.all_permissive",
+    area: Area::Authentication,
+    title: "SPF all mechanism",
+    severity: Severity::Critical,
+    description:
+        "The SPF record ends in +all (anyone may send: critical), or in ?all or no all and no \
+        redirect (the record authorises nothing against spoofing: high).",
+    refs: &["RFC 7208 §5.1", "RFC 7208 §4.7"],
+};
+
+/// The rules this module decides, in catalog order.
+pub static RULES: &[&Rule] = &[&SPF_MISSING, &SPF_MULTIPLE, &SPF_ALL_PERMISSIVE];
+
 
 /// Records among a TXT answer that are SPF records.
 pub fn spf_records(txt: &DnsAnswer) -> Vec<String> {
