@@ -56,8 +56,11 @@ pub static POSTFIX_AUTH_PLAINTEXT: Rule = Rule {
 };
 
 /// The rules this module decides, in catalog order.
-pub static RULES: &[&Rule] = &[&POSTFIX_OPEN_RELAY, &POSTFIX_VRFY_ENABLED, &POSTFIX_AUTH_PLAINTEXT];
-
+pub static RULES: &[&Rule] = &[
+    &POSTFIX_OPEN_RELAY,
+    &POSTFIX_VRFY_ENABLED,
+    &POSTFIX_AUTH_PLAINTEXT,
+];
 
 /// The release whose defaults apply when no version is stated.
 pub const CURRENT_STABLE: &str = "3.10";

@@ -38,7 +38,6 @@ pub static DMARC_POLICY: Rule = Rule {
 /// The rules this module decides, in catalog order.
 pub static RULES: &[&Rule] = &[&DMARC_MISSING, &DMARC_POLICY];
 
-
 /// What the tree walk found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Found {

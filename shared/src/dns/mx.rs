@@ -23,7 +23,6 @@ pub static DNS_MX: Rule = Rule {
 /// The rules this module decides, in catalog order.
 pub static RULES: &[&Rule] = &[&DNS_MX];
 
-
 /// At most this many MX hosts are resolved (an audit has a budget).
 pub const MAX_MX_HOSTS: usize = 10;
 

@@ -42,7 +42,6 @@ pub static SPF_ALL_PERMISSIVE: Rule = Rule {
 /// The rules this module decides, in catalog order.
 pub static RULES: &[&Rule] = &[&SPF_MISSING, &SPF_MULTIPLE, &SPF_ALL_PERMISSIVE];
 
-
 /// Records among a TXT answer that are SPF records.
 pub fn spf_records(txt: &DnsAnswer) -> Vec<String> {
     txt.of_type()
