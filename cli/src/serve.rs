@@ -52,9 +52,21 @@ async fn audit(State(st): State<Arc<AppState>>, body: axum::body::Bytes) -> Resp
         now.format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default(),
     );
-    match audit_domain(&st.net, &req.domain, &opts).await {
-        Ok(r) => Json(r).into_response(),
-        Err(e) => error(StatusCode::BAD_REQUEST, "bad_domain", e.to_string()),
+    // The engine's futures need not be Send (the Worker's are not), so the
+    // audit runs to completion on a blocking thread of this runtime.
+    let handle = tokio::runtime::Handle::current();
+    let domain = req.domain;
+    let result =
+        tokio::task::spawn_blocking(move || handle.block_on(audit_domain(&st.net, &domain, &opts)))
+            .await;
+    match result {
+        Ok(Ok(r)) => Json(r).into_response(),
+        Ok(Err(e)) => error(StatusCode::BAD_REQUEST, "bad_domain", e.to_string()),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("the audit failed: {e}"),
+        ),
     }
 }
 
