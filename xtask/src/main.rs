@@ -124,6 +124,7 @@ fn build_site() -> Result<()> {
     let out = site_dir();
     let _ = fs::remove_dir_all(&out);
     bindgen(&wasm, &out, "mailaudit_frontend")?;
+    wasm_opt(&out.join("mailaudit_frontend_bg.wasm"))?;
     let stat = root().join("frontend/static");
     for entry in fs::read_dir(&stat).map_err(|e| format!("{}: {e}", stat.display()))? {
         let entry = entry.map_err(|e| e.to_string())?;
@@ -131,6 +132,25 @@ fn build_site() -> Result<()> {
     }
     eprintln!("xtask: site built in {}", out.display());
     Ok(())
+}
+
+/// Shrinks a module in place with binaryen's wasm-opt from npm (pinned in
+/// package-lock.json; Debian's binaryen 108 breaks these modules). Skipped,
+/// with a note, where `npm ci` has not been run.
+fn wasm_opt(module: &Path) -> Result<()> {
+    let tool = root().join("node_modules/.bin/wasm-opt");
+    if !tool.exists() {
+        eprintln!(
+            "xtask: wasm-opt not installed (npm ci): {} left unoptimised",
+            module.display()
+        );
+        return Ok(());
+    }
+    let tmp = module.with_extension("opt.wasm");
+    let mut c = Command::new(tool);
+    c.arg("-Oz").arg(module).arg("-o").arg(&tmp);
+    run(c)?;
+    fs::rename(&tmp, module).map_err(|e| e.to_string())
 }
 
 fn build_worker() -> Result<()> {
