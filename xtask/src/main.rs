@@ -158,6 +158,7 @@ fn build_worker() -> Result<()> {
     let out = root().join("worker/build");
     let _ = fs::remove_dir_all(&out);
     bindgen(&wasm, &out, "index")?;
+    wasm_opt(&out.join("index_bg.wasm"))?;
     // The Worker's static assets are the site.
     let assets = out.join("site");
     fs::create_dir_all(&assets).map_err(|e| e.to_string())?;
