@@ -3,11 +3,18 @@
 //! MX → MX host addresses, or the DMARC tree walk), and judges the answers.
 //!
 //! Rules decided here: `dns.mx`, `spf.missing`, `spf.multiple`,
-//! `spf.all_permissive`, `dmarc.missing`, `dmarc.policy`.
+//! `spf.all_permissive`, `dmarc.missing`, `dmarc.policy`, and the SPF
+//! evaluation rules (`spf::judge_evaluation`).
+//!
+//! SPF is evaluated by one [`spf::Evaluator`] per audit: its cache holds the
+//! TXT answer the record rules read, and its MX/A/AAAA questions about the
+//! domain's MX set wait for the MX look-up instead of asking again, so the
+//! SPF walk runs beside the MX and DMARC look-ups without repeating them.
 
 use crate::dns::{self, dmarc, mx, spf, DnsError, RecordType, Resolver};
 use crate::net::Network;
 use crate::report::{Assumption, Report};
+use futures::FutureExt;
 use thiserror::Error;
 
 #[derive(Debug, Clone)]
@@ -82,11 +89,37 @@ pub async fn audit_domain<N: Network>(
 ) -> Result<Report, AuditError> {
     let domain = validate_domain(domain)?;
     let resolver = Resolver::new(net, opts.resolver.clone());
-    let (mx_lookup, txt, dmarc_found) = futures::join!(
-        mx::lookup(&resolver, &domain),
-        resolver.query(&domain, RecordType::TXT),
-        dmarc::discover(&resolver, &domain)
-    );
+    let mx_shared = mx::lookup(&resolver, &domain).shared();
+    let prefetch_domain = domain.clone();
+    let prefetch = mx_shared
+        .clone()
+        .map(move |m| {
+            let mut seeds = vec![((prefetch_domain, RecordType::MX), m.answer.clone())];
+            for h in &m.hosts {
+                seeds.push(((h.host.clone(), RecordType::A), h.a.clone()));
+                seeds.push(((h.host.clone(), RecordType::AAAA), h.aaaa.clone()));
+            }
+            std::sync::Arc::new(seeds)
+        })
+        .shared();
+    let evaluator = spf::Evaluator::with_prefetch(&resolver, prefetch);
+    let spf_walk = async {
+        let txt = evaluator.query(&domain, RecordType::TXT).await;
+        let walks = spf::walk_records(&evaluator, &domain, &txt).await;
+        (txt, walks)
+    };
+    let (mx_lookup, (txt, walks), dmarc_found) =
+        futures::join!(mx_shared, spf_walk, dmarc::discover(&resolver, &domain));
+    let (mx_checks, mx_unresolved) = if walks.is_empty() {
+        (Ok(Vec::new()), Vec::new())
+    } else {
+        spf::check_mx_hosts(&evaluator, &domain, &mx_lookup).await
+    };
+    let evaluation = spf::Evaluation {
+        walks,
+        mx_checks,
+        mx_unresolved,
+    };
     let spf_records = match &txt {
         Ok(a) => spf::spf_records(a),
         Err(_) => Vec::new(),
@@ -95,12 +128,18 @@ pub async fn audit_domain<N: Network>(
         spf_records.len() == 1 && spf_records[0].trim().eq_ignore_ascii_case("v=spf1 -all");
     let mut findings = vec![mx::judge(&domain, &mx_lookup, sends_no_mail)];
     findings.extend(spf::judge(&domain, &txt));
+    findings.extend(spf::judge_evaluation(&domain, &txt, &evaluation));
     findings.extend(dmarc::judge(&domain, &dmarc_found));
     let mut assumptions = vec![
         Assumption::new("resolver", opts.resolver.clone()),
         Assumption::new(
             "dmarc.discovery",
             "DMARCbis DNS tree walk (no public suffix list)",
+        ),
+        Assumption::new(
+            "spf.evaluation",
+            "RFC 7208 check_host() for a client no term matches (look-up counts), and for \
+             each MX address (at most 10)",
         ),
         Assumption::new(
             "probes",
@@ -120,6 +159,8 @@ pub async fn audit_domain<N: Network>(
             ),
         ));
     }
+    // The evaluator holds the MX look-up, which borrows `domain`.
+    drop(evaluator);
     Ok(Report::new(domain, opts.now.clone(), assumptions, findings))
 }
 
@@ -168,8 +209,10 @@ mod tests {
             .txt("_dmarc.example.org", "v=DMARC1; p=reject");
         let r = block_on(audit_domain(&net, "example.org", &opts())).unwrap();
         assert_eq!(r.summary.fail, 0, "{:#?}", r.findings);
-        assert_eq!(r.summary.pass, 6);
-        // MX, TXT, _dmarc, then A + AAAA of the one MX host.
+        // 6 record-level passes + the 7 SPF evaluation rules.
+        assert_eq!(r.summary.pass, 13);
+        // MX, TXT, _dmarc, then A + AAAA of the one MX host: the SPF walk
+        // and the MX host's check_host() reuse those answers.
         assert_eq!(net.requests(), 5);
     }
 
@@ -209,5 +252,62 @@ mod tests {
         let r = block_on(audit_domain(&net, "example.org", &opts())).unwrap();
         assert_eq!(r.summary.unknown, r.findings.len());
         assert_eq!(r.summary.pass, 0);
+    }
+
+    #[test]
+    fn spf_evaluation_is_judged_without_repeating_queries() {
+        let net = ScriptedNet::new()
+            .mx("weak.example", 10, "mail.weak.example")
+            .a("mail.weak.example", "198.51.100.26")
+            .txt("weak.example", "v=spf1 +all")
+            .txt(
+                "weak.example",
+                "v=spf1 mx include:a.weak.example include:b.weak.example ~all",
+            )
+            .txt("_dmarc.weak.example", "v=DMARC1; p=none");
+        let r = block_on(audit_domain(&net, "weak.example", &opts())).unwrap();
+        // Two records: check_host() is a permerror for the MX host.
+        assert_eq!(status(&r, "spf.mx_not_authorized"), Status::Fail);
+        // include: targets without a record make the second one a permerror.
+        assert_eq!(status(&r, "spf.syntax"), Status::Fail);
+        assert_eq!(status(&r, "spf.lookup_limit"), Status::Pass);
+        let asked = net.asked();
+        for (i, q) in asked.iter().enumerate() {
+            assert!(!asked[..i].contains(q), "{q:?} asked twice: {asked:?}");
+        }
+    }
+
+    /// The CLI's server runs audits on a multi-threaded runtime: the audit
+    /// future must stay `Send` when the host's network is.
+    #[test]
+    fn audit_future_is_send_when_the_network_is() {
+        use crate::net::{Conn, HttpRequest, HttpResponse, NetError, Network};
+        struct DownNet;
+        struct NoConn;
+        impl Conn for NoConn {
+            async fn read(&mut self, _: &mut [u8]) -> Result<usize, NetError> {
+                Ok(0)
+            }
+            async fn write_all(&mut self, _: &[u8]) -> Result<(), NetError> {
+                Ok(())
+            }
+            async fn close(&mut self) {}
+        }
+        impl Network for DownNet {
+            type Conn = NoConn;
+            async fn http(&self, _: HttpRequest) -> Result<HttpResponse, NetError> {
+                Err(NetError::Timeout(1))
+            }
+            async fn tcp_connect(&self, _: &str, _: u16, _: u32) -> Result<NoConn, NetError> {
+                Err(NetError::Timeout(1))
+            }
+        }
+        fn assert_send<T: Send>(t: T) -> T {
+            t
+        }
+        let net = DownNet;
+        let opts = opts();
+        let r = block_on(assert_send(audit_domain(&net, "example.org", &opts))).unwrap();
+        assert_eq!(r.summary.unknown, r.findings.len());
     }
 }

@@ -71,6 +71,26 @@ impl ScriptedNet {
         self.record(name, RrData::A(ip.parse().expect("test IPv4")))
     }
 
+    pub fn aaaa(self, name: &str, ip: &str) -> Self {
+        self.record(name, RrData::Aaaa(ip.parse().expect("test IPv6")))
+    }
+
+    pub fn ptr(self, name: &str, target: &str) -> Self {
+        self.record(name, RrData::Ptr(target.to_ascii_lowercase()))
+    }
+
+    pub fn cname(self, name: &str, target: &str) -> Self {
+        self.record(name, RrData::Cname(target.to_ascii_lowercase()))
+    }
+
+    /// A TXT record made of exactly these character-strings.
+    pub fn txt_strings(self, name: &str, strings: &[&[u8]]) -> Self {
+        self.record(
+            name,
+            RrData::Txt(strings.iter().map(|s| s.to_vec()).collect()),
+        )
+    }
+
     pub fn rcode(mut self, name: &str, rtype: RecordType, rcode: ResponseCode) -> Self {
         self.zone
             .insert((name.to_ascii_lowercase(), rtype), Scripted::Rcode(rcode));
@@ -104,8 +124,9 @@ impl ScriptedNet {
             .queries
             .first()
             .ok_or_else(|| NetError::Other("no question".into()))?;
-        let mut qname = q.name().to_ascii().to_ascii_lowercase();
-        qname.pop();
+        // Raw label bytes: SPF macro expansion can ask for names that are
+        // not host names (`foo:bar/baz.example.com`), which DNS carries.
+        let qname = raw_key(q.name());
         let qtype = q.query_type();
         self.asked.borrow_mut().push((qname.clone(), qtype));
         let mut resp = Message::new(query.metadata.id, MessageType::Response, OpCode::Query);
@@ -155,7 +176,22 @@ impl ScriptedNet {
 }
 
 fn name(s: &str) -> Name {
-    Name::from_utf8(format!("{s}.")).expect("test name")
+    Name::from_utf8(format!("{s}."))
+        .or_else(|_| {
+            if s.is_empty() {
+                return Ok(Name::root());
+            }
+            Name::from_labels(s.split('.').map(str::as_bytes))
+        })
+        .expect("test name")
+}
+
+/// A name as its raw label bytes, lower case, without the root dot.
+fn raw_key(n: &Name) -> String {
+    n.iter()
+        .map(|l| String::from_utf8_lossy(l).to_ascii_lowercase())
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 fn to_rdata(d: &RrData) -> RData {
