@@ -190,9 +190,21 @@ pub fn normalize_name(name: &str) -> Result<String, DnsError> {
     Ok(ascii)
 }
 
+/// The wire name of `name` (ASCII, normalised, no trailing dot). Labels go
+/// out as their raw bytes, so every name DNS can carry can be asked — SPF
+/// macros produce names that are not host names.
+fn wire_name(name: &str) -> Result<Name, DnsError> {
+    let bad = || DnsError::BadName(name.into());
+    if name.is_empty() || name.len() > 253 || name.split('.').any(|l| l.is_empty() || l.len() > 63)
+    {
+        return Err(bad());
+    }
+    Name::from_labels(name.split('.').map(str::as_bytes)).map_err(|_| bad())
+}
+
 /// Encodes the query for `name`/`rtype` as an RFC 8484 message.
 pub fn encode_query(name: &str, rtype: RecordType) -> Result<Vec<u8>, DnsError> {
-    let fqdn = Name::from_utf8(format!("{name}.")).map_err(|_| DnsError::BadName(name.into()))?;
+    let fqdn = wire_name(name)?;
     let mut msg = Message::new(0, MessageType::Query, OpCode::Query);
     msg.metadata.recursion_desired = true;
     msg.add_query(Query::query(fqdn, rtype));
@@ -205,13 +217,14 @@ pub fn encode_query(name: &str, rtype: RecordType) -> Result<Vec<u8>, DnsError> 
 
 /// Decodes a resolver's answer and checks it answers `name`/`rtype`.
 pub fn decode_answer(name: &str, rtype: RecordType, wire: &[u8]) -> Result<DnsAnswer, DnsError> {
+    let fqdn = wire_name(name)?;
     let msg = Message::from_vec(wire).map_err(|e| DnsError::Malformed(e.to_string()))?;
     if msg.metadata.message_type != MessageType::Response {
         return Err(DnsError::Malformed("not a response".into()));
     }
     let question_ok = msg.queries.len() == 1
         && msg.queries[0].query_type() == rtype
-        && lower_name(msg.queries[0].name()) == name;
+        && *msg.queries[0].name() == fqdn;
     if !question_ok {
         return Err(DnsError::WrongQuestion);
     }
@@ -233,12 +246,12 @@ pub fn decode_answer(name: &str, rtype: RecordType, wire: &[u8]) -> Result<DnsAn
     })
 }
 
-fn lower_name(n: &Name) -> String {
-    let mut s = n.to_ascii().to_ascii_lowercase();
-    if s.ends_with('.') {
-        s.pop();
-    }
-    s
+/// A name as its raw label bytes, lower case, without the root dot.
+pub(crate) fn lower_name(n: &Name) -> String {
+    n.iter()
+        .map(|l| String::from_utf8_lossy(l).to_ascii_lowercase())
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 fn convert(data: &RData) -> RrData {

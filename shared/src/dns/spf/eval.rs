@@ -7,10 +7,8 @@
 //! `%` or spaces) that a host-name parser would refuse but DNS carries.
 
 use super::parse::{self, MacroPart, MacroString, Mechanism, Qualifier, SyntaxError};
-use crate::dns::{rcode_text, DnsAnswer, DnsError, RecordType, Resolver, Rr, RrData};
-use crate::net::{HttpRequest, Network};
-use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
-use hickory_proto::rr::{Name, RData};
+use crate::dns::{rcode_text, DnsAnswer, DnsError, RecordType, Resolver, RrData};
+use crate::net::Network;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
@@ -306,7 +304,7 @@ impl<'a, 'n, N: Network, P: Future<Output = Seeds> + Clone> Evaluator<'a, 'n, N,
             }
         }
         self.sent.fetch_add(1, Ordering::Relaxed);
-        let r = raw_query(self.resolver, &key.0, rtype).await;
+        let r = self.resolver.query(&key.0, rtype).await;
         self.cache().insert(key, r.clone());
         r
     }
@@ -1155,84 +1153,6 @@ fn url_escape_str(s: &str) -> String {
         }
     }
     out
-}
-
-/// A name as its raw label bytes, lower case, without the root dot.
-pub(crate) fn raw_name(n: &Name) -> String {
-    n.iter()
-        .map(|l| String::from_utf8_lossy(l).to_ascii_lowercase())
-        .collect::<Vec<_>>()
-        .join(".")
-}
-
-fn raw_convert(data: &RData) -> RrData {
-    match data {
-        RData::MX(mx) => RrData::Mx {
-            preference: mx.preference,
-            exchange: raw_name(&mx.exchange),
-        },
-        RData::CNAME(c) => RrData::Cname(raw_name(&c.0)),
-        RData::PTR(p) => RrData::Ptr(raw_name(&p.0)),
-        other => crate::dns::convert(other),
-    }
-}
-
-/// [`Resolver::query`] for any name DNS can carry: labels are sent as raw
-/// bytes (SPF names need not be host names).
-async fn raw_query<N: Network>(
-    resolver: &Resolver<'_, N>,
-    name: &str,
-    rtype: RecordType,
-) -> Result<DnsAnswer, DnsError> {
-    let bad = || DnsError::BadName(name.into());
-    if !valid_name(name) {
-        return Err(bad());
-    }
-    let fqdn = Name::from_labels(name.split('.').map(str::as_bytes)).map_err(|_| bad())?;
-    let mut msg = Message::new(0, MessageType::Query, OpCode::Query);
-    msg.metadata.recursion_desired = true;
-    msg.add_query(Query::query(fqdn.clone(), rtype));
-    let mut edns = Edns::new();
-    edns.set_dnssec_ok(true);
-    edns.set_max_payload(4096);
-    msg.set_edns(edns);
-    let body = msg
-        .to_vec()
-        .map_err(|e| DnsError::Malformed(e.to_string()))?;
-    let mut req = HttpRequest::post(&resolver.url, crate::dns::DNS_MESSAGE, body)
-        .header("accept", crate::dns::DNS_MESSAGE);
-    req.timeout_ms = resolver.timeout_ms;
-    req.max_body = crate::dns::MAX_DNS_MESSAGE;
-    let resp = resolver.net.http(req).await?;
-    if resp.status != 200 {
-        return Err(DnsError::HttpStatus(resp.status));
-    }
-    let msg = Message::from_vec(&resp.body).map_err(|e| DnsError::Malformed(e.to_string()))?;
-    if msg.metadata.message_type != MessageType::Response {
-        return Err(DnsError::Malformed("not a response".into()));
-    }
-    let question_ok = msg.queries.len() == 1
-        && msg.queries[0].query_type() == rtype
-        && *msg.queries[0].name() == fqdn;
-    if !question_ok {
-        return Err(DnsError::WrongQuestion);
-    }
-    let records = msg
-        .answers
-        .iter()
-        .map(|r| Rr {
-            name: raw_name(&r.name),
-            ttl: r.ttl,
-            data: raw_convert(&r.data),
-        })
-        .collect();
-    Ok(DnsAnswer {
-        qname: name.into(),
-        qtype: rtype,
-        rcode: msg.metadata.response_code,
-        authentic_data: msg.metadata.authentic_data,
-        records,
-    })
 }
 
 /// `check_host(<ip>, <domain>, <sender>)` with a fresh evaluator (no
