@@ -228,15 +228,16 @@ pub fn decode_answer(name: &str, rtype: RecordType, wire: &[u8]) -> Result<DnsAn
     if !question_ok {
         return Err(DnsError::WrongQuestion);
     }
-    let records = msg
-        .answers
-        .iter()
-        .map(|r| Rr {
-            name: lower_name(&r.name),
-            ttl: r.ttl,
-            data: convert(&r.data),
-        })
-        .collect();
+    let records = canonical_order(
+        msg.answers
+            .iter()
+            .map(|r| Rr {
+                name: lower_name(&r.name),
+                ttl: r.ttl,
+                data: convert(&r.data),
+            })
+            .collect(),
+    );
     Ok(DnsAnswer {
         qname: name.into(),
         qtype: rtype,
@@ -244,6 +245,24 @@ pub fn decode_answer(name: &str, rtype: RecordType, wire: &[u8]) -> Result<DnsAn
         authentic_data: msg.metadata.authentic_data,
         records,
     })
+}
+
+/// RRsets are unordered and resolvers rotate them, so the same data can
+/// arrive in any order. Findings and evidence must not depend on that: the
+/// CNAME chain keeps its order, everything after it is sorted.
+fn canonical_order(records: Vec<Rr>) -> Vec<Rr> {
+    let (mut chain, mut rest): (Vec<Rr>, Vec<Rr>) = records
+        .into_iter()
+        .partition(|r| matches!(r.data, RrData::Cname(_)));
+    rest.sort_by_cached_key(|r| {
+        (
+            r.data.rtype().to_string(),
+            r.name.clone(),
+            r.data.to_string(),
+        )
+    });
+    chain.extend(rest);
+    chain
 }
 
 /// A name as its raw label bytes, lower case, without the root dot.
@@ -330,6 +349,20 @@ mod tests {
         );
         assert!(normalize_name("").is_err());
         assert!(normalize_name(&"a".repeat(300)).is_err());
+    }
+
+    #[test]
+    fn rrset_order_does_not_matter() {
+        use crate::testing::{roundtrip, ScriptedNet};
+        let one = ScriptedNet::new()
+            .txt("example.org", "v=spf1 +all")
+            .txt("example.org", "v=spf1 -all");
+        let two = ScriptedNet::new()
+            .txt("example.org", "v=spf1 -all")
+            .txt("example.org", "v=spf1 +all");
+        let a = roundtrip(&one, "example.org", RecordType::TXT);
+        let b = roundtrip(&two, "example.org", RecordType::TXT);
+        assert_eq!(a, b);
     }
 
     #[test]
