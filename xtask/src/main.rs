@@ -18,8 +18,16 @@ use std::time::Instant;
 
 type Result<T> = std::result::Result<T, String>;
 
+/// The workspace root, found at run time: a target dir shared between
+/// checkouts (CI's clones) may hold an xtask built from another checkout, so
+/// the path compiled into the binary cannot be trusted. `cargo run` sets
+/// CARGO_MANIFEST_DIR to this checkout's xtask/ for the process.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .or_else(|| env::current_dir().ok().map(|d| d.join("xtask")))
+        .expect("run through `cargo xtask` from the workspace");
+    manifest_dir
         .parent()
         .expect("xtask lives in the workspace")
         .to_path_buf()
@@ -223,6 +231,7 @@ fn site(extra: &[String]) -> Result<()> {
 fn test() -> Result<()> {
     let total = Instant::now();
     let r = root();
+    eprintln!("xtask: workspace {}", r.display());
     step("install test dependencies", || {
         let mut c = Command::new("bash");
         c.arg(r.join("tests/setup.sh"));
