@@ -19,12 +19,7 @@
 //! [fail, permerror], p-macro-multiple [pass, softfail],
 //! ptr-limit [neutral, pass].
 
-#[allow(dead_code, unused_imports)]
-#[path = "../src/testing.rs"]
-mod testing;
-
-// testing.rs names the engine through `crate::dns` and `crate::net`.
-use mailaudit_core::{dns, net};
+use mailaudit_core::{dns, net, testing};
 
 use dns::spf::{Evaluator, Identity};
 use dns::{RecordType, Resolver, RrData};

@@ -2,30 +2,15 @@
 //! fuzzing (deterministic seeds) of records served over the scripted
 //! network, including macro-strings, CIDR lengths and include chains.
 
-#[allow(dead_code, unused_imports)]
-#[path = "../src/testing.rs"]
-mod testing;
-
-// testing.rs names the engine through `crate::dns` and `crate::net`.
-use mailaudit_core::{dns, net};
+use mailaudit_core::{dns, testing};
 
 use dns::spf::{parse, Evaluator, Identity};
 use dns::Resolver;
 use futures::executor::block_on;
 use testing::ScriptedNet;
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+mod common;
+use common::Rng;
 
 const SEEDS: &[&str] = &[
     "v=spf1 a mx/24//64 ptr:example.org ip4:192.0.2.0/24 ip6:2001:db8::/32 ~all",

@@ -7,19 +7,8 @@
 use mailaudit_core::config::{analyze, ConfigOptions, Input};
 use mailaudit_core::dns::{decode_answer, dmarc, encode_query, spf, RecordType};
 
-/// xorshift64*: small, deterministic, good enough to drive mutations.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+mod common;
+use common::Rng;
 
 fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
     let mut v = seed.to_vec();

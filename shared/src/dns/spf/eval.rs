@@ -746,16 +746,8 @@ impl<'a, 'n, N: Network, P: Future<Output = Seeds> + Clone> Evaluator<'a, 'n, N,
                     return Ok(false);
                 };
                 let answer = self.checked(&target, RecordType::MX).await?;
-                let mut hosts: Vec<(u16, String)> = answer
-                    .of_type()
-                    .filter_map(|d| match d {
-                        RrData::Mx {
-                            preference,
-                            exchange,
-                        } => Some((*preference, exchange.clone())),
-                        _ => None,
-                    })
-                    .collect();
+                // Sorted by preference (an RRset holds no duplicates).
+                let hosts = crate::dns::mx::mx_set(&answer);
                 if hosts.is_empty() {
                     self.void(st, node)?;
                     return Ok(false);
@@ -772,7 +764,6 @@ impl<'a, 'n, N: Network, P: Future<Output = Seeds> + Clone> Evaluator<'a, 'n, N,
                 if st.walk {
                     return Ok(false);
                 }
-                hosts.sort();
                 for (_, host) in hosts {
                     if !valid_name(&host) {
                         continue;
