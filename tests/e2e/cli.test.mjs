@@ -38,6 +38,23 @@ test("config: hardened main.cf + master.cf passes, exit 0", () => {
   assert.equal(report.summary.info, 1);
 });
 
+test("config: Debian 12's stock main.cf + master.cf (Postfix 3.7) shows the expected weaknesses", () => {
+  // Read from the installed postfix package (the test bed installs it), not copied into the repo.
+  const dir = "/usr/share/postfix/";
+  const r = cli(["config", `${dir}main.cf.debian`, `${dir}master.cf.dist`, "--assume-version", "3.7.11", "--format", "json"]);
+  assert.equal(r.code, 1, r.stderr);
+  const f = findingsById(JSON.parse(r.stdout));
+  for (const id of ["postfix.smuggling", "postfix.tls_protocols", "postfix.vrfy_enabled", "postfix.rate_limits", "postfix.banner_disclosure"]) {
+    assert.equal(f[id].status, "fail", `${id}: ${f[id].detail}`);
+    assert.ok(f[id].evidence.length > 0 && f[id].remediation.length > 0, id);
+  }
+  assert.ok(
+    f["postfix.banner_disclosure"].evidence.some((e) => e.kind === "config" && e.line > 0 && /smtpd_banner/.test(e.text)),
+    JSON.stringify(f["postfix.banner_disclosure"].evidence),
+  );
+  assert.equal(f["postfix.open_relay"].status, "pass", f["postfix.open_relay"].detail);
+});
+
 test("config: stdin, --fail-on, text, markdown and sarif formats", () => {
   const weak = readFileSync(`${fixtures}weak-main.cf`, "utf8");
   assert.equal(cli(["config", "-", "--fail-on", "critical"], weak).code, 1);
