@@ -408,14 +408,22 @@ enum Outcome {
     NoDecision,
 }
 
-/// Restrictions followed by one argument.
-const TAKES_ARGUMENT: &[&str] = &[
+/// DNS blocklist restrictions (each followed by the list's domain).
+pub(crate) const DNSBL_RESTRICTIONS: &[&str] = &[
     "reject_rbl_client",
     "reject_rhsbl_client",
     "reject_rhsbl_sender",
     "reject_rhsbl_helo",
     "reject_rhsbl_recipient",
     "reject_rhsbl_reverse_client",
+];
+
+/// Restrictions followed by one argument.
+fn takes_argument(item: &str) -> bool {
+    DNSBL_RESTRICTIONS.contains(&item) || OTHER_TAKES_ARGUMENT.contains(&item)
+}
+
+const OTHER_TAKES_ARGUMENT: &[&str] = &[
     "permit_dnswl_client",
     "permit_rhswl_client",
     "check_policy_service",
@@ -497,7 +505,7 @@ impl Eval<'_, '_> {
                 "warn_if_reject" => {
                     let next = items.get(i).map(String::as_str).unwrap_or("");
                     i += 1;
-                    if TAKES_ARGUMENT.contains(&next) || next.starts_with("check_") {
+                    if takes_argument(next) || next.starts_with("check_") {
                         i += 1;
                     }
                 }
@@ -544,7 +552,7 @@ impl Eval<'_, '_> {
                         "{item} {table} can return OK for any client, and the table was not pasted"
                     ));
                 }
-                _ if TAKES_ARGUMENT.contains(&item) => i += 1,
+                _ if takes_argument(item) => i += 1,
                 _ => {
                     if let Some(sub) = self.class(item) {
                         if depth >= 8 {

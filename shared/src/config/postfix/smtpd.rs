@@ -815,14 +815,6 @@ pub(crate) fn dnsbl_codes(ctx: &Ctx) -> Finding {
         "smtpd_recipient_restrictions",
         "smtpd_data_restrictions",
     ];
-    const DNSBL: &[&str] = &[
-        "reject_rbl_client",
-        "reject_rhsbl_client",
-        "reject_rhsbl_sender",
-        "reject_rhsbl_helo",
-        "reject_rhsbl_recipient",
-        "reject_rhsbl_reverse_client",
-    ];
     let mut seen = Vec::new();
     let mut judged: std::collections::HashSet<(String, String)> = Default::default();
     let mut views: Vec<View> = ctx
@@ -851,7 +843,7 @@ pub(crate) fn dnsbl_codes(ctx: &Ctx) -> Finding {
             }
             let items = list(&val.text);
             for w in items.windows(2) {
-                if DNSBL.contains(&w[0].as_str()) {
+                if super::relay::DNSBL_RESTRICTIONS.contains(&w[0].as_str()) {
                     let (domain, filtered) = split_site(&w[1]);
                     if has_error_codes(domain) && !filtered {
                         seen.push((format!("{} {}", w[0], w[1]), val.evidence()));

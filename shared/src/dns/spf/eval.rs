@@ -713,16 +713,8 @@ impl<'a, 'n, N: Network, P: Future<Output = Seeds> + Clone> Evaluator<'a, 'n, N,
                 cidr4,
                 cidr6,
             } => {
-                if st.walk && spec.as_ref().is_some_and(|s| s.is_client_dependent()) {
-                    node.note = "depends on the client; not resolved in the audit walk".into();
-                    return Ok(false);
-                }
-                let target = match spec {
-                    Some(s) => self.target(st, ctx, domain, s).await,
-                    None => Some(domain.to_string()),
-                };
-                let Some(target) = target.filter(|t| valid_name(t)) else {
-                    node.note = "invalid target name: no match".into();
+                let Some(target) = self.mech_target(st, ctx, domain, spec.as_ref(), node).await
+                else {
                     return Ok(false);
                 };
                 let addrs = self.addresses(st, &target, ip, node).await?;
@@ -733,16 +725,8 @@ impl<'a, 'n, N: Network, P: Future<Output = Seeds> + Clone> Evaluator<'a, 'n, N,
                 cidr4,
                 cidr6,
             } => {
-                if st.walk && spec.as_ref().is_some_and(|s| s.is_client_dependent()) {
-                    node.note = "depends on the client; not resolved in the audit walk".into();
-                    return Ok(false);
-                }
-                let target = match spec {
-                    Some(s) => self.target(st, ctx, domain, s).await,
-                    None => Some(domain.to_string()),
-                };
-                let Some(target) = target.filter(|t| valid_name(t)) else {
-                    node.note = "invalid target name: no match".into();
+                let Some(target) = self.mech_target(st, ctx, domain, spec.as_ref(), node).await
+                else {
                     return Ok(false);
                 };
                 let answer = self.checked(&target, RecordType::MX).await?;
@@ -915,6 +899,32 @@ impl<'a, 'n, N: Network, P: Future<Output = Seeds> + Clone> Evaluator<'a, 'n, N,
             }
         }
         Ok(out)
+    }
+
+    /// The name an `a` or `mx` mechanism queries (its domain-spec, else the
+    /// current domain), or None — with the reason in `node` — when the audit
+    /// walk cannot know it or it is no valid name (no match).
+    async fn mech_target(
+        &self,
+        st: &mut State,
+        ctx: &Ctx,
+        domain: &str,
+        spec: Option<&MacroString>,
+        node: &mut LookupNode,
+    ) -> Option<String> {
+        if st.walk && spec.is_some_and(|s| s.is_client_dependent()) {
+            node.note = "depends on the client; not resolved in the audit walk".into();
+            return None;
+        }
+        let target = match spec {
+            Some(s) => self.target(st, ctx, domain, s).await,
+            None => Some(domain.to_string()),
+        };
+        let target = target.filter(|t| valid_name(t));
+        if target.is_none() {
+            node.note = "invalid target name: no match".into();
+        }
+        target
     }
 
     /// Expands a domain-spec into a name to query (§7.3 truncation, one
