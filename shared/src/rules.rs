@@ -17,8 +17,14 @@ pub enum Area {
     Config,
     /// DNS records of the domain (MX, PTR, DNSSEC).
     Dns,
-    /// Sender authentication (SPF, DKIM, DMARC).
+    /// Sender authentication (SPF, DKIM, DMARC, BIMI).
     Authentication,
+    /// Transport security (MTA-STS, TLS-RPT, DANE, STARTTLS, TLS, certificates).
+    Transport,
+    /// What the mail servers do when spoken to (SMTP probes).
+    Server,
+    /// IP and domain blocklists.
+    Blocklists,
 }
 
 impl Area {
@@ -27,6 +33,9 @@ impl Area {
             Area::Config => "Pasted configuration",
             Area::Dns => "DNS",
             Area::Authentication => "Sender authentication",
+            Area::Transport => "Transport security",
+            Area::Server => "Server behaviour",
+            Area::Blocklists => "Blocklists",
         }
     }
 }
