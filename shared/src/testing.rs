@@ -22,6 +22,7 @@ enum Scripted {
 pub struct ScriptedNet {
     zone: HashMap<(String, RecordType), Scripted>,
     tcp: HashMap<(String, u16), Vec<u8>>,
+    pages: HashMap<String, Result<HttpResponse, NetError>>,
     signed: bool,
     requests: Cell<usize>,
     asked: RefCell<Vec<(String, RecordType)>>,
@@ -100,6 +101,25 @@ impl ScriptedNet {
     pub fn error(mut self, name: &str, rtype: RecordType, err: NetError) -> Self {
         self.zone
             .insert((name.to_ascii_lowercase(), rtype), Scripted::Error(err));
+        self
+    }
+
+    /// What a GET of `url` answers (any other GET is a 404).
+    pub fn page(mut self, url: &str, status: u16, content_type: &str, body: &[u8]) -> Self {
+        self.pages.insert(
+            url.into(),
+            Ok(HttpResponse {
+                status,
+                headers: vec![("content-type".into(), content_type.into())],
+                body: body.to_vec(),
+            }),
+        );
+        self
+    }
+
+    /// A GET of `url` fails with `err` (TLS failure, timeout, refused).
+    pub fn page_error(mut self, url: &str, err: NetError) -> Self {
+        self.pages.insert(url.into(), Err(err));
         self
     }
 
@@ -215,11 +235,17 @@ impl Network for ScriptedNet {
     async fn http(&self, req: HttpRequest) -> Result<HttpResponse, NetError> {
         self.requests.set(self.requests.get() + 1);
         if req.method != Method::Post {
-            return Ok(HttpResponse {
-                status: 404,
-                headers: vec![],
-                body: vec![],
-            });
+            return match self.pages.get(&req.url) {
+                Some(Ok(resp)) if resp.body.len() > req.max_body => {
+                    Err(NetError::TooLarge(req.max_body))
+                }
+                Some(page) => page.clone(),
+                None => Ok(HttpResponse {
+                    status: 404,
+                    headers: vec![],
+                    body: vec![],
+                }),
+            };
         }
         let query = Message::from_vec(&req.body).map_err(|e| NetError::Other(e.to_string()))?;
         let resp = self.answer(&query)?;
