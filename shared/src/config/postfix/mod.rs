@@ -18,6 +18,7 @@ pub mod parse;
 pub mod relay;
 pub mod smtpd;
 pub mod tls;
+pub mod version;
 
 pub use defaults::Version;
 pub use parse::{Config, Diagnostic, Param, Service, Source};
@@ -54,6 +55,7 @@ pub static RULES: &[&Rule] = &[
     &smtpd::POSTFIX_DKIM_SIGNING,
     &params::POSTFIX_UNKNOWN_PARAMETER,
     &tls::POSTFIX_OUTBOUND_DANE,
+    &version::POSTFIX_VERSION,
 ];
 
 /// smtpd services judged at most (hostile input; real master.cf files
@@ -314,6 +316,8 @@ pub(crate) struct Ctx<'a> {
     pub main: View<'a>,
     /// Whether master.cf was pasted (else the stock one is assumed).
     pub has_master: bool,
+    /// How the judged release was chosen.
+    pub version_source: version::VersionSource,
 }
 
 /// Rules over a parsed configuration. Returns findings and assumptions.
@@ -321,14 +325,30 @@ pub fn check(cfg: &Config, assume_version: Option<&str>) -> (Vec<Finding>, Vec<A
     let mut assumptions = Vec::new();
     let stated = cfg.main("mail_version").map(|p| p.value.clone());
     let assumed = assume_version.and_then(|v| Version::parse(v).map(|p| (v, p)));
-    let (version, how) = match (&assumed, stated.as_deref().and_then(Version::parse)) {
-        (Some((_, v)), _) => (v.clone(), "from --assume-version".to_string()),
-        (None, Some(v)) => (v, "from mail_version in the input".to_string()),
-        (None, None) => (
-            Version::parse(CURRENT_STABLE).expect("valid"),
-            "current stable release; the input does not state one".to_string(),
-        ),
-    };
+    let (version, how, version_source) =
+        match (&assumed, stated.as_deref().and_then(Version::parse)) {
+            (Some((_, v)), _) => (
+                v.clone(),
+                "from --assume-version".to_string(),
+                version::VersionSource::Assumed,
+            ),
+            (None, Some(v)) => (
+                v,
+                "from mail_version in the input".to_string(),
+                version::VersionSource::Stated(
+                    cfg.main("mail_version")
+                        .map(|p| p.source.evidence())
+                        .unwrap_or(Evidence::Note {
+                            text: "mail_version".into(),
+                        }),
+                ),
+            ),
+            (None, None) => (
+                Version::parse(CURRENT_STABLE).expect("valid"),
+                "current stable release; the input does not state one".to_string(),
+                version::VersionSource::Default,
+            ),
+        };
     if let (Some(bad), None) = (assume_version, &assumed) {
         assumptions.push(Assumption::new(
             "postfix.version.ignored",
@@ -409,6 +429,7 @@ pub fn check(cfg: &Config, assume_version: Option<&str>) -> (Vec<Finding>, Vec<A
             .collect(),
         main: View::new(cfg, None, &version),
         has_master: cfg.has_master,
+        version_source,
     };
     let findings = vec![
         relay::open_relay(&ctx),
@@ -434,6 +455,7 @@ pub fn check(cfg: &Config, assume_version: Option<&str>) -> (Vec<Finding>, Vec<A
         smtpd::dkim_signing(&ctx),
         params::unknown_parameter(&ctx),
         tls::outbound_dane(&ctx),
+        version::version(&ctx),
     ];
     (findings, assumptions)
 }
@@ -501,7 +523,7 @@ mod tests {
 
     #[test]
     fn hardened_config_passes_every_rule() {
-        let fs = run(HARD, None);
+        let fs = run_v(HARD, None, Some("3.10.1"));
         assert_eq!(fs.len(), RULES.len());
         for f in &fs {
             // Log forwarding is configured outside Postfix: info at best.
