@@ -15,7 +15,7 @@
 //! (Debian, Ubuntu LTS, RHEL) keep patching series upstream has dropped;
 //! the detail says so, since the version string alone cannot show it.
 
-use super::defaults::{Version, BARE_NEWLINE};
+use super::defaults::BARE_NEWLINE;
 use super::Ctx;
 use crate::report::{Evidence, Finding, Severity, Status};
 use crate::rules::{Area, Rule};
