@@ -11,6 +11,7 @@
 //!   diagnostics, or an error value, and never panic;
 //! - one constructor per rule id: findings are made by [`rules::Rule::finding`].
 
+pub mod addr;
 pub mod audit;
 pub mod config;
 pub mod dns;

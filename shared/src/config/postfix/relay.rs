@@ -2,6 +2,7 @@
 //! `postfix.smuggling_exclusions` (all judged from network lists).
 
 use super::{list, Ctx, View};
+use crate::addr::Net;
 use crate::report::{Evidence, Finding, Severity, Status};
 use crate::rules::{Area, Rule};
 use std::net::IpAddr;
@@ -52,70 +53,6 @@ pub static POSTFIX_SMUGGLING_EXCLUSIONS: Rule = Rule {
         "https://www.postfix.org/smtp-smuggling.html",
     ],
 };
-
-/// An address block.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Net {
-    addr: IpAddr,
-    len: u8,
-}
-
-fn mask(ip: IpAddr, len: u8) -> u128 {
-    let (bits, width) = match ip {
-        IpAddr::V4(a) => (u128::from(u32::from(a)), 32u32),
-        IpAddr::V6(a) => (u128::from(a), 128u32),
-    };
-    let len = u32::from(len).min(width);
-    if len == 0 {
-        0
-    } else {
-        let keep = u128::MAX << (128 - len);
-        (bits << (128 - width)) & keep
-    }
-}
-
-impl Net {
-    /// Whether `self` lies wholly inside `outer`.
-    pub fn within(&self, outer: &Net) -> bool {
-        self.addr.is_ipv4() == outer.addr.is_ipv4()
-            && self.len >= outer.len
-            && mask(self.addr, outer.len) == mask(outer.addr, outer.len)
-    }
-
-    pub fn is_private(&self) -> bool {
-        const PRIVATE: &[(&str, u8)] = &[
-            ("10.0.0.0", 8),
-            ("172.16.0.0", 12),
-            ("192.168.0.0", 16),
-            ("127.0.0.0", 8),
-            ("169.254.0.0", 16),
-            ("100.64.0.0", 10),
-            ("::1", 128),
-            ("fc00::", 7),
-            ("fe80::", 10),
-        ];
-        let v4 = match self.addr {
-            IpAddr::V6(a) => a.to_ipv4_mapped().map(|m| Net {
-                addr: IpAddr::V4(m),
-                len: self.len.saturating_sub(96),
-            }),
-            _ => None,
-        };
-        let me = v4.unwrap_or(*self);
-        PRIVATE.iter().any(|(a, l)| {
-            me.within(&Net {
-                addr: a.parse().expect("valid"),
-                len: *l,
-            })
-        })
-    }
-
-    /// Public and larger than /24 (IPv4) or /48 (IPv6).
-    pub fn is_broad(&self) -> bool {
-        let limit = if self.addr.is_ipv4() { 24 } else { 48 };
-        !self.is_private() && self.len < limit
-    }
-}
 
 /// One item of a mynetworks-style list.
 #[derive(Debug, Clone, PartialEq, Eq)]
