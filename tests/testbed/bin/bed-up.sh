@@ -207,7 +207,8 @@ leaf() { # name SANs
     -extfile <(printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' "$2") 2>/dev/null
   cat "$P/$1.crt" "$P/ca.crt" > "$P/$1.chain.crt"; }
 leaf mail.example.test "DNS:mail.example.test,DNS:exim.example.test,DNS:opensmtpd.example.test,DNS:sendmail.example.test"
-leaf mta-sts.example.test "DNS:mta-sts.example.test"
+# one certificate for every policy host of the bed (stsbadcert is left out on purpose: its TLS must fail)
+leaf mta-sts.example.test "DNS:mta-sts.example.test,DNS:mta-sts.stsmismatch.example.test,DNS:mta-sts.ststesting.example.test,DNS:mta-sts.stsredirect.example.test,DNS:mta-sts.stsctype.example.test,DNS:mta-sts.stssyntax.example.test"
 leaf doh.test "DNS:doh.test,IP:$RESOLVER"
 # an expired cert (issued by the test CA; OpenSSL 3.0 'req' has no -not_before, so use 'openssl ca')
 ( cd "$P" && printf '[ca]\ndefault_ca=tb\n[tb]\ndatabase=index.txt\nnew_certs_dir=.\nserial=serial\ndefault_md=sha256\npolicy=pol\ncopy_extensions=copy\n[pol]\ncommonName=supplied\n' > ca.cnf
@@ -219,6 +220,10 @@ TLSA=$(openssl x509 -in "$P/mail.example.test.crt" -noout -pubkey | openssl pkey
 openssl genrsa -out "$P/dkim-sel1.key" 2048 2>/dev/null
 DKIMP=$(openssl rsa -in "$P/dkim-sel1.key" -pubout -outform DER 2>/dev/null | base64 -w0)
 DKIMTXT=$(echo "v=DKIM1; k=rsa; p=$DKIMP" | fold -w 250 | sed 's/.*/"&"/' | tr '\n' ' ')
+# a 1024-bit key left in testing mode (dkim.key_weak, dkim.testing)
+openssl genrsa -out "$P/dkim-weak.key" 1024 2>/dev/null
+DKIMWEAKP=$(openssl rsa -in "$P/dkim-weak.key" -pubout -outform DER 2>/dev/null | base64 -w0)
+DKIMWEAKTXT=$(echo "v=DKIM1; k=rsa; t=y; p=$DKIMWEAKP" | fold -w 250 | sed 's/.*/"&"/' | tr '\n' ' ')
 
 # ---------------------------------------------------------------- authoritative DNS (Knot)
 log "knot"
@@ -242,6 +247,61 @@ sel1._domainkey TXT ( $DKIMTXT )
 _mta-sts TXT  "v=STSv1; id=20240101T000000Z;"
 _smtp._tls TXT "v=TLSRPTv1; rua=mailto:tlsrpt@example.test"
 _25._tcp.mail TLSA 3 1 1 $TLSA
+_25._tcp.mail TLSA 3 1 1 $(printf '%064d' 0)
+default._bimi TXT "v=BIMI1; l=https://example.test/logo.svg;"
+; ---- one failing domain per domain-audit rule (passing: example.test itself); see tests/testbed/README.md
+; spf.lookup_limit: 11 DNS-querying terms
+lookups11 MX 10 mail.example.test.
+lookups11 TXT "v=spf1 include:i1.lookups11.example.test include:i2.lookups11.example.test include:i3.lookups11.example.test include:i4.lookups11.example.test include:i5.lookups11.example.test include:i6.lookups11.example.test" " include:i7.lookups11.example.test include:i8.lookups11.example.test include:i9.lookups11.example.test include:i10.lookups11.example.test include:i11.lookups11.example.test -all"
+$(for i in $(seq 11); do echo "i$i.lookups11 TXT \"v=spf1 -all\""; done)
+; dmarc.rua: reports to a foreign domain that did not authorise them / one that did
+extrua MX 10 mail.example.test.
+extrua TXT "v=spf1 mx -all"
+_dmarc.extrua TXT "v=DMARC1; p=reject; rua=mailto:agg@reports.weak.test"
+authrua MX 10 mail.example.test.
+authrua TXT "v=spf1 mx -all"
+_dmarc.authrua TXT "v=DMARC1; p=reject; rua=mailto:agg@weak.test"
+; dmarc.syntax: two records
+dmarc2 MX 10 mail.example.test.
+_dmarc.dmarc2 TXT "v=DMARC1; p=reject"
+_dmarc.dmarc2 TXT "v=DMARC1; p=none"
+; dkim.key_weak + dkim.testing (1024-bit key, t=y) and dkim.revoked (empty p=) at common selectors
+weakdkim MX 10 mail.example.test.
+default._domainkey.weakdkim TXT ( $DKIMWEAKTXT )
+mail._domainkey.weakdkim TXT "v=DKIM1; k=rsa; p="
+; mtasts.mx_coverage: the policy does not list the MX
+stsmismatch MX 10 mail.example.test.
+_mta-sts.stsmismatch TXT "v=STSv1; id=1;"
+mta-sts.stsmismatch A $MTASTS
+; mtasts.mode: testing, max_age under a day
+ststesting MX 10 mail.example.test.
+_mta-sts.ststesting TXT "v=STSv1; id=1;"
+mta-sts.ststesting A $MTASTS
+; mtasts.policy: redirect / wrong media type / syntax error / certificate for another name
+stsredirect MX 10 mail.example.test.
+_mta-sts.stsredirect TXT "v=STSv1; id=1;"
+mta-sts.stsredirect A $MTASTS
+stsctype MX 10 mail.example.test.
+_mta-sts.stsctype TXT "v=STSv1; id=1;"
+mta-sts.stsctype A $MTASTS
+stssyntax MX 10 mail.example.test.
+_mta-sts.stssyntax TXT "v=STSv1; id=1;"
+mta-sts.stssyntax A $MTASTS
+stsbadcert MX 10 mail.example.test.
+_mta-sts.stsbadcert TXT "v=STSv1; id=1;"
+mta-sts.stsbadcert A $MTASTS
+; mtasts.record / tlsrpt.record / bimi.record malformed
+badrecords MX 10 mail.example.test.
+_mta-sts.badrecords TXT "v=STSv1; id=not valid!;"
+_smtp._tls.badrecords TXT "v=TLSRPTv1; rua=ftp://x.example.test"
+default._bimi.badrecords TXT "v=BIMI1; l=http://example.test/logo.svg;"
+; dane.tlsa: PKIX usage (1) on port 25 and no rollover pair
+danebad MX 10 mx.danebad.example.test.
+mx.danebad A $PF_HARD
+_25._tcp.mx.danebad TLSA 1 1 1 $TLSA
+; provider.hosted: Microsoft 365
+hosted MX 0 hosted-example-test.mail.protection.outlook.com.
+hosted TXT "v=spf1 include:spf.protection.outlook.com -all"
 EOF
 # weak.test: unsigned; two SPF records (one +all) = permerror, DMARC p=none
 cat > "$K/zones/weak.test.zone" <<EOF
@@ -254,6 +314,18 @@ mail     A    $PF_WEAK
 @        TXT  "v=spf1 +all"
 @        TXT  "v=spf1 include:a.weak.test include:b.weak.test ~all"
 _dmarc   TXT  "v=DMARC1; p=none"
+_25._tcp.mail TLSA 3 1 1 $TLSA   ; TLSA in an unsigned zone (dane.tlsa)
+authrua.example.test._report._dmarc TXT "v=DMARC1"
+EOF
+# bogus.test: served unsigned, but the resolver holds a trust anchor for it -> SERVFAIL (bogus) unless CD
+cat > "$K/zones/bogus.test.zone" <<EOF
+\$ORIGIN bogus.test.
+\$TTL 300
+@        SOA  ns1.example.test. hostmaster.example.test. 1 3600 600 86400 300
+@        NS   ns1.example.test.
+@        MX   10 mail.example.test.
+@        TXT  "v=spf1 mx -all"
+_dmarc   TXT  "v=DMARC1; p=reject"
 EOF
 # nomail.test: unsigned; an apex A record and nothing mail-related (no MX, no SPF, no DMARC)
 cat > "$K/zones/nomail.test.zone" <<EOF
@@ -315,6 +387,7 @@ zone:
     dnssec-policy: bed
   - domain: weak.test
   - domain: nomail.test
+  - domain: bogus.test
   - domain: zen.bl.test
   - domain: 25.18.198.in-addr.arpa
 EOF
@@ -348,6 +421,7 @@ server:
     access-control: $N.0/24 allow
     module-config: "validator iterator"
     trust-anchor: "$DS"
+    trust-anchor: "bogus.test. DS 4242 13 2 $(printf '%064d' 42)"
     local-zone: "test." nodefault
     local-zone: "18.198.in-addr.arpa." nodefault
     domain-insecure: "weak.test"
@@ -443,8 +517,18 @@ mk_postfix pf-weak $PF_WEAK weak mail.weak.test
 
 # ---------------------------------------------------------------- MTA-STS policy over HTTPS
 log "mta-sts https"
-mkdir -p "$RUN/mta-sts/www/.well-known"
-printf 'version: STSv1\r\nmode: enforce\r\nmx: mail.example.test\r\nmax_age: 86400\r\n' > "$RUN/mta-sts/www/.well-known/mta-sts.txt"
+W=$RUN/mta-sts/www
+for h in example.test stsmismatch.example.test ststesting.example.test stsredirect.example.test \
+         stsctype.example.test stssyntax.example.test stsbadcert.example.test; do mkdir -p "$W/mta-sts.$h"; done
+printf 'version: STSv1\r\nmode: enforce\r\nmx: mail.example.test\r\nmax_age: 86400\r\n' > "$W/mta-sts.example.test/mta-sts.txt"
+printf 'version: STSv1\nmode: enforce\nmx: mx.other.test\nmax_age: 604800\n' > "$W/mta-sts.stsmismatch.example.test/mta-sts.txt"
+printf 'version: STSv1\nmode: testing\nmx: mail.example.test\nmax_age: 3600\n' > "$W/mta-sts.ststesting.example.test/mta-sts.txt"
+cp "$W/mta-sts.example.test/mta-sts.txt" "$W/mta-sts.stsredirect.example.test/"
+echo https://mta-sts.example.test/.well-known/mta-sts.txt > "$W/mta-sts.stsredirect.example.test/redirect"
+cp "$W/mta-sts.example.test/mta-sts.txt" "$W/mta-sts.stsctype.example.test/"
+echo text/html > "$W/mta-sts.stsctype.example.test/content-type"
+printf 'version: STSv1\nmode: enforce\nmax_age: 86400\n' > "$W/mta-sts.stssyntax.example.test/mta-sts.txt"
+cp "$W/mta-sts.example.test/mta-sts.txt" "$W/mta-sts.stsbadcert.example.test/"
 # (background job: exec, so no copy of this shell lingers outside the netns; no traps in it either)
 ( trap - ERR EXIT; exec ip netns exec "$NS" setsid "$PY" "$HERE/bin/mta_sts_server.py" $MTASTS 443 "$RUN/mta-sts/www" \
    "$P/mta-sts.example.test.chain.crt" "$P/mta-sts.example.test.key" >"$RUN/mta-sts/server.log" 2>&1 < /dev/null ) &

@@ -77,6 +77,10 @@ c_mtasts_bad()  { ! IN curl -fsS --max-time 5 https://mta-sts.example.test/.well
 ck "MTA-STS policy via https + DNS name + CA"     c_mtasts
 ck "MTA-STS policy from the host side via veth"   c_mtasts_host
 ck "MTA-STS cert not trusted without the bed CA"  c_mtasts_bad
+c_bogus()       { IN dig @"$BED_RESOLVER" bogus.test MX | grep -q 'status: SERVFAIL' && IN dig +cd +short @"$BED_RESOLVER" bogus.test MX | grep -q mail.example.test; }
+ck "bogus.test is bogus (SERVFAIL; answers with CD)" c_bogus
+c_sts_redirect() { IN curl -sS -o /dev/null -w '%{http_code}' --max-time 5 --cacert "$BED_CA" https://mta-sts.stsredirect.example.test/.well-known/mta-sts.txt | grep -q 301; }
+ck "MTA-STS policy host that redirects"           c_sts_redirect
 
 # ---------------------------------------------------------------- SMTP
 banner() { IN timeout 8 bash -c "exec 3<>/dev/tcp/$1/25; head -n1 <&3; printf 'QUIT\r\n' >&3" | tr -d '\r'; }
@@ -86,9 +90,10 @@ c_relay_hard()  { IN swaks -s "$BED_MX_HARD" --from a@b.invalid --to v@ext.inval
 c_relay_weak()  { IN swaks -s "$BED_MX_WEAK" --from a@b.invalid --to v@ext.invalid --quit-after RCPT --timeout 10 2>&1 | grep -q '250 2.1.5'; }
 c_starttls()    { echo QUIT | IN timeout 10 openssl s_client -starttls smtp -connect "$BED_MX_HARD:25" -servername mail.example.test \
                     -verify_hostname mail.example.test -CAfile "$BED_CA" -verify_return_error -brief 2>&1 | grep -q 'Verification: OK'; }
-c_dane()        { local t; t=$(IN dig +short _25._tcp.mail.example.test TLSA | tr -d ' ' | sed 's/^311/3 1 1 /')
+c_dane()        { local t args=(); # every TLSA record (the zone has a rollover pair: current key + next)
+                  while read -r t; do args+=(-dane_tlsa_rrdata "$t"); done < <(IN dig +short _25._tcp.mail.example.test TLSA | tr -d ' ' | sed 's/^311/3 1 1 /')
                   echo QUIT | IN timeout 10 openssl s_client -starttls smtp -connect "$BED_MX_HARD:25" -dane_tlsa_domain mail.example.test \
-                    -dane_tlsa_rrdata "$t" -verify_return_error -brief 2>&1 | grep -q 'Verification: OK'; }
+                    "${args[@]}" -verify_return_error -brief 2>&1 | grep -q 'Verification: OK'; }
 ck "banner hard $BED_MX_HARD"                     c_banner_hard
 ck "banner weak $BED_MX_WEAK (version leak)"      c_banner_weak
 ck "postfix hard: relay refused"                  c_relay_hard
