@@ -3,17 +3,16 @@
 
 use crate::net::NativeNet;
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use mailaudit_core::audit::{audit_domain, AuditOptions};
-use mailaudit_core::render;
+use mailaudit_core::{render, web};
 use serde::Deserialize;
 use std::path::Path;
 use std::sync::Arc;
 use tower_http::services::{ServeDir, ServeFile};
-use tower_http::set_header::SetResponseHeaderLayer;
 
 struct AppState {
     net: NativeNet,
@@ -70,6 +69,33 @@ async fn audit(State(st): State<Arc<AppState>>, body: axum::body::Bytes) -> Resp
     }
 }
 
+/// The security headers of mailaudit_core::web on every response, CORS on
+/// the API (and its preflight answered here).
+async fn policy_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = req.uri().path().to_string();
+    let api = path.starts_with("/api/");
+    let mut resp = if api && req.method() == Method::OPTIONS {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        next.run(req).await
+    };
+    let headers = resp.headers_mut();
+    let mut set = |k: &str, v: &str| {
+        if let (Ok(k), Ok(v)) = (HeaderName::try_from(k), HeaderValue::try_from(v)) {
+            headers.insert(k, v);
+        }
+    };
+    for (k, v) in web::security_headers(&path) {
+        set(k, &v);
+    }
+    if api {
+        for (k, v) in web::CORS_HEADERS {
+            set(k, v);
+        }
+    }
+    resp
+}
+
 pub async fn serve(
     listen: &str,
     site: &str,
@@ -84,10 +110,6 @@ pub async fn serve(
         ));
     }
     let state = Arc::new(AppState { net, resolver });
-    let csp = HeaderValue::from_static(
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
-         img-src 'self' data:; connect-src 'self'; frame-ancestors *; base-uri 'none'",
-    );
     let app = Router::new()
         .route("/api/v1/audit", post(audit))
         .route(
@@ -96,14 +118,7 @@ pub async fn serve(
         )
         .route("/healthz", get(|| async { "ok\n" }))
         .fallback_service(ServeDir::new(site).fallback(ServeFile::new(index)))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            csp,
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
+        .layer(axum::middleware::from_fn(policy_headers))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(listen)
         .await

@@ -21,5 +21,6 @@ pub mod report;
 pub mod rules;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod web;
 
 pub use report::{Evidence, Finding, Report, Severity, Status};

@@ -98,3 +98,42 @@ export async function waitHttp(url, proc, timeoutMs = 60_000) {
   }
   throw new Error(`${url} did not answer within ${timeoutMs} ms:\n${proc ? proc.output() : ""}`);
 }
+
+/** The security headers every response must carry (mailaudit_core::web),
+ * and CORS on the API. `path` is the request path. */
+export function assertPolicyHeaders(assert, resp, path) {
+  const h = (n) => resp.headers.get(n) || "";
+  assert.match(h("content-security-policy"), /script-src 'self' 'wasm-unsafe-eval'/, `${path}: CSP`);
+  assert.doesNotMatch(h("content-security-policy"), /script-src[^;]*unsafe-inline/, `${path}: inline script allowed`);
+  if (path.startsWith("/widget/")) {
+    assert.match(h("content-security-policy"), /frame-ancestors \*/, `${path}: widget must be frameable`);
+  } else {
+    assert.match(h("content-security-policy"), /frame-ancestors 'none'/, `${path}: frame-ancestors`);
+    assert.equal(h("x-frame-options"), "DENY", `${path}: x-frame-options`);
+  }
+  assert.match(h("strict-transport-security"), /max-age=\d+/, `${path}: HSTS`);
+  assert.equal(h("x-content-type-options"), "nosniff", `${path}: nosniff`);
+  assert.equal(h("referrer-policy"), "no-referrer", `${path}: referrer-policy`);
+  if (path.startsWith("/api/")) {
+    assert.equal(h("access-control-allow-origin"), "*", `${path}: CORS`);
+    assert.equal(h("access-control-allow-credentials"), "", `${path}: no credentials`);
+  } else {
+    assert.equal(h("access-control-allow-origin"), "", `${path}: CORS only on the API`);
+  }
+}
+
+/** Checks a server's routes for the policy headers and the API's CORS preflight. */
+export async function checkPolicy(assert, base) {
+  for (const path of ["/", "/api/v1/rules", "/healthz"]) {
+    const r = await fetch(`${base}${path}`);
+    assert.equal(r.status, 200, path);
+    assertPolicyHeaders(assert, r, path);
+  }
+  const pre = await fetch(`${base}/api/v1/audit`, {
+    method: "OPTIONS",
+    headers: { origin: "https://consultancy.example", "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
+  });
+  assert.equal(pre.status, 204);
+  assert.match(pre.headers.get("access-control-allow-methods") || "", /POST/);
+  assert.match(pre.headers.get("access-control-allow-headers") || "", /content-type/);
+}

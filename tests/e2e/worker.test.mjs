@@ -5,7 +5,7 @@
 // Unbound's DoH is HTTP/2-only).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { bed, cli, findingsById, freePort, requireEnv, start, waitHttp } from "./lib.mjs";
+import { bed, checkPolicy, cli, findingsById, freePort, requireEnv, start, waitHttp } from "./lib.mjs";
 
 let wrangler;
 let base;
@@ -97,4 +97,8 @@ test("worker: rules and the static site", async () => {
   const page = await fetch(`${base}/`);
   assert.equal(page.status, 200);
   assert.match(await page.text(), /mailaudit/);
+});
+
+test("worker: security headers on the site (static assets) and the API, CORS only on the API", async () => {
+  await checkPolicy(assert, base);
 });

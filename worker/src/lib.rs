@@ -9,7 +9,7 @@ use futures::StreamExt;
 use mailaudit_core::audit::{audit_domain, AuditOptions};
 use mailaudit_core::dns::DEFAULT_RESOLVER;
 use mailaudit_core::net::{self, Conn, HttpRequest, HttpResponse, NetError, Network};
-use mailaudit_core::render;
+use mailaudit_core::{render, web};
 use serde::Deserialize;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -167,8 +167,31 @@ async fn audit(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
     }
 }
 
+/// The security headers of mailaudit_core::web, and CORS on the API.
+fn with_policy(mut resp: Response, path: &str) -> Result<Response> {
+    let headers = resp.headers_mut();
+    for (k, v) in web::security_headers(path) {
+        headers.set(k, &v)?;
+    }
+    if path.starts_with("/api/") {
+        for (k, v) in web::CORS_HEADERS {
+            headers.set(k, v)?;
+        }
+    }
+    Ok(resp)
+}
+
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let path = req.path();
+    if req.method() == Method::Options && path.starts_with("/api/") {
+        return with_policy(Response::empty()?.with_status(204), &path);
+    }
+    let resp = route(req, env).await?;
+    with_policy(resp, &path)
+}
+
+async fn route(req: Request, env: Env) -> Result<Response> {
     Router::new()
         .post_async("/api/v1/audit", audit)
         .get("/api/v1/rules", |_, _| {

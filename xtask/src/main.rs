@@ -138,6 +138,12 @@ fn build_site() -> Result<()> {
         let entry = entry.map_err(|e| e.to_string())?;
         fs::copy(entry.path(), out.join(entry.file_name())).map_err(|e| e.to_string())?;
     }
+    // Security headers for Workers static assets (the API sets its own).
+    fs::write(
+        out.join("_headers"),
+        mailaudit_core::web::assets_headers_file(),
+    )
+    .map_err(|e| e.to_string())?;
     eprintln!("xtask: site built in {}", out.display());
     Ok(())
 }

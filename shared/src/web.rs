@@ -1,0 +1,115 @@
+//! The HTTP policy every host that serves mailaudit applies: security
+//! headers for the site and the API, and CORS for the API. One list, so
+//! the Worker, its static assets (`_headers`, written by `cargo xtask
+//! build-site`) and `mailaudit serve` cannot drift apart.
+//!
+//! - The site runs no inline script: `script-src 'self' 'wasm-unsafe-eval'`
+//!   (the module loader is a file, `boot.js`). Styles may be inline because
+//!   Yew sets `style` attributes.
+//! - Nothing may frame the site (`frame-ancestors 'none'`) except the
+//!   widget's pages under [`WIDGET_PREFIX`], which exist to be embedded.
+//! - The API is open to every origin without credentials (the widget runs
+//!   on third-party sites) and to nothing else: no cookies are ever read.
+
+/// Pages under this path may be framed by any site.
+pub const WIDGET_PREFIX: &str = "/widget/";
+
+const CSP_BASE: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+    base-uri 'none'; form-action 'self'; object-src 'none'";
+
+/// Content-Security-Policy for a path.
+pub fn csp(path: &str) -> String {
+    if path.starts_with(WIDGET_PREFIX) {
+        format!("{CSP_BASE}; frame-ancestors *")
+    } else {
+        format!("{CSP_BASE}; frame-ancestors 'none'")
+    }
+}
+
+/// Headers for every response (site and API), CSP excluded.
+pub const COMMON_HEADERS: &[(&str, &str)] = &[
+    (
+        "strict-transport-security",
+        "max-age=63072000; includeSubDomains",
+    ),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+    (
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=(), payment=()",
+    ),
+    ("cross-origin-opener-policy", "same-origin"),
+];
+
+/// Every security header for a response to `path`.
+pub fn security_headers(path: &str) -> Vec<(&'static str, String)> {
+    let mut out: Vec<(&'static str, String)> = COMMON_HEADERS
+        .iter()
+        .map(|(k, v)| (*k, v.to_string()))
+        .collect();
+    out.push(("content-security-policy", csp(path)));
+    if !path.starts_with(WIDGET_PREFIX) {
+        out.push(("x-frame-options", "DENY".into()));
+    }
+    out
+}
+
+/// CORS headers for API responses: any origin, no credentials.
+pub const CORS_HEADERS: &[(&str, &str)] = &[
+    ("access-control-allow-origin", "*"),
+    ("access-control-allow-methods", "GET, POST, OPTIONS"),
+    ("access-control-allow-headers", "content-type, accept"),
+    ("access-control-max-age", "86400"),
+];
+
+/// The `_headers` file of Workers static assets (and Cloudflare Pages).
+pub fn assets_headers_file() -> String {
+    let mut out = String::from("# Written by `cargo xtask build-site` from mailaudit_core::web.\n");
+    out.push_str("/*\n");
+    for (k, v) in security_headers("/") {
+        out.push_str(&format!("  {k}: {v}\n"));
+    }
+    out.push_str(&format!("{WIDGET_PREFIX}*\n"));
+    out.push_str("  ! content-security-policy\n  ! x-frame-options\n");
+    out.push_str(&format!(
+        "  content-security-policy: {}\n",
+        csp(WIDGET_PREFIX)
+    ));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_widget_may_be_framed() {
+        assert!(csp("/").contains("frame-ancestors 'none'"));
+        assert!(csp("/widget/frame.html").contains("frame-ancestors *"));
+        let h = security_headers("/index.html");
+        assert!(h
+            .iter()
+            .any(|(k, v)| *k == "x-frame-options" && v == "DENY"));
+        let w = security_headers("/widget/frame.html");
+        assert!(!w.iter().any(|(k, _)| *k == "x-frame-options"));
+    }
+
+    #[test]
+    fn no_inline_script_is_allowed() {
+        let c = csp("/");
+        let script = c
+            .split(';')
+            .find(|d| d.trim_start().starts_with("script-src"))
+            .unwrap();
+        assert!(!script.contains("unsafe-inline"), "{script}");
+        assert!(!script.contains('*'));
+    }
+
+    #[test]
+    fn headers_file_has_both_sections() {
+        let f = assets_headers_file();
+        assert!(f.contains("/*\n  strict-transport-security"));
+        assert!(f.contains("/widget/*\n  ! content-security-policy"));
+    }
+}
