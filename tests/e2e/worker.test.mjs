@@ -16,9 +16,14 @@ before(async () => {
   requireEnv("WORKER_DIR");
   const port = await freePort();
   const root = new URL("../../", import.meta.url).pathname;
+  // wrangler (and workerd) run inside the bed's namespace: fetch() resolves
+  // names like mta-sts.example.test through the bed's resolver there, and
+  // nothing the Worker does can leave the machine (the namespace has no
+  // route off it). The tests reach it through the veth.
   wrangler = start(
-    `${root}node_modules/.bin/wrangler`,
-    ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--var", `DOH_URL:${b.BED_DOH11_URL}`],
+    "ip",
+    ["netns", "exec", b.BED_NS, `${root}node_modules/.bin/wrangler`,
+      "dev", "--ip", b.BED_WORKER_ADDR, "--port", String(port), "--inspector-port", String(await freePort()), "--var", `DOH_URL:${b.BED_DOH11_URL}`],
     {
       cwd: root,
       env: {
@@ -31,7 +36,7 @@ before(async () => {
       },
     },
   );
-  base = `http://127.0.0.1:${port}`;
+  base = `http://${b.BED_WORKER_ADDR}:${port}`;
   await waitHttp(`${base}/healthz`, wrangler, 90_000);
 });
 

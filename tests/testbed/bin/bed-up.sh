@@ -25,7 +25,7 @@ HERE=$(cd "$(dirname "$0")/.." && pwd)
 RUN=${BED_RUN:-$HERE/run}
 NS=${BED_NS:-mailbed}
 N=198.18.25                       # /24 inside the namespace
-HOSTIP=$N.1 NSIP=$N.2 RESOLVER=$N.53 MTASTS=$N.80 NOMAIL=$N.81
+HOSTIP=$N.1 NSIP=$N.2 RESOLVER=$N.53 MTASTS=$N.80 NOMAIL=$N.81 WORKER=$N.90
 PF_HARD=$N.25 PF_WEAK=$N.26 EXIM=$N.27 OSMTPD=$N.28 SENDMAIL=$N.29
 ROOTS=$HERE/root                  # dpkg -x'ed exim/opensmtpd/sendmail
 DEBS=$HERE/debs
@@ -190,7 +190,7 @@ ip -n "$NS" link set lo up
 ip link add mb-host type veth peer name mb-ns
 ip link set mb-ns netns "$NS"
 ip addr add $HOSTIP/24 dev mb-host; ip link set mb-host up
-for a in $NSIP $RESOLVER $PF_HARD $PF_WEAK $EXIM $OSMTPD $SENDMAIL $MTASTS $NOMAIL; do ip -n "$NS" addr add $a/24 dev mb-ns; done
+for a in $NSIP $RESOLVER $PF_HARD $PF_WEAK $EXIM $OSMTPD $SENDMAIL $MTASTS $NOMAIL $WORKER; do ip -n "$NS" addr add $a/24 dev mb-ns; done
 ip -n "$NS" link set mb-ns up
 ip route get $PF_HARD | grep -q 'dev mb-host' || die "route to $PF_HARD not via veth"
 [ -z "$(ip -n "$NS" route show default)" ] || die "netns $NS unexpectedly has a default route"
@@ -673,6 +673,7 @@ BED_DKIM_KEY=$P/dkim-sel1.key
 BED_HOST_ADDR=$HOSTIP
 BED_HOST_IFACE=mb-host
 BED_NOMAIL_ADDR=$NOMAIL
+BED_WORKER_ADDR=$WORKER
 BED_EXTRA_MTAS=$EXTRA
 EOF
 mv "$RUN/bed.env.tmp" "$RUN/bed.env"    # tests may poll for bed.env: it appears only when complete
