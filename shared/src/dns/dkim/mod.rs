@@ -641,8 +641,8 @@ fn judge_key_weak(domain: &str, seen: &[Seen<'_>]) -> Finding {
         fix.push(format!(
             "Generate a 2048-bit key under a new selector, publish it, switch the signer to it, \
              and after a few days revoke the old selector with an empty p=:\n\
-             \x20 opendkim-genkey -b 2048 -s {sel}2048 -d {domain}\n\
-             \x20 {sel}2048._domainkey.{domain}. TXT \"v=DKIM1; k=rsa; p=<base64 public key>\"\n\
+             \x20 opendkim-genkey -b 2048 -s {sel}-2048 -d {domain}\n\
+             \x20 {sel}-2048._domainkey.{domain}. TXT \"v=DKIM1; k=rsa; p=<base64 public key>\"\n\
              A 2048-bit key is longer than 255 bytes: publish it as one TXT record made of several \
              quoted strings (most DNS hosting panels split it for you)."
         ));
@@ -751,8 +751,8 @@ fn judge_revoked(domain: &str, seen: &[Seen<'_>]) -> Finding {
         let sel = referenced[0];
         format!(
             "Give the signer a current key under a new selector and point its configuration at \
-             it:\n  opendkim-genkey -b 2048 -s {sel}new -d {domain}\n  \
-             {sel}new._domainkey.{domain}. TXT \"v=DKIM1; k=rsa; p=<base64 public key>\"\n\
+             it:\n  opendkim-genkey -b 2048 -s {sel}-2048 -d {domain}\n  \
+             {sel}-2048._domainkey.{domain}. TXT \"v=DKIM1; k=rsa; p=<base64 public key>\"\n\
              If nothing signs with {sel} any more, remove it from the configuration."
         )
     };

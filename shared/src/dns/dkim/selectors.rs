@@ -139,6 +139,36 @@ impl Selectors {
     pub fn skipped(&self) -> &[(String, String)] {
         &self.skipped
     }
+
+    /// One line for a report's assumptions, e.g.
+    /// "given: mine; common: default, dkim (cap 12)".
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        for (source, label) in [
+            (Source::User, "given"),
+            (Source::Config, "from config"),
+            (Source::Common, "common"),
+        ] {
+            let names: Vec<&str> = self
+                .tried
+                .iter()
+                .filter(|s| s.source == source)
+                .map(|s| s.name.as_str())
+                .collect();
+            if !names.is_empty() {
+                parts.push(format!("{label}: {}", names.join(", ")));
+            }
+        }
+        if parts.is_empty() {
+            parts.push("none".into());
+        }
+        let mut out = format!("{} (at most {MAX_SELECTORS})", parts.join("; "));
+        if !self.skipped.is_empty() {
+            let names: Vec<&str> = self.skipped.iter().map(|(n, _)| n.as_str()).collect();
+            out.push_str(&format!("; not tried: {}", names.join(", ")));
+        }
+        out
+    }
 }
 
 /// Checks and normalises a selector: trims, lower-cases, accepts a full
@@ -372,6 +402,11 @@ mod tests {
             COMMON_SELECTORS.len()
         );
         assert!(Selectors::explicit(&[], &[]).tried().is_empty());
+        assert_eq!(
+            Selectors::explicit(&strings(&["a", "b c"]), &strings(&["k"])).summary(),
+            "given: a; from config: k (at most 12); not tried: b c"
+        );
+        assert_eq!(Selectors::explicit(&[], &[]).summary(), "none (at most 12)");
         assert!(COMMON_SELECTORS.len() <= MAX_SELECTORS);
     }
 

@@ -124,7 +124,7 @@ fn key_sizes() {
         if status == Status::Fail {
             assert!(f
                 .remediation
-                .contains("opendkim-genkey -b 2048 -s default2048"));
+                .contains("opendkim-genkey -b 2048 -s default-2048 -d example.org"));
         }
     }
     let net = ScriptedNet::new().txt(&key("s1"), &format!("v=DKIM1; k=ed25519; p={ED_RAW}"));
@@ -241,7 +241,7 @@ fn revoked_keys() {
     );
     let r = get(&fs, "dkim.revoked");
     assert!(r.detail.contains("still named"), "{}", r.detail);
-    assert!(r.remediation.contains("-s old2019new -d example.org"));
+    assert!(r.remediation.contains("-s old2019-2048 -d example.org"));
 }
 
 #[test]
