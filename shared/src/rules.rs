@@ -75,6 +75,7 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         crate::config::postfix::RULES,
         crate::dns::mx::RULES,
         crate::dns::spf::RULES,
+        crate::dns::dkim::RULES,
         crate::dns::dmarc::RULES,
     ]
     .into_iter()
