@@ -15,6 +15,8 @@
 
 pub mod dmarc;
 pub mod mx;
+pub mod provider;
+pub mod ptr;
 pub mod spf;
 
 use crate::net::{HttpRequest, NetError, Network};
