@@ -14,6 +14,7 @@
 //! any rcode is final.
 
 pub mod dmarc;
+pub mod dnssec;
 pub mod mx;
 pub mod provider;
 pub mod ptr;
