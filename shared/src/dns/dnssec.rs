@@ -42,7 +42,12 @@ pub static DNS_DNSSEC: Rule = Rule {
     description: "The domain's zone or an MX host's zone is not DNSSEC-signed (info), or is \
         bogus (high): signatures that do not validate, so validating resolvers refuse the \
         answers. Judged from the resolver's AD bit and answers.",
-    refs: &["RFC 4033", "RFC 4035 §3.2.3", "RFC 6840 §5.9", "RFC 7672 §2.2"],
+    refs: &[
+        "RFC 4033",
+        "RFC 4035 §3.2.3",
+        "RFC 6840 §5.9",
+        "RFC 7672 §2.2",
+    ],
 };
 
 /// The rules this module decides, in catalog order.
@@ -408,7 +413,11 @@ mod tests {
             .signed_zone("example.org")
             .signed_zone("provider.example")
             .error("mx.provider.example", RecordType::A, NetError::Timeout(1))
-            .error("mx.provider.example", RecordType::AAAA, NetError::Timeout(1));
+            .error(
+                "mx.provider.example",
+                RecordType::AAAA,
+                NetError::Timeout(1),
+            );
         let f = run(&net);
         assert_eq!(f.status, Status::Unknown, "{}", f.detail);
     }

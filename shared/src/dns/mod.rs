@@ -13,6 +13,7 @@
 //! connection or TLS failure, HTTP 5xx) is tried once more; a DNS answer of
 //! any rcode is final.
 
+pub mod dane;
 pub mod dmarc;
 pub mod dnssec;
 pub mod mx;
