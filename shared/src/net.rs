@@ -361,6 +361,48 @@ mod tests {
         assert!(block_on(assert_send(net.tcp_connect("example.org", 25, 1))).is_err());
         // Tried twice (a timeout is transient), each counted.
         assert_eq!(net.used(), 3);
+        // The DNS-core look-ups built on the resolver stay Send too.
+        let m = block_on(assert_send(crate::dns::mx::lookup(&r, "example.org")));
+        block_on(assert_send(crate::dns::ptr::lookup(&r, &m, 6)));
+        block_on(assert_send(crate::dns::dnssec::lookup(
+            &r,
+            "example.org",
+            &m,
+        )));
+        block_on(assert_send(crate::dns::dane::lookup(&r, &m)));
+    }
+
+    #[test]
+    fn a_check_beyond_the_budget_is_unknown_with_the_reason() {
+        use crate::dns::{mx, ptr};
+        use crate::report::Status;
+        let zone = ScriptedNet::new()
+            .mx("example.org", 10, "mail.example.org")
+            .a("mail.example.org", "198.51.100.25")
+            .ptr("25.100.51.198.in-addr.arpa", "mail.example.org");
+        let net = Budgeted::new(
+            &zone,
+            Budget {
+                subrequests: 3,
+                concurrency: 6,
+            },
+        );
+        let r = Resolver::new(&net, "https://doh.test/dns-query");
+        let m = block_on(mx::lookup(&r, "example.org"));
+        let f = ptr::judge("example.org", &block_on(ptr::lookup(&r, &m, 6)));
+        assert_eq!(f.status, Status::Unknown, "{}", f.detail);
+        assert!(
+            f.detail.contains("subrequest budget of 3 used up"),
+            "{}",
+            f.detail
+        );
+        // With the budget it needs, the same check passes.
+        let net = Budgeted::new(&zone, Budget::default());
+        let r = Resolver::new(&net, "https://doh.test/dns-query");
+        let m = block_on(mx::lookup(&r, "example.org"));
+        let f = ptr::judge("example.org", &block_on(ptr::lookup(&r, &m, 6)));
+        assert_eq!(f.status, Status::Pass, "{}", f.detail);
+        assert_eq!(net.used(), 4);
     }
 
     #[test]
