@@ -6,6 +6,9 @@
 //! Hosts enforce `timeout_ms` and `max_body` of every request; an exceeded
 //! limit is an error, never a truncated success.
 
+use async_lock::{Semaphore, SemaphoreGuardArc};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use thiserror::Error;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,4 +115,313 @@ pub trait Network {
         port: u16,
         timeout_ms: u32,
     ) -> Result<Self::Conn, NetError>;
+}
+
+/// A shared network is a network: lets wrappers such as [`Budgeted`] take
+/// either an owned network or a borrowed one.
+impl<T: Network> Network for &T {
+    type Conn = T::Conn;
+
+    async fn http(&self, req: HttpRequest) -> Result<HttpResponse, NetError> {
+        T::http(self, req).await
+    }
+
+    async fn tcp_connect(
+        &self,
+        host: &str,
+        port: u16,
+        timeout_ms: u32,
+    ) -> Result<Self::Conn, NetError> {
+        T::tcp_connect(self, host, port, timeout_ms).await
+    }
+}
+
+/// Limits of one audit's network use (DESIGN.md principle 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Subrequests in all: DoH queries, HTTP GETs and TCP connects
+    /// together. 50 is a Cloudflare Worker's limit on the free plan.
+    pub subrequests: usize,
+    /// Exchanges and open connections at once (a Worker holds at most 6).
+    pub concurrency: usize,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            subrequests: 50,
+            concurrency: 6,
+        }
+    }
+}
+
+/// A [`Network`] that stays inside a [`Budget`]: every HTTP exchange and
+/// TCP connect counts as one subrequest, and once the budget is used up
+/// further ones fail at once with [`NetError::Refused`] ("subrequest budget
+/// of 50 used up"), which the checks report as `unknown` with that reason.
+/// At most `concurrency` exchanges run at once; the others wait for a slot
+/// (an async semaphore, so this works on any executor, wasm included).
+///
+/// An open TCP connection keeps its slot until it is dropped, as a
+/// Worker's sockets do: a caller holding `concurrency` connections open
+/// must close one before it can make another request.
+///
+/// Everything inside is `Send + Sync`, so a wrapped network's futures are
+/// `Send` exactly when the inner network's are.
+pub struct Budgeted<N: Network> {
+    inner: N,
+    budget: Budget,
+    used: AtomicUsize,
+    refused: AtomicUsize,
+    slots: Arc<Semaphore>,
+}
+
+impl<N: Network> Budgeted<N> {
+    pub fn new(inner: N, budget: Budget) -> Self {
+        Budgeted {
+            inner,
+            budget,
+            used: AtomicUsize::new(0),
+            refused: AtomicUsize::new(0),
+            // A concurrency of 0 would wait forever: treat it as 1.
+            slots: Arc::new(Semaphore::new(budget.concurrency.max(1))),
+        }
+    }
+
+    pub fn inner(&self) -> &N {
+        &self.inner
+    }
+
+    pub fn budget(&self) -> Budget {
+        self.budget
+    }
+
+    /// Subrequests made so far (refused ones are not counted).
+    pub fn used(&self) -> usize {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    /// Subrequests refused because the budget was used up.
+    pub fn refused(&self) -> usize {
+        self.refused.load(Ordering::Relaxed)
+    }
+
+    /// Takes one subrequest from the budget, or says why not.
+    fn take(&self) -> Result<(), NetError> {
+        let limit = self.budget.subrequests;
+        self.used
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < limit).then_some(n + 1)
+            })
+            .map(|_| ())
+            .map_err(|_| {
+                self.refused.fetch_add(1, Ordering::Relaxed);
+                NetError::Refused(format!("subrequest budget of {limit} used up"))
+            })
+    }
+}
+
+impl<N: Network> Network for Budgeted<N> {
+    type Conn = BudgetedConn<N::Conn>;
+
+    async fn http(&self, req: HttpRequest) -> Result<HttpResponse, NetError> {
+        let _slot = self.slots.acquire_arc().await;
+        self.take()?;
+        self.inner.http(req).await
+    }
+
+    async fn tcp_connect(
+        &self,
+        host: &str,
+        port: u16,
+        timeout_ms: u32,
+    ) -> Result<Self::Conn, NetError> {
+        let slot = self.slots.acquire_arc().await;
+        self.take()?;
+        let inner = self.inner.tcp_connect(host, port, timeout_ms).await?;
+        Ok(BudgetedConn { inner, _slot: slot })
+    }
+}
+
+/// A connection made through [`Budgeted`]: holds its concurrency slot
+/// until dropped.
+pub struct BudgetedConn<C> {
+    inner: C,
+    _slot: SemaphoreGuardArc,
+}
+
+impl<C> BudgetedConn<C> {
+    pub fn inner(&self) -> &C {
+        &self.inner
+    }
+}
+
+impl<C: Conn> Conn for BudgetedConn<C> {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, NetError> {
+        self.inner.read(buf).await
+    }
+
+    async fn write_all(&mut self, data: &[u8]) -> Result<(), NetError> {
+        self.inner.write_all(data).await
+    }
+
+    async fn close(&mut self) {
+        self.inner.close().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dns::{RecordType, Resolver};
+    use crate::testing::ScriptedNet;
+    use futures::executor::block_on;
+
+    #[test]
+    fn the_subrequest_budget_holds() {
+        let mut zone = ScriptedNet::new();
+        for i in 0..60 {
+            zone = zone.a(&format!("h{i}.example.org"), "198.51.100.1");
+        }
+        let net = Budgeted::new(&zone, Budget::default());
+        let r = &Resolver::new(&net, "https://doh.test/dns-query");
+        let answers = block_on(futures::future::join_all((0..60).map(|i| async move {
+            r.query(&format!("h{i}.example.org"), RecordType::A).await
+        })));
+        let refused: Vec<_> = answers.iter().filter_map(|a| a.as_ref().err()).collect();
+        assert_eq!(refused.len(), 10);
+        assert!(refused.iter().all(|e| e.to_string()
+            == "resolver unreachable: refused by policy: subrequest budget of 50 used up"));
+        assert_eq!(zone.requests(), 50);
+        assert_eq!(net.used(), 50);
+        assert_eq!(net.refused(), 10);
+        // GETs and connects count against the same budget.
+        let get = block_on(net.http(HttpRequest::get("https://mta-sts.example.org/")));
+        assert!(matches!(get, Err(NetError::Refused(_))));
+        let conn = block_on(net.tcp_connect("mail.example.org", 25, 1000));
+        assert!(matches!(conn, Err(NetError::Refused(_))));
+        assert_eq!(zone.requests(), 50);
+    }
+
+    #[test]
+    fn at_most_six_exchanges_run_at_once() {
+        let mut zone = ScriptedNet::new().slow(5);
+        for i in 0..20 {
+            zone = zone.a(&format!("h{i}.example.org"), "198.51.100.1");
+        }
+        let net = Budgeted::new(&zone, Budget::default());
+        let r = &Resolver::new(&net, "https://doh.test/dns-query");
+        let answers = block_on(futures::future::join_all((0..20).map(|i| async move {
+            r.query(&format!("h{i}.example.org"), RecordType::A).await
+        })));
+        assert!(answers.iter().all(Result::is_ok));
+        assert_eq!(zone.max_in_flight(), 6);
+        // Without the wrapper all twenty overlap: the cap is the wrapper's.
+        let r = &Resolver::new(&zone, "https://doh.test/dns-query");
+        block_on(futures::future::join_all((20..40).map(|i| async move {
+            r.query(&format!("h{i}.example.org"), RecordType::A).await
+        })));
+        assert_eq!(zone.max_in_flight(), 20);
+    }
+
+    /// Hosts with `Send` futures (the CLI's server) keep them `Send`
+    /// through the wrapper and the resolver.
+    #[test]
+    fn futures_stay_send_through_the_wrapper() {
+        struct SendNet;
+        struct NoConn;
+        impl Conn for NoConn {
+            async fn read(&mut self, _: &mut [u8]) -> Result<usize, NetError> {
+                Ok(0)
+            }
+            async fn write_all(&mut self, _: &[u8]) -> Result<(), NetError> {
+                Ok(())
+            }
+            async fn close(&mut self) {}
+        }
+        impl Network for SendNet {
+            type Conn = NoConn;
+            async fn http(&self, _: HttpRequest) -> Result<HttpResponse, NetError> {
+                Err(NetError::Timeout(1))
+            }
+            async fn tcp_connect(&self, _: &str, _: u16, _: u32) -> Result<NoConn, NetError> {
+                Err(NetError::Timeout(1))
+            }
+        }
+        fn assert_send<T: Send>(t: T) -> T {
+            t
+        }
+        let net = Budgeted::new(SendNet, Budget::default());
+        let r = Resolver::new(&net, "https://doh.test/dns-query");
+        let answer = block_on(assert_send(r.query("example.org", RecordType::A)));
+        assert_eq!(
+            answer,
+            Err(crate::dns::DnsError::Transport(NetError::Timeout(1)))
+        );
+        assert!(block_on(assert_send(net.tcp_connect("example.org", 25, 1))).is_err());
+        // Tried twice (a timeout is transient), each counted.
+        assert_eq!(net.used(), 3);
+        // The DNS-core look-ups built on the resolver stay Send too.
+        let m = block_on(assert_send(crate::dns::mx::lookup(&r, "example.org")));
+        block_on(assert_send(crate::dns::ptr::lookup(&r, &m, 6)));
+        block_on(assert_send(crate::dns::dnssec::lookup(
+            &r,
+            "example.org",
+            &m,
+        )));
+        block_on(assert_send(crate::dns::dane::lookup(&r, &m)));
+    }
+
+    #[test]
+    fn a_check_beyond_the_budget_is_unknown_with_the_reason() {
+        use crate::dns::{mx, ptr};
+        use crate::report::Status;
+        let zone = ScriptedNet::new()
+            .mx("example.org", 10, "mail.example.org")
+            .a("mail.example.org", "198.51.100.25")
+            .ptr("25.100.51.198.in-addr.arpa", "mail.example.org");
+        let net = Budgeted::new(
+            &zone,
+            Budget {
+                subrequests: 3,
+                concurrency: 6,
+            },
+        );
+        let r = Resolver::new(&net, "https://doh.test/dns-query");
+        let m = block_on(mx::lookup(&r, "example.org"));
+        let f = ptr::judge("example.org", &block_on(ptr::lookup(&r, &m, 6)));
+        assert_eq!(f.status, Status::Unknown, "{}", f.detail);
+        assert!(
+            f.detail.contains("subrequest budget of 3 used up"),
+            "{}",
+            f.detail
+        );
+        // With the budget it needs, the same check passes.
+        let net = Budgeted::new(&zone, Budget::default());
+        let r = Resolver::new(&net, "https://doh.test/dns-query");
+        let m = block_on(mx::lookup(&r, "example.org"));
+        let f = ptr::judge("example.org", &block_on(ptr::lookup(&r, &m, 6)));
+        assert_eq!(f.status, Status::Pass, "{}", f.detail);
+        assert_eq!(net.used(), 4);
+    }
+
+    #[test]
+    fn an_open_connection_holds_its_slot() {
+        let zone = ScriptedNet::new().tcp_peer("mail.example.org", 25, b"220 hi\r\n");
+        let net = Budgeted::new(
+            &zone,
+            Budget {
+                subrequests: 10,
+                concurrency: 1,
+            },
+        );
+        let conn = block_on(net.tcp_connect("mail.example.org", 25, 1000)).unwrap();
+        let waker = futures::task::noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        let mut get = Box::pin(net.http(HttpRequest::get("https://example.org/")));
+        assert!(std::future::Future::poll(get.as_mut(), &mut cx).is_pending());
+        drop(conn);
+        assert_eq!(block_on(get).unwrap().status, 404);
+        assert_eq!(net.used(), 2);
+    }
 }

@@ -74,9 +74,13 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
     [
         crate::config::postfix::RULES,
         crate::dns::mx::RULES,
+        crate::dns::ptr::RULES,
+        crate::dns::dnssec::RULES,
+        crate::dns::provider::RULES,
         crate::dns::spf::RULES,
         crate::dns::dkim::RULES,
         crate::dns::dmarc::RULES,
+        crate::dns::dane::RULES,
     ]
     .into_iter()
     .flatten()

@@ -1,14 +1,26 @@
 //! A scripted [`Network`] for tests: a small in-memory zone answered over
 //! real RFC 8484 wire format, so the DoH encoding and decoding run in every
 //! test that uses it. Also used by the hosts' tests (feature `testing`).
+//!
+//! DNSSEC is scripted as a validating resolver would report it: answers
+//! carry the AD bit for names in a signed zone ([`ScriptedNet::signed`] for
+//! all, [`ScriptedNet::signed_zone`] per suffix), and names in a bogus zone
+//! ([`ScriptedNet::bogus_zone`]) answer SERVFAIL unless the query has the
+//! CD bit set. Transient failures ([`ScriptedNet::flaky`],
+//! [`ScriptedNet::flaky_status`]) fail a set number of times, then the
+//! question is answered from the zone.
 
 use crate::dns::{decode_answer, RrData};
 use crate::net::{Conn, HttpRequest, HttpResponse, Method, NetError, Network};
 use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
+use hickory_proto::rr::rdata::TLSA;
 use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, PTR, TXT};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 /// What the scripted resolver does for one (name, type).
 #[derive(Debug, Clone)]
@@ -18,14 +30,37 @@ enum Scripted {
     Error(NetError),
 }
 
+/// A failure that lasts for a number of attempts.
+#[derive(Debug, Clone)]
+enum Transient {
+    Net(NetError),
+    Status(u16),
+}
+
 #[derive(Debug, Default)]
 pub struct ScriptedNet {
     zone: HashMap<(String, RecordType), Scripted>,
     tcp: HashMap<(String, u16), Vec<u8>>,
     pages: HashMap<String, Result<HttpResponse, NetError>>,
     signed: bool,
+    signed_zones: Vec<String>,
+    bogus_zones: Vec<String>,
+    flaky: HashMap<(String, RecordType), (Transient, Cell<usize>)>,
+    polls_before_answer: usize,
     requests: Cell<usize>,
     asked: RefCell<Vec<(String, RecordType)>>,
+    asked_cd: RefCell<Vec<bool>>,
+    in_flight: Cell<usize>,
+    max_in_flight: Cell<usize>,
+}
+
+/// `name` is `zone` or a name below it.
+fn is_under(name: &str, zone: &str) -> bool {
+    zone.is_empty()
+        || name == zone
+        || name
+            .strip_suffix(zone)
+            .is_some_and(|head| head.ends_with('.'))
 }
 
 impl ScriptedNet {
@@ -37,6 +72,65 @@ impl ScriptedNet {
     pub fn signed(mut self, signed: bool) -> Self {
         self.signed = signed;
         self
+    }
+
+    /// Names at or below `suffix` are in a signed zone: their answers carry
+    /// the AD bit. (`""` is the root: everything.)
+    pub fn signed_zone(mut self, suffix: &str) -> Self {
+        self.signed_zones.push(suffix.to_ascii_lowercase());
+        self
+    }
+
+    /// Names at or below `suffix` are in a zone whose signatures do not
+    /// validate: SERVFAIL, unless the query sets the CD bit.
+    pub fn bogus_zone(mut self, suffix: &str) -> Self {
+        self.bogus_zones.push(suffix.to_ascii_lowercase());
+        self
+    }
+
+    /// The first `times` questions for (name, type) fail with `err`; later
+    /// ones are answered from the zone.
+    pub fn flaky(mut self, name: &str, rtype: RecordType, err: NetError, times: usize) -> Self {
+        self.flaky.insert(
+            (name.to_ascii_lowercase(), rtype),
+            (Transient::Net(err), Cell::new(times)),
+        );
+        self
+    }
+
+    /// The first `times` questions for (name, type) get HTTP `status`.
+    pub fn flaky_status(
+        mut self,
+        name: &str,
+        rtype: RecordType,
+        status: u16,
+        times: usize,
+    ) -> Self {
+        self.flaky.insert(
+            (name.to_ascii_lowercase(), rtype),
+            (Transient::Status(status), Cell::new(times)),
+        );
+        self
+    }
+
+    /// Each exchange stays pending for `polls` polls before it answers, so
+    /// concurrent exchanges overlap (for tests of sharing and of limits).
+    pub fn slow(mut self, polls: usize) -> Self {
+        self.polls_before_answer = polls;
+        self
+    }
+
+    /// A TLSA record (RFC 6698) at `name`, e.g. `_25._tcp.mail.example.org`.
+    pub fn tlsa(self, name: &str, usage: u8, selector: u8, matching: u8, data: &[u8]) -> Self {
+        self.record(
+            name,
+            RrData::Tlsa {
+                usage,
+                selector,
+                matching,
+                data: data.to_vec(),
+            },
+        )
     }
 
     pub fn record(mut self, name: &str, data: RrData) -> Self {
@@ -139,6 +233,35 @@ impl ScriptedNet {
         self.asked.borrow().clone()
     }
 
+    /// For every question asked, in order, whether it had the CD bit.
+    pub fn asked_cd(&self) -> Vec<bool> {
+        self.asked_cd.borrow().clone()
+    }
+
+    /// The most exchanges that were under way at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight.get()
+    }
+
+    fn is_signed(&self, name: &str) -> bool {
+        self.signed || self.signed_zones.iter().any(|z| is_under(name, z))
+    }
+
+    fn is_bogus(&self, name: &str) -> bool {
+        self.bogus_zones.iter().any(|z| is_under(name, z))
+    }
+
+    /// Takes one failure from a flaky (name, type), if any is left.
+    fn transient(&self, query: &Message) -> Option<Transient> {
+        let q = query.queries.first()?;
+        let (t, left) = self.flaky.get(&(raw_key(q.name()), q.query_type()))?;
+        if left.get() == 0 {
+            return None;
+        }
+        left.set(left.get() - 1);
+        Some(t.clone())
+    }
+
     fn answer(&self, query: &Message) -> Result<Message, NetError> {
         let q = query
             .queries
@@ -149,10 +272,14 @@ impl ScriptedNet {
         let qname = raw_key(q.name());
         let qtype = q.query_type();
         self.asked.borrow_mut().push((qname.clone(), qtype));
+        let cd = query.metadata.checking_disabled;
+        self.asked_cd.borrow_mut().push(cd);
         let mut resp = Message::new(query.metadata.id, MessageType::Response, OpCode::Query);
         resp.metadata.recursion_desired = true;
         resp.metadata.recursion_available = true;
+        resp.metadata.checking_disabled = cd;
         resp.add_query(q.clone());
+        let mut chain = vec![qname.clone()];
         // Follow a CNAME at the name, as a recursive resolver does.
         let mut target = qname.clone();
         for _ in 0..8 {
@@ -168,13 +295,21 @@ impl ScriptedNet {
             };
             resp.add_answer(Record::from_rdata(name(&target), 300, to_rdata(&rrs[0])));
             target = next.clone();
+            chain.push(target.clone());
         }
+        if !cd && chain.iter().any(|n| self.is_bogus(n)) {
+            // A validating resolver withholds data it cannot validate.
+            resp.answers.clear();
+            resp.metadata.response_code = ResponseCode::ServFail;
+            return Ok(resp);
+        }
+        let authentic = chain.iter().all(|n| self.is_signed(n) && !self.is_bogus(n));
         let qname = target;
         match self.zone.get(&(qname.clone(), qtype)) {
             Some(Scripted::Error(e)) => return Err(e.clone()),
             Some(Scripted::Rcode(rc)) => resp.metadata.response_code = *rc,
             Some(Scripted::Records(rrs)) => {
-                resp.metadata.authentic_data = self.signed;
+                resp.metadata.authentic_data = authentic;
                 let owner = name(&qname);
                 for rr in rrs {
                     resp.add_answer(Record::from_rdata(owner.clone(), 300, to_rdata(rr)));
@@ -185,7 +320,7 @@ impl ScriptedNet {
                     .zone
                     .keys()
                     .any(|(n, _)| n == &qname || n.ends_with(&format!(".{qname}")));
-                resp.metadata.authentic_data = self.signed;
+                resp.metadata.authentic_data = authentic;
                 if !exists {
                     resp.metadata.response_code = ResponseCode::NXDomain;
                 }
@@ -225,6 +360,17 @@ fn to_rdata(d: &RrData) -> RData {
         RrData::Txt(parts) => RData::TXT(TXT::from_bytes(parts.iter().map(|p| &p[..]).collect())),
         RrData::Cname(n) => RData::CNAME(CNAME(name(n))),
         RrData::Ptr(n) => RData::PTR(PTR(name(n))),
+        RrData::Tlsa {
+            usage,
+            selector,
+            matching,
+            data,
+        } => RData::TLSA(TLSA::new(
+            (*usage).into(),
+            (*selector).into(),
+            (*matching).into(),
+            data.clone(),
+        )),
         RrData::Other { .. } => panic!("scripted zone cannot serve opaque records"),
     }
 }
@@ -234,6 +380,11 @@ impl Network for ScriptedNet {
 
     async fn http(&self, req: HttpRequest) -> Result<HttpResponse, NetError> {
         self.requests.set(self.requests.get() + 1);
+        self.in_flight.set(self.in_flight.get() + 1);
+        self.max_in_flight
+            .set(self.max_in_flight.get().max(self.in_flight.get()));
+        Yield(self.polls_before_answer).await;
+        self.in_flight.set(self.in_flight.get() - 1);
         if req.method != Method::Post {
             return match self.pages.get(&req.url) {
                 Some(Ok(resp)) if resp.body.len() > req.max_body => {
@@ -248,6 +399,17 @@ impl Network for ScriptedNet {
             };
         }
         let query = Message::from_vec(&req.body).map_err(|e| NetError::Other(e.to_string()))?;
+        match self.transient(&query) {
+            Some(Transient::Net(e)) => return Err(e),
+            Some(Transient::Status(status)) => {
+                return Ok(HttpResponse {
+                    status,
+                    headers: vec![],
+                    body: vec![],
+                })
+            }
+            None => {}
+        }
         let resp = self.answer(&query)?;
         let body = resp.to_vec().map_err(|e| NetError::Other(e.to_string()))?;
         if body.len() > req.max_body {
@@ -277,6 +439,22 @@ impl Network for ScriptedNet {
                 "{host}:{port}: connection refused"
             ))),
         }
+    }
+}
+
+/// Pending for the given number of polls (waking itself), then ready.
+struct Yield(usize);
+
+impl Future for Yield {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 == 0 {
+            return Poll::Ready(());
+        }
+        self.0 -= 1;
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 }
 

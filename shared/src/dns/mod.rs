@@ -5,18 +5,33 @@
 //! Queries are sent as POST `application/dns-message` with message id 0
 //! (RFC 8484 §4.1), recursion desired and the EDNS DO bit set, so a
 //! validating resolver reports the AD bit the DNSSEC checks read.
+//!
+//! [`Resolver`] is the one DoH path of the engine. Within one audit (one
+//! `Resolver`) it asks each question once: identical questions, even
+//! concurrent ones, share one exchange and its answer (see
+//! [`Resolver::query`]). A look-up that fails in transport (timeout,
+//! connection or TLS failure, HTTP 5xx) is tried once more; a DNS answer of
+//! any rcode is final.
 
 pub mod dkim;
+pub mod dane;
 pub mod dmarc;
+pub mod dnssec;
 pub mod mx;
+pub mod provider;
+pub mod ptr;
 pub mod spf;
 
 use crate::net::{HttpRequest, NetError, Network};
 use crate::report::Evidence;
+use async_lock::OnceCell;
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData};
+use std::collections::HashMap;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use thiserror::Error;
 
 pub use hickory_proto::rr::RecordType;
@@ -41,6 +56,23 @@ pub enum DnsError {
     WrongQuestion,
 }
 
+impl DnsError {
+    /// A failure another try may not repeat: the exchange did not complete
+    /// (timeout, connection, TLS) or the resolver answered HTTP 5xx. Not a
+    /// policy refusal (e.g. the audit's subrequest budget), an oversized or
+    /// malformed answer, or a bad name: those would fail the same way again.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            DnsError::Transport(e) => matches!(
+                e,
+                NetError::Timeout(_) | NetError::Connect(_) | NetError::Tls(_) | NetError::Other(_)
+            ),
+            DnsError::HttpStatus(s) => (500..=599).contains(s),
+            DnsError::BadName(_) | DnsError::Malformed(_) | DnsError::WrongQuestion => false,
+        }
+    }
+}
+
 /// Record data the rules understand; anything else is kept as text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RrData {
@@ -54,6 +86,14 @@ pub enum RrData {
     Txt(Vec<Vec<u8>>),
     Cname(String),
     Ptr(String),
+    /// A TLSA record (RFC 6698 §2.1), fields as published: values outside
+    /// the registries are kept, for the DANE rules to report.
+    Tlsa {
+        usage: u8,
+        selector: u8,
+        matching: u8,
+        data: Vec<u8>,
+    },
     Other {
         rtype: String,
         text: String,
@@ -69,6 +109,7 @@ impl RrData {
             RrData::Txt(_) => RecordType::TXT,
             RrData::Cname(_) => RecordType::CNAME,
             RrData::Ptr(_) => RecordType::PTR,
+            RrData::Tlsa { .. } => RecordType::TLSA,
             RrData::Other { rtype, .. } => rtype.parse().unwrap_or(RecordType::Unknown(0)),
         }
     }
@@ -101,6 +142,22 @@ impl fmt::Display for RrData {
                 Ok(())
             }
             RrData::Cname(n) | RrData::Ptr(n) => f.write_str(n),
+            // Presentation format (RFC 6698 §2.2): data in hexadecimal.
+            RrData::Tlsa {
+                usage,
+                selector,
+                matching,
+                data,
+            } => {
+                write!(f, "{usage} {selector} {matching} ")?;
+                if data.is_empty() {
+                    return f.write_str("-");
+                }
+                for b in data {
+                    write!(f, "{b:02X}")?;
+                }
+                Ok(())
+            }
             RrData::Other { text, .. } => f.write_str(text),
         }
     }
@@ -205,9 +262,22 @@ fn wire_name(name: &str) -> Result<Name, DnsError> {
 
 /// Encodes the query for `name`/`rtype` as an RFC 8484 message.
 pub fn encode_query(name: &str, rtype: RecordType) -> Result<Vec<u8>, DnsError> {
+    encode_query_with(name, rtype, false)
+}
+
+/// [`encode_query`], optionally with the CD (checking disabled) bit: a
+/// validating resolver then answers even when DNSSEC validation fails,
+/// which tells a bogus zone (SERVFAIL only without CD) from broken name
+/// servers (SERVFAIL either way).
+pub fn encode_query_with(
+    name: &str,
+    rtype: RecordType,
+    checking_disabled: bool,
+) -> Result<Vec<u8>, DnsError> {
     let fqdn = wire_name(name)?;
     let mut msg = Message::new(0, MessageType::Query, OpCode::Query);
     msg.metadata.recursion_desired = true;
+    msg.metadata.checking_disabled = checking_disabled;
     msg.add_query(Query::query(fqdn, rtype));
     let mut edns = Edns::new();
     edns.set_dnssec_ok(true);
@@ -285,6 +355,12 @@ fn convert(data: &RData) -> RrData {
         RData::TXT(txt) => RrData::Txt(txt.txt_data.iter().map(|s| s.to_vec()).collect()),
         RData::CNAME(c) => RrData::Cname(lower_name(&c.0)),
         RData::PTR(p) => RrData::Ptr(lower_name(&p.0)),
+        RData::TLSA(t) => RrData::Tlsa {
+            usage: t.cert_usage.into(),
+            selector: t.selector.into(),
+            matching: t.matching.into(),
+            data: t.cert_data.clone(),
+        },
         other => RrData::Other {
             rtype: other.record_type().to_string(),
             text: other.to_string(),
@@ -292,11 +368,34 @@ fn convert(data: &RData) -> RrData {
     }
 }
 
-/// A DNS-over-HTTPS client over the host's network.
+/// One question as the memo keys it: name, type, CD bit.
+type QuestionKey = (String, RecordType, bool);
+/// The answer to a question, filled by whichever caller asks first.
+type AnswerCell = Arc<OnceCell<Result<DnsAnswer, DnsError>>>;
+
+/// A DNS-over-HTTPS client over the host's network, for one audit.
+///
+/// It keeps every answer it got (per name, type and CD bit) and hands it
+/// to later askers of the same question; a question already under way is
+/// waited for, not asked again. The memo is a map of
+/// [`async_lock::OnceCell`]s behind a `std::sync::Mutex` that is never
+/// held across an await: the first asker runs the exchange inside the
+/// cell's initialiser, later askers wait on the cell. If the first asker's
+/// future is dropped mid-way, the cell stays empty and a waiting asker
+/// takes over, so nobody waits forever.
+///
+/// Why not `futures::future::Shared`: a map of shared futures needs a
+/// nameable future type, i.e. a boxed `dyn Future`, which is either `Send`
+/// (ruling out the Worker's non-`Send` network) or not (making every audit
+/// future non-`Send`). With the cells, nothing in the resolver is a future:
+/// it is `Sync` whenever the network is, and a query's future is `Send`
+/// exactly when the network's are.
 pub struct Resolver<'n, N: Network> {
     net: &'n N,
     url: String,
     timeout_ms: u32,
+    memo: Mutex<HashMap<QuestionKey, AnswerCell>>,
+    sent: AtomicUsize,
 }
 
 impl<'n, N: Network> Resolver<'n, N> {
@@ -305,6 +404,8 @@ impl<'n, N: Network> Resolver<'n, N> {
             net,
             url: url.into(),
             timeout_ms: 5_000,
+            memo: Mutex::new(HashMap::new()),
+            sent: AtomicUsize::new(0),
         }
     }
 
@@ -312,13 +413,68 @@ impl<'n, N: Network> Resolver<'n, N> {
         &self.url
     }
 
+    /// DoH exchanges made, retries included (memo hits are not).
+    pub fn exchanges(&self) -> usize {
+        self.sent.load(Ordering::Relaxed)
+    }
+
     /// Asks the resolver one question. `name` must already be normalised
-    /// ([`normalize_name`]).
+    /// ([`normalize_name`]). Asked at most once per resolver: see the type's
+    /// documentation.
     pub async fn query(&self, name: &str, rtype: RecordType) -> Result<DnsAnswer, DnsError> {
-        let body = encode_query(name, rtype)?;
+        self.ask(name, rtype, false).await
+    }
+
+    /// [`Resolver::query`] with the CD (checking disabled) bit set: the
+    /// resolver answers without DNSSEC validation (AD is then never set).
+    pub async fn query_cd(&self, name: &str, rtype: RecordType) -> Result<DnsAnswer, DnsError> {
+        self.ask(name, rtype, true).await
+    }
+
+    async fn ask(
+        &self,
+        name: &str,
+        rtype: RecordType,
+        checking_disabled: bool,
+    ) -> Result<DnsAnswer, DnsError> {
+        let cell = {
+            // Never held across an await; a panic while held cannot leave
+            // the map inconsistent.
+            let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
+            memo.entry((name.to_string(), rtype, checking_disabled))
+                .or_default()
+                .clone()
+        };
+        cell.get_or_init(|| self.exchange(name, rtype, checking_disabled))
+            .await
+            .clone()
+    }
+
+    /// The exchange itself, tried a second time after a transient failure.
+    async fn exchange(
+        &self,
+        name: &str,
+        rtype: RecordType,
+        checking_disabled: bool,
+    ) -> Result<DnsAnswer, DnsError> {
+        let body = encode_query_with(name, rtype, checking_disabled)?;
+        let first = self.send(name, rtype, body.clone()).await;
+        match first {
+            Err(e) if e.is_transient() => self.send(name, rtype, body).await,
+            done => done,
+        }
+    }
+
+    async fn send(
+        &self,
+        name: &str,
+        rtype: RecordType,
+        body: Vec<u8>,
+    ) -> Result<DnsAnswer, DnsError> {
         let mut req = HttpRequest::post(&self.url, DNS_MESSAGE, body).header("accept", DNS_MESSAGE);
         req.timeout_ms = self.timeout_ms;
         req.max_body = MAX_DNS_MESSAGE;
+        self.sent.fetch_add(1, Ordering::Relaxed);
         let resp = self.net.http(req).await?;
         if resp.status != 200 {
             return Err(DnsError::HttpStatus(resp.status));
@@ -364,6 +520,177 @@ mod tests {
         let a = roundtrip(&one, "example.org", RecordType::TXT);
         let b = roundtrip(&two, "example.org", RecordType::TXT);
         assert_eq!(a, b);
+    }
+
+    fn resolver(net: &crate::testing::ScriptedNet) -> Resolver<'_, crate::testing::ScriptedNet> {
+        Resolver::new(net, "https://doh.test/dns-query")
+    }
+
+    #[test]
+    fn transient_failures_are_retried_once() {
+        use crate::testing::ScriptedNet;
+        use futures::executor::block_on;
+        let net = ScriptedNet::new()
+            .a("mail.example.org", "198.51.100.25")
+            .flaky(
+                "mail.example.org",
+                RecordType::A,
+                NetError::Timeout(5000),
+                1,
+            )
+            .aaaa("mail.example.org", "2001:db8::25")
+            .flaky_status("mail.example.org", RecordType::AAAA, 503, 1);
+        let r = resolver(&net);
+        let a = block_on(r.query("mail.example.org", RecordType::A)).unwrap();
+        assert_eq!(a.of_type().count(), 1);
+        let aaaa = block_on(r.query("mail.example.org", RecordType::AAAA)).unwrap();
+        assert_eq!(aaaa.of_type().count(), 1);
+        assert_eq!(net.requests(), 4);
+        assert_eq!(r.exchanges(), 4);
+    }
+
+    #[test]
+    fn a_second_failure_is_reported_not_retried_again() {
+        use crate::testing::ScriptedNet;
+        use futures::executor::block_on;
+        let net = ScriptedNet::new()
+            .a("mail.example.org", "198.51.100.25")
+            .flaky(
+                "mail.example.org",
+                RecordType::A,
+                NetError::Timeout(5000),
+                2,
+            );
+        let r = resolver(&net);
+        let e = block_on(r.query("mail.example.org", RecordType::A)).unwrap_err();
+        assert_eq!(e, DnsError::Transport(NetError::Timeout(5000)));
+        assert_eq!(net.requests(), 2);
+    }
+
+    #[test]
+    fn definite_answers_and_refusals_are_not_retried() {
+        use crate::testing::ScriptedNet;
+        use futures::executor::block_on;
+        let net = ScriptedNet::new()
+            .a("example.org", "198.51.100.1")
+            .rcode(
+                "servfail.example.org",
+                RecordType::A,
+                ResponseCode::ServFail,
+            )
+            .flaky_status("e404.example.org", RecordType::A, 404, 1)
+            .flaky(
+                "refused.example.org",
+                RecordType::A,
+                NetError::Refused("subrequest budget of 50 used up".into()),
+                1,
+            );
+        let r = resolver(&net);
+        for name in ["nx.example.net", "servfail.example.org", "example.org"] {
+            assert!(block_on(r.query(name, RecordType::A)).is_ok(), "{name}");
+        }
+        assert!(block_on(r.query("e404.example.org", RecordType::A)).is_err());
+        assert!(block_on(r.query("refused.example.org", RecordType::A)).is_err());
+        assert_eq!(net.requests(), 5);
+    }
+
+    #[test]
+    fn identical_questions_are_asked_once_even_at_once() {
+        use crate::testing::ScriptedNet;
+        use futures::executor::block_on;
+        let net = ScriptedNet::new()
+            .a("mail.example.org", "198.51.100.25")
+            .slow(3);
+        let r = resolver(&net);
+        let answers = block_on(futures::future::join_all(
+            (0..5).map(|_| r.query("mail.example.org", RecordType::A)),
+        ));
+        assert!(answers
+            .iter()
+            .all(|a| a.as_ref().is_ok_and(|a| a.of_type().count() == 1)));
+        assert_eq!(net.requests(), 1);
+        // Later askers get the kept answer; other types and the CD bit are
+        // other questions.
+        block_on(r.query("mail.example.org", RecordType::A)).unwrap();
+        block_on(r.query("mail.example.org", RecordType::AAAA)).unwrap();
+        block_on(r.query_cd("mail.example.org", RecordType::A)).unwrap();
+        assert_eq!(net.requests(), 3);
+        assert_eq!(net.asked_cd(), [false, false, true]);
+    }
+
+    #[test]
+    fn failures_are_kept_too() {
+        use crate::testing::ScriptedNet;
+        use futures::executor::block_on;
+        let net = ScriptedNet::new().error("example.org", RecordType::MX, NetError::Timeout(5000));
+        let r = resolver(&net);
+        assert!(block_on(r.query("example.org", RecordType::MX)).is_err());
+        assert!(block_on(r.query("example.org", RecordType::MX)).is_err());
+        // One question, tried twice (a timeout is transient), then kept.
+        assert_eq!(net.requests(), 2);
+    }
+
+    #[test]
+    fn an_abandoned_question_is_taken_over() {
+        use crate::testing::ScriptedNet;
+        use futures::executor::block_on;
+        use futures::FutureExt;
+        let net = ScriptedNet::new()
+            .a("mail.example.org", "198.51.100.25")
+            .slow(2);
+        let r = resolver(&net);
+        let mut first = Box::pin(r.query("mail.example.org", RecordType::A));
+        let waker = futures::task::noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        assert!(first.poll_unpin(&mut cx).is_pending());
+        let second = r.query("mail.example.org", RecordType::A);
+        drop(first);
+        assert!(block_on(second).is_ok());
+        assert_eq!(net.requests(), 2);
+    }
+
+    #[test]
+    fn cd_queries_tell_bogus_from_broken() {
+        use crate::testing::ScriptedNet;
+        use futures::executor::block_on;
+        let net = ScriptedNet::new()
+            .a("mail.bogus.example", "198.51.100.25")
+            .bogus_zone("bogus.example")
+            .a("mail.signed.example", "198.51.100.26")
+            .signed_zone("signed.example");
+        let r = resolver(&net);
+        let plain = block_on(r.query("mail.bogus.example", RecordType::A)).unwrap();
+        assert_eq!(plain.rcode, ResponseCode::ServFail);
+        assert!(plain.records.is_empty());
+        let cd = block_on(r.query_cd("mail.bogus.example", RecordType::A)).unwrap();
+        assert_eq!(cd.rcode, ResponseCode::NoError);
+        assert!(!cd.authentic_data);
+        let signed = block_on(r.query("mail.signed.example", RecordType::A)).unwrap();
+        assert!(signed.authentic_data);
+        let other = block_on(r.query("unsigned.example", RecordType::A)).unwrap();
+        assert!(!other.authentic_data);
+    }
+
+    #[test]
+    fn tlsa_records_round_trip_in_presentation_format() {
+        use crate::testing::{roundtrip, ScriptedNet};
+        let net = ScriptedNet::new().tlsa("_25._tcp.mail.example.org", 3, 1, 1, &[0xab; 32]);
+        let a = roundtrip(&net, "_25._tcp.mail.example.org", RecordType::TLSA);
+        let rr: Vec<_> = a.of_type().collect();
+        assert_eq!(
+            rr,
+            [&RrData::Tlsa {
+                usage: 3,
+                selector: 1,
+                matching: 1,
+                data: vec![0xab; 32]
+            }]
+        );
+        assert_eq!(rr[0].to_string(), format!("3 1 1 {}", "AB".repeat(32)));
+        // Values outside the registries survive decoding, for the rules to judge.
+        let net = ScriptedNet::new().tlsa("_25._tcp.mx.example.org", 7, 9, 200, &[1, 2]);
+        let a = roundtrip(&net, "_25._tcp.mx.example.org", RecordType::TLSA);
+        assert_eq!(a.of_type().next().unwrap().to_string(), "7 9 200 0102");
     }
 
     #[test]
