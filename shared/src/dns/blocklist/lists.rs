@@ -355,7 +355,7 @@ pub static LISTS: &[Blocklist] = &[
     },
     Blocklist {
         id: "psbl",
-        name: "PSBL (Passive Spam Block List)",
+        name: "PSBL",
         zone: "psbl.surriel.com",
         operator: "surriel.com",
         target: Target::Ip,

@@ -389,6 +389,7 @@ pub async fn lookup<N: Network>(
     mx: &MxLookup,
     opts: &BlocklistOptions,
 ) -> BlocklistLookup {
+    let domain = normalize_name(domain).unwrap_or_else(|_| domain.to_string());
     let (chosen, unknown_lists) = selected(opts);
     let key = opts
         .dqs_key
@@ -587,6 +588,8 @@ struct Tally {
     clean: Vec<usize>,
     inconclusive: Vec<usize>,
     evidence: Vec<Evidence>,
+    /// How many of `evidence` (at its start) show listings.
+    listed_evidence: usize,
 }
 
 impl Tally {
@@ -600,10 +603,18 @@ impl Tally {
         sending: bool,
     ) {
         let run = &lookup.lists[i];
-        if let Ok(a) = answer {
-            self.evidence.push(a.evidence());
+        // Answers of unusable lists are not evidence of anything here
+        // (blocklist.inconclusive shows them); listings come first.
+        let read = reading(run, &problems[i], answer);
+        match (&read, answer) {
+            (Reading::Clean, Ok(a)) => self.evidence.push(a.evidence()),
+            (Reading::Listed(_), Ok(a)) => {
+                self.evidence.insert(self.listed_evidence, a.evidence());
+                self.listed_evidence += 1;
+            }
+            _ => {}
         }
-        match reading(run, &problems[i], answer) {
+        match read {
             Reading::Clean => self.clean.push(i),
             Reading::Inconclusive => self.inconclusive.push(i),
             Reading::Listed(hits) => {

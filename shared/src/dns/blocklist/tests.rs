@@ -303,6 +303,10 @@ fn spamhaus_refusing_the_public_resolver_leaves_other_lists_judged() {
         "{}",
         ip.detail
     );
+    // ZEN's NXDOMAIN for the address proves nothing: not shown as evidence.
+    let ev = format!("{:?}", ip.evidence);
+    assert!(!ev.contains("zen.spamhaus.org"), "{ev}");
+    assert!(ev.contains("25.100.51.198.bl.spamcop.net"), "{ev}");
     let inc = get(&f, "blocklist.inconclusive");
     assert_eq!(inc.status, Status::Unknown);
     assert!(inc.detail.contains("Spamhaus ZEN"));
