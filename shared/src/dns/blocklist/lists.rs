@@ -78,8 +78,9 @@ pub struct Blocklist {
     pub operator: &'static str,
     pub target: Target,
     pub codes: Codes,
-    /// Documented error answers.
-    pub errors: &'static [ErrorCode],
+    /// Documented error answers, in groups (an operator's common codes
+    /// and a list's own).
+    pub errors: &'static [&'static [ErrorCode]],
     /// Every answer in this /24 is an error, documented or not
     /// (Spamhaus reserves 127.255.255.0/24 for errors).
     pub error_range: Option<[u8; 3]>,
@@ -140,32 +141,11 @@ const SPAMHAUS_ERRORS: &[ErrorCode] = &[
     },
 ];
 
-const SPAMHAUS_DBL_ERRORS: &[ErrorCode] = &[
-    ErrorCode {
-        code: ip(127, 0, 1, 255),
-        meaning: "DBL was asked about an IP address, which it does not list (127.0.1.255)",
-    },
-    ErrorCode {
-        code: ip(127, 255, 255, 250),
-        meaning: SPAMHAUS_ERRORS[0].meaning,
-    },
-    ErrorCode {
-        code: ip(127, 255, 255, 251),
-        meaning: SPAMHAUS_ERRORS[1].meaning,
-    },
-    ErrorCode {
-        code: ip(127, 255, 255, 252),
-        meaning: SPAMHAUS_ERRORS[2].meaning,
-    },
-    ErrorCode {
-        code: ip(127, 255, 255, 254),
-        meaning: SPAMHAUS_ERRORS[3].meaning,
-    },
-    ErrorCode {
-        code: ip(127, 255, 255, 255),
-        meaning: SPAMHAUS_ERRORS[4].meaning,
-    },
-];
+/// Errors only DBL gives, besides Spamhaus' common ones.
+const DBL_ERRORS: &[ErrorCode] = &[ErrorCode {
+    code: ip(127, 0, 1, 255),
+    meaning: "DBL was asked about an IP address, which it does not list (127.0.1.255)",
+}];
 
 const SPAMHAUS_ACCESS: &str = "Spamhaus answers only low-volume queries from resolvers it can \
     attribute: query through your own recursive resolver (not Cloudflare, Google, Quad9 or \
@@ -243,7 +223,7 @@ pub static LISTS: &[Blocklist] = &[
                 weight: Weight::Abuse,
             },
         ]),
-        errors: SPAMHAUS_ERRORS,
+        errors: &[SPAMHAUS_ERRORS],
         error_range: Some([127, 255, 255]),
         ipv6: true,
         test_entry: "2.0.0.127",
@@ -477,7 +457,7 @@ pub static LISTS: &[Blocklist] = &[
                 weight: Weight::Abuse,
             },
         ]),
-        errors: SPAMHAUS_DBL_ERRORS,
+        errors: &[DBL_ERRORS, SPAMHAUS_ERRORS],
         error_range: Some([127, 255, 255]),
         ipv6: false,
         test_entry: "dbltest.com",
@@ -518,10 +498,10 @@ pub static LISTS: &[Blocklist] = &[
                 weight: Weight::Abuse,
             },
         ]),
-        errors: &[ErrorCode {
+        errors: &[&[ErrorCode {
             code: ip(127, 0, 0, 1),
             meaning: REFUSED_127_0_0_1,
-        }],
+        }]],
         error_range: None,
         ipv6: false,
         test_entry: "test.surbl.org",
@@ -557,11 +537,11 @@ pub static LISTS: &[Blocklist] = &[
                 weight: Weight::Reputation,
             },
         ]),
-        errors: &[ErrorCode {
+        errors: &[&[ErrorCode {
             code: ip(127, 0, 0, 1),
             meaning: "URIBL refused the query: public resolvers exceed its free-use limit \
                       (127.0.0.1)",
-        }],
+        }]],
         error_range: None,
         ipv6: false,
         test_entry: "test.uribl.com",
@@ -617,9 +597,14 @@ pub enum Verdict {
 }
 
 impl Blocklist {
+    /// Every documented error answer.
+    pub fn error_codes(&self) -> impl Iterator<Item = &'static ErrorCode> {
+        self.errors.iter().flat_map(|g| g.iter())
+    }
+
     /// Why `code` is an error answer, if it is.
     fn error(&self, code: Ipv4Addr) -> Option<String> {
-        if let Some(e) = self.errors.iter().find(|e| e.code == code) {
+        if let Some(e) = self.error_codes().find(|e| e.code == code) {
             return Some(e.meaning.to_string());
         }
         let [a, b, c, _] = code.octets();

@@ -179,20 +179,8 @@ fn pbl_is_a_policy_entry_for_an_mx_but_fails_a_sending_ip() {
 /// Spamhaus gives public resolvers) — for every list, canary or not.
 struct RefusedEverywhere;
 
-struct NoConn;
-
-impl crate::net::Conn for NoConn {
-    async fn read(&mut self, _: &mut [u8]) -> Result<usize, NetError> {
-        Ok(0)
-    }
-    async fn write_all(&mut self, _: &[u8]) -> Result<(), NetError> {
-        Ok(())
-    }
-    async fn close(&mut self) {}
-}
-
 impl Network for RefusedEverywhere {
-    type Conn = NoConn;
+    type Conn = crate::testing::ScriptedConn;
 
     async fn http(
         &self,
@@ -232,7 +220,12 @@ impl Network for RefusedEverywhere {
         })
     }
 
-    async fn tcp_connect(&self, _: &str, _: u16, _: u32) -> Result<NoConn, NetError> {
+    async fn tcp_connect(
+        &self,
+        _: &str,
+        _: u16,
+        _: u32,
+    ) -> Result<crate::testing::ScriptedConn, NetError> {
         Err(NetError::Refused("no TCP here".into()))
     }
 }
@@ -687,7 +680,7 @@ fn the_table_is_consistent() {
         if let lists::Codes::Exact(codes) = &l.codes {
             for c in *codes {
                 assert!(
-                    l.errors.iter().all(|e| e.code != c.code),
+                    l.error_codes().all(|e| e.code != c.code),
                     "{} {}",
                     l.id,
                     c.code
