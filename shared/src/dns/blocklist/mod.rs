@@ -2,8 +2,9 @@
 //! `blocklist.domain` and `blocklist.inconclusive`.
 //!
 //! The curated lists, their return codes and error codes are in [`lists`]
-//! (documented in `docs/blocklists.md`). [`lookup`] asks every question at
-//! once (one round trip): for each selected list its documented test entry
+//! (documented in `docs/blocklists.md`). [`lookup`] asks these questions at
+//! once (one round trip; a second only when a list reports a listing): for
+//! each selected list its documented test entry
 //! (the *canary*), the audited domain on each domain list, and each MX or
 //! sending address on each IP list that supports its family. [`judge`]
 //! then reads the answers:
@@ -382,7 +383,8 @@ enum Purpose {
 }
 
 /// Asks every selected list about `domain`, the MX addresses in `mx` and
-/// `opts.sending_ips`, all at once, after each list's test entry.
+/// `opts.sending_ips`, all at once beside each list's test entry; then,
+/// only for lists that reported a listing, the entry they must never list.
 pub async fn lookup<N: Network>(
     resolver: &Resolver<'_, N>,
     domain: &str,
