@@ -81,6 +81,7 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         crate::dns::dkim::RULES,
         crate::dns::dmarc::RULES,
         crate::dns::dane::RULES,
+        crate::dns::blocklist::RULES,
     ]
     .into_iter()
     .flatten()

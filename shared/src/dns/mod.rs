@@ -13,8 +13,9 @@
 //! connection or TLS failure, HTTP 5xx) is tried once more; a DNS answer of
 //! any rcode is final.
 
-pub mod dkim;
+pub mod blocklist;
 pub mod dane;
+pub mod dkim;
 pub mod dmarc;
 pub mod dnssec;
 pub mod mx;
