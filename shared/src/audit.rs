@@ -11,8 +11,11 @@
 //! domain's MX set wait for the MX look-up instead of asking again, so the
 //! SPF walk runs beside the MX and DMARC look-ups without repeating them.
 
-use crate::dns::{self, dkim, dmarc, mx, spf, DnsError, RecordType, Resolver};
-use crate::net::Network;
+use crate::dns::blocklist::{self, BlocklistOptions};
+use crate::dns::{
+    self, dane, dkim, dmarc, dnssec, mx, provider, ptr, spf, DnsError, RecordType, Resolver,
+};
+use crate::net::{Budget, Budgeted, Network};
 use crate::report::{Assumption, Report};
 use futures::FutureExt;
 use thiserror::Error;
@@ -29,6 +32,10 @@ pub struct AuditOptions {
     pub config_selectors: Vec<String>,
     /// Whether the user allowed connections to the mail servers.
     pub probe: bool,
+    /// Subrequest and concurrency limits of the audit.
+    pub budget: Budget,
+    /// Which blocklists, how (DQS key), and how many queries.
+    pub blocklists: BlocklistOptions,
 }
 
 impl AuditOptions {
@@ -39,6 +46,8 @@ impl AuditOptions {
             selectors: Vec::new(),
             config_selectors: Vec::new(),
             probe: true,
+            budget: Budget::default(),
+            blocklists: BlocklistOptions::default(),
         }
     }
 }
@@ -91,7 +100,8 @@ pub async fn audit_domain<N: Network>(
     opts: &AuditOptions,
 ) -> Result<Report, AuditError> {
     let domain = validate_domain(domain)?;
-    let resolver = Resolver::new(net, opts.resolver.clone());
+    let net = Budgeted::new(net, opts.budget);
+    let resolver = Resolver::new(&net, opts.resolver.clone());
     let mx_shared = mx::lookup(&resolver, &domain).shared();
     let prefetch_domain = domain.clone();
     let prefetch = mx_shared
@@ -106,23 +116,42 @@ pub async fn audit_domain<N: Network>(
         })
         .shared();
     let evaluator = spf::Evaluator::with_prefetch(&resolver, prefetch);
-    let spf_walk = async {
+    // SPF: the record walk, then check_host() for each MX address once
+    // both the walk and the MX look-up are done.
+    let spf_branch = async {
         let txt = evaluator.query(&domain, RecordType::TXT).await;
         let walks = spf::walk_records(&evaluator, &domain, &txt).await;
-        (txt, walks)
+        let (mx_checks, mx_unresolved) = if walks.is_empty() {
+            (Ok(Vec::new()), Vec::new())
+        } else {
+            let mx_lookup = mx_shared.clone().await;
+            spf::check_mx_hosts(&evaluator, &domain, &mx_lookup).await
+        };
+        (txt, walks, mx_checks, mx_unresolved)
+    };
+    // Everything that needs the MX hosts starts as soon as they are known.
+    let mx_branch = async {
+        let m = mx_shared.clone().await;
+        let (ptr_found, dnssec_found, dane_found, bl_found) = futures::join!(
+            ptr::lookup(&resolver, &m, ptr::MAX_ADDRESSES),
+            dnssec::lookup(&resolver, &domain, &m),
+            dane::lookup(&resolver, &m),
+            blocklist::lookup(&resolver, &domain, &m, &opts.blocklists),
+        );
+        (m, ptr_found, dnssec_found, dane_found, bl_found)
     };
     let selectors = dkim::Selectors::new(&opts.selectors, &opts.config_selectors);
-    let (mx_lookup, (txt, walks), dmarc_found, dkim_found) = futures::join!(
-        mx_shared,
-        spf_walk,
+    let (
+        (mx_lookup, ptr_found, dnssec_found, dane_found, bl_found),
+        (txt, walks, mx_checks, mx_unresolved),
+        dmarc_found,
+        dkim_found,
+    ) = futures::join!(
+        mx_branch,
+        spf_branch,
         dmarc::discover(&resolver, &domain),
         dkim::lookup(&resolver, &domain, &selectors)
     );
-    let (mx_checks, mx_unresolved) = if walks.is_empty() {
-        (Ok(Vec::new()), Vec::new())
-    } else {
-        spf::check_mx_hosts(&evaluator, &domain, &mx_lookup).await
-    };
     let evaluation = spf::Evaluation {
         walks,
         mx_checks,
@@ -134,11 +163,19 @@ pub async fn audit_domain<N: Network>(
     };
     let sends_no_mail =
         spf_records.len() == 1 && spf_records[0].trim().eq_ignore_ascii_case("v=spf1 -all");
-    let mut findings = vec![mx::judge(&domain, &mx_lookup, sends_no_mail)];
+    // In catalog order.
+    let mut findings = vec![
+        mx::judge(&domain, &mx_lookup, sends_no_mail),
+        ptr::judge(&domain, &ptr_found),
+        dnssec::judge(&domain, &dnssec_found),
+        provider::judge(&domain, &mx_lookup),
+    ];
     findings.extend(spf::judge(&domain, &txt));
     findings.extend(spf::judge_evaluation(&domain, &txt, &evaluation));
     findings.extend(dkim::judge(&domain, &dkim_found));
     findings.extend(dmarc::judge(&domain, &dmarc_found));
+    findings.push(dane::judge(&domain, &dane_found));
+    findings.extend(blocklist::judge(&domain, &bl_found));
     let mut assumptions = vec![
         Assumption::new("resolver", opts.resolver.clone()),
         Assumption::new(
@@ -160,8 +197,43 @@ pub async fn audit_domain<N: Network>(
         ),
     ];
     assumptions.push(Assumption::new("dkim.selectors", selectors.summary()));
-    // The evaluator holds the MX look-up, which borrows `domain`.
+    assumptions.push(Assumption::new(
+        "blocklists",
+        format!(
+            "{} ({} queries){}",
+            bl_found
+                .lists
+                .iter()
+                .map(|l| l.list.name)
+                .collect::<Vec<_>>()
+                .join(", "),
+            bl_found.queries,
+            if opts.blocklists.dqs_key.is_some() {
+                "; Spamhaus through a DQS key"
+            } else {
+                ""
+            }
+        ),
+    ));
+    // The evaluator and the shared MX look-up borrow `domain`.
     drop(evaluator);
+    drop(mx_shared);
+    assumptions.push(Assumption::new(
+        "subrequests",
+        format!(
+            "{} of {} used{}",
+            net.used(),
+            opts.budget.subrequests,
+            if net.refused() > 0 {
+                format!(
+                    "; {} refused past the budget (those checks are unknown)",
+                    net.refused()
+                )
+            } else {
+                String::new()
+            }
+        ),
+    ));
     Ok(Report::new(domain, opts.now.clone(), assumptions, findings))
 }
 
@@ -213,8 +285,13 @@ mod tests {
             .txt(
                 "default._domainkey.example.org",
                 &format!("v=DKIM1; k=rsa; p={}", DKIM_2048.trim()),
-            );
-        let r = block_on(audit_domain(&net, "example.org", &opts())).unwrap();
+            )
+            .ptr("25.100.51.198.in-addr.arpa", "mail.example.org")
+            .a("2.0.0.127.zen.spamhaus.org", "127.0.0.2")
+            .a("dbltest.com.dbl.spamhaus.org", "127.0.1.2");
+        let mut o = opts();
+        o.blocklists.lists = Some(vec!["spamhaus-zen".into(), "spamhaus-dbl".into()]);
+        let r = block_on(audit_domain(&net, "example.org", &o)).unwrap();
         let bad: Vec<_> = r
             .findings
             .iter()
