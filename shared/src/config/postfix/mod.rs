@@ -12,6 +12,7 @@
 
 pub mod defaults;
 pub(crate) mod expand;
+pub mod fix;
 mod names;
 pub mod params;
 pub mod parse;
@@ -20,6 +21,7 @@ pub mod smtpd;
 pub mod tls;
 
 pub use defaults::Version;
+pub use fix::{fix, Edit, FixPlan, Fixed, FixedFile, Manual, Remedy};
 pub use parse::{Config, Diagnostic, Param, Service, Source};
 
 use super::Input;
@@ -314,10 +316,21 @@ pub(crate) struct Ctx<'a> {
     pub main: View<'a>,
     /// Whether master.cf was pasted (else the stock one is assumed).
     pub has_master: bool,
+    /// The remedies of the findings made ([`fix::WithRemedy`]).
+    pub remedies: RefCell<Vec<(String, fix::Remedy)>>,
 }
 
 /// Rules over a parsed configuration. Returns findings and assumptions.
 pub fn check(cfg: &Config, assume_version: Option<&str>) -> (Vec<Finding>, Vec<Assumption>) {
+    let (findings, assumptions, _) = check_with_remedies(cfg, assume_version);
+    (findings, assumptions)
+}
+
+/// [`check`], with the remedy of each finding that has one.
+pub(crate) fn check_with_remedies(
+    cfg: &Config,
+    assume_version: Option<&str>,
+) -> (Vec<Finding>, Vec<Assumption>, Vec<(String, fix::Remedy)>) {
     let mut assumptions = Vec::new();
     let stated = cfg.main("mail_version").map(|p| p.value.clone());
     let assumed = assume_version.and_then(|v| Version::parse(v).map(|p| (v, p)));
@@ -409,6 +422,7 @@ pub fn check(cfg: &Config, assume_version: Option<&str>) -> (Vec<Finding>, Vec<A
             .collect(),
         main: View::new(cfg, None, &version),
         has_master: cfg.has_master,
+        remedies: RefCell::default(),
     };
     let findings = vec![
         relay::open_relay(&ctx),
@@ -435,7 +449,7 @@ pub fn check(cfg: &Config, assume_version: Option<&str>) -> (Vec<Finding>, Vec<A
         params::unknown_parameter(&ctx),
         tls::outbound_dane(&ctx),
     ];
-    (findings, assumptions)
+    (findings, assumptions, ctx.remedies.take())
 }
 
 #[cfg(test)]
