@@ -279,7 +279,13 @@ impl FixedFile {
             return String::new();
         }
         let name = self.name.trim_start_matches('/');
-        similar::TextDiff::from_lines(&self.original, &self.fixed)
+        // Lines end at \n only, as Postfix and patch(1) read them (a lone
+        // \r is part of the line).
+        let old: Vec<&str> = self.original.split_inclusive('\n').collect();
+        let new: Vec<&str> = self.fixed.split_inclusive('\n').collect();
+        similar::TextDiff::configure()
+            .newline_terminated(true)
+            .diff_slices(&old, &new)
             .unified_diff()
             .context_radius(3)
             .header(&format!("a/{name}"), &format!("b/{name}"))

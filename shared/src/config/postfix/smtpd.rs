@@ -255,6 +255,9 @@ pub(crate) fn helo_required(ctx: &Ctx) -> Finding {
 /// 100 MB.
 const SIZE_CAP: u64 = 100 * 1024 * 1024;
 
+/// mailbox_size_limit and virtual_mailbox_limit unless set.
+const MAILBOX_DEFAULT: &str = "51200000";
+
 /// What the fix sets: 50 MB.
 const SIZE_FIX: u64 = 50 * 1024 * 1024;
 
@@ -264,7 +267,14 @@ pub(crate) fn size_limit(ctx: &Ctx) -> Finding {
     let mut good = SIZE_FIX;
     let mut context = "50 MB".to_string();
     for n in ["mailbox_size_limit", "virtual_mailbox_limit"] {
-        if let Ok(limit) = ctx.main.get(n).text.trim().parse::<u64>() {
+        let val = ctx.main.get(n);
+        // Both default to 51200000 in every release.
+        let text = if val.exists {
+            val.text
+        } else {
+            MAILBOX_DEFAULT.into()
+        };
+        if let Ok(limit) = text.trim().parse::<u64>() {
             if limit > 0 && limit < good {
                 good = limit;
                 context = format!("no more than {n}, which must not be smaller");
