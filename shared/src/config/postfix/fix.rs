@@ -294,7 +294,7 @@ impl FixedFile {
 }
 
 /// Everything `--fix` produces.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FixPlan {
     /// The analysis of the configuration as given.
     pub report: Report,
