@@ -1,13 +1,15 @@
 //! `mailaudit`: the native face of the engine. Parses arguments, reads
 //! files, moves bytes, prints reports. Exit codes: 0 nothing at or above
 //! `--fail-on`; 1 findings at or above it; 2 usage or input error.
+//! `config --fix` prints a unified diff instead of the report and keeps
+//! these exit codes: they judge the files as given.
 
 mod net;
 mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use mailaudit_core::audit::{audit_domain, AuditOptions};
-use mailaudit_core::config::{analyze, ConfigOptions, Input, Software};
+use mailaudit_core::config::{analyze, fix, ConfigOptions, FixPlan, Input, Software};
 use mailaudit_core::dns::DEFAULT_RESOLVER;
 use mailaudit_core::{render, Report, Severity};
 use std::io::Read;
@@ -58,6 +60,10 @@ enum Command {
         /// Exit 1 when a fail or warn finding has at least this severity.
         #[arg(long, default_value = "high", value_name = "SEVERITY", value_parser = parse_severity)]
         fail_on: Severity,
+        /// Print a unified diff that fixes what can be fixed safely (apply
+        /// with `patch -p1`); what cannot is listed on standard error.
+        #[arg(long, conflicts_with = "format")]
+        fix: bool,
     },
     /// Audit a domain's mail security over DNS-over-HTTPS.
     Audit {
@@ -187,6 +193,7 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             now,
             format,
             fail_on,
+            fix: want_fix,
         } => {
             let opts = ConfigOptions {
                 software: sw,
@@ -194,6 +201,12 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
                 now: now_rfc3339(now.as_deref())?,
             };
             let inputs = read_inputs(&files)?;
+            if want_fix {
+                let plan = fix(&inputs, &opts).map_err(|e| UsageError(e.to_string()))?;
+                print!("{}", plan.diff());
+                eprint!("{}", fix_summary(&plan));
+                return Ok(exit_for(&plan.report, fail_on));
+            }
             let report = analyze(&inputs, &opts).map_err(|e| UsageError(e.to_string()))?;
             print_report(&report, format);
             Ok(exit_for(&report, fail_on))
@@ -249,6 +262,40 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// No escape sequences from the input reach the terminal.
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
+
+/// What `--fix` did, for standard error.
+fn fix_summary(plan: &FixPlan) -> String {
+    let mut out = String::new();
+    if plan.fixed.is_empty() {
+        out.push_str("mailaudit: nothing to fix automatically\n");
+    } else {
+        out.push_str(&format!(
+            "mailaudit: the diff fixes {} finding{}:\n",
+            plan.fixed.len(),
+            if plan.fixed.len() == 1 { "" } else { "s" }
+        ));
+        for f in &plan.fixed {
+            out.push_str(&format!("  {} ({})\n", f.id, f.status.as_str()));
+        }
+    }
+    if !plan.manual.is_empty() {
+        out.push_str("mailaudit: not fixable automatically:\n");
+        for m in &plan.manual {
+            out.push_str(&format!("  {} ({})\n", m.id, m.status.as_str()));
+            for line in m.reason.lines() {
+                out.push_str(&format!("      {}\n", printable(line)));
+            }
+        }
+    }
+    out
 }
 
 fn exit_for(r: &Report, fail_on: Severity) -> ExitCode {

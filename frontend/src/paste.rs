@@ -1,8 +1,9 @@
 //! "Paste a configuration": the engine runs here, in WebAssembly. No request
-//! is made: the pasted text never leaves the page.
+//! is made: the pasted text never leaves the page, and the fixed files it
+//! offers for download are made here too.
 
-use crate::report::{ErrorBox, ReportView};
-use mailaudit_core::config::{analyze, ConfigError, ConfigOptions, Input, Software};
+use crate::report::{ErrorBox, FixDownloads, ReportView};
+use mailaudit_core::config::{fix, ConfigError, ConfigOptions, FixPlan, Input, Software};
 use mailaudit_core::report::Report;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -22,8 +23,18 @@ smtpd_tls_security_level = may
 #[derive(Clone, PartialEq)]
 enum State {
     Idle,
-    Done(Rc<Report>),
+    /// The report, the fix computed with it, and how long the engine took
+    /// (ms, from `performance.now()`).
+    Done(Rc<FixPlan>, f64),
     Failed(String),
+}
+
+/// Milliseconds from the page's clock (`performance.now()`).
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or(0.0)
 }
 
 /// The current time as RFC 3339 without fractional seconds
@@ -49,13 +60,23 @@ fn explain(e: &ConfigError) -> String {
     }
 }
 
-pub fn run_analysis(text: &str, software: Option<Software>) -> Result<Report, String> {
+/// Runs the engine: the report and the fixed files in one call.
+pub fn run_analysis(
+    text: &str,
+    software: Option<Software>,
+    version: Option<String>,
+) -> Result<FixPlan, String> {
     let opts = ConfigOptions {
         software,
-        assume_version: None,
+        assume_version: version,
         now: now_rfc3339(),
     };
-    analyze(&[Input::new("pasted", text)], &opts).map_err(|e| explain(&e))
+    fix(&[Input::new("pasted", text)], &opts).map_err(|e| explain(&e))
+}
+
+/// The report of a plan, for the report view.
+fn report_of(plan: &FixPlan) -> Rc<Report> {
+    Rc::new(plan.report.clone())
 }
 
 #[function_component(PastePanel)]
@@ -63,12 +84,14 @@ pub fn paste_panel() -> Html {
     let state = use_state(|| State::Idle);
     let textarea = use_node_ref();
     let software = use_node_ref();
+    let version = use_node_ref();
 
     // Reads the form and runs the engine, synchronously, in this page.
     let analyse = {
         let state = state.clone();
         let textarea = textarea.clone();
         let software = software.clone();
+        let version = version.clone();
         Rc::new(move || {
             let text = textarea
                 .cast::<web_sys::HtmlTextAreaElement>()
@@ -77,8 +100,15 @@ pub fn paste_panel() -> Html {
             let forced = software
                 .cast::<web_sys::HtmlSelectElement>()
                 .and_then(|s| Software::parse(&s.value()));
-            state.set(match run_analysis(&text, forced) {
-                Ok(report) => State::Done(Rc::new(report)),
+            let stated = version
+                .cast::<web_sys::HtmlInputElement>()
+                .map(|v| v.value().trim().to_string())
+                .filter(|v| !v.is_empty());
+            let started = now_ms();
+            let result = run_analysis(&text, forced, stated);
+            let took = now_ms() - started;
+            state.set(match result {
+                Ok(plan) => State::Done(Rc::new(plan), took),
                 Err(message) => State::Failed(message),
             });
         })
@@ -102,7 +132,13 @@ pub fn paste_panel() -> Html {
 
     let results = match &*state {
         State::Idle => html! {},
-        State::Done(report) => html! { <ReportView report={report.clone()} scope="paste" /> },
+        State::Done(plan, took) => html! {
+            <div class="paste-done" data-analysis-ms={format!("{took:.1}")}>
+                <p class="timing">{ format!("Analysed in your browser in {took:.0} ms.") }</p>
+                <FixDownloads plan={plan.clone()} />
+                <ReportView report={report_of(plan)} scope="paste" />
+            </div>
+        },
         State::Failed(message) => html! { <ErrorBox message={message.clone()} /> },
     };
 
@@ -132,6 +168,21 @@ pub fn paste_panel() -> Html {
                             <option value="auto" selected=true>{ "Auto-detect" }</option>
                             <option value="postfix">{ "Postfix" }</option>
                         </select>
+                        <label for="version">{ "Version" }</label>
+                        <input
+                            id="version"
+                            name="version"
+                            ref={version}
+                            type="text"
+                            size="9"
+                            spellcheck="false"
+                            autocomplete="off"
+                            placeholder="e.g. 3.7.11"
+                            aria-describedby="version-hint"
+                        />
+                        <span class="visually-hidden" id="version-hint">
+                            { "The release whose defaults apply (postconf mail_version); empty: mail_version in the paste, else the current stable release." }
+                        </span>
                     </div>
                     <button type="button" class="primary" onclick={onanalyse}>{ "Analyse" }</button>
                     <button type="button" class="secondary" onclick={onexample}>{ "Load weak example" }</button>

@@ -1,6 +1,7 @@
 //! The report view shared by both tabs. All report strings (they come from
 //! the server or from the pasted text) are rendered as text nodes.
 
+use mailaudit_core::config::{FixPlan, FixedFile};
 use mailaudit_core::report::{Evidence, Finding, Report, Status};
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -282,6 +283,108 @@ pub fn report_view(p: &ReportProps) -> Html {
                 <p class="empty">{ "No findings." }</p>
             }
             { for groups }
+        </section>
+    }
+}
+
+/// A file name safe to offer for download: the last path component, only
+/// plain characters; a paste without `# file:` headers is named by what it
+/// holds.
+fn download_name(f: &FixedFile) -> String {
+    let base = f.name.rsplit(['/', '\\']).next().unwrap_or("");
+    let clean: String = base
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        .collect();
+    let clean = clean.trim_start_matches('.');
+    if !clean.is_empty() && clean != "pasted" && clean != "stdin" {
+        return clean.to_string();
+    }
+    // master.cf lines have eight fields with a service type second.
+    let is_master = f.original.lines().any(|l| {
+        let fields: Vec<&str> = l.split_whitespace().collect();
+        !l.starts_with(char::is_whitespace)
+            && fields.len() >= 8
+            && ["inet", "unix", "fifo", "pass", "unix-dgram"].contains(&fields[1])
+    });
+    if is_master { "master.cf" } else { "main.cf" }.to_string()
+}
+
+/// A `data:` URL holding the text: the download is made in the page, with
+/// no request to anywhere.
+fn data_url(text: &str) -> String {
+    let encoded: String = js_sys::encode_uri_component(text).into();
+    format!("data:text/plain;charset=utf-8,{encoded}")
+}
+
+#[derive(Properties, PartialEq)]
+pub struct FixProps {
+    pub plan: Rc<FixPlan>,
+}
+
+/// "Download fixed config": the patched files and the diff, made in the
+/// browser from the same edits as the "How to fix" snippets.
+#[function_component(FixDownloads)]
+pub fn fix_downloads(p: &FixProps) -> Html {
+    let plan = &p.plan;
+    // Named for download (and in the diff) as they will be saved.
+    let mut used: Vec<String> = Vec::new();
+    let files: Vec<FixedFile> = plan
+        .parts
+        .iter()
+        .filter(|f| f.changed())
+        .map(|f| {
+            let mut name = download_name(f);
+            while used.contains(&name) {
+                name = format!("fixed-{name}");
+            }
+            used.push(name.clone());
+            FixedFile { name, ..f.clone() }
+        })
+        .collect();
+    let diff: String = files.iter().map(FixedFile::diff).collect();
+    let manual = plan.manual.iter().map(|m| {
+        html! { <li><code>{ m.id.clone() }</code>{ format!(" ({})", m.status.as_str()) }</li> }
+    });
+    html! {
+        <section class="card fixed-config" aria-labelledby="fixed-config-title" data-testid="fixed-config">
+            <h3 id="fixed-config-title">{ "Fixed configuration" }</h3>
+            if files.is_empty() {
+                <p class="hint">{ "Nothing in this configuration can be fixed automatically." }</p>
+            } else {
+                <p>
+                    { format!(
+                        "Made in your browser from the fixes below: {} finding{} resolved. Review the changes before you install them, then run postfix reload.",
+                        plan.fixed.len(),
+                        if plan.fixed.len() == 1 { "" } else { "s" },
+                    ) }
+                </p>
+                <ul class="downloads">
+                    { for files.iter().map(|f| html! {
+                        <li>
+                            <a class="secondary download" href={data_url(&f.fixed)} download={f.name.clone()}>
+                                { format!("Download fixed {}", f.name) }
+                            </a>
+                        </li>
+                    }) }
+                    <li>
+                        <a class="secondary download" href={data_url(&diff)} download="mailaudit-fix.diff">
+                            { "Download the diff" }
+                        </a>
+                    </li>
+                </ul>
+                <details class="diff">
+                    <summary>{ "Show the diff" }</summary>
+                    <pre tabindex="0">{ diff.clone() }</pre>
+                </details>
+            }
+            if !plan.manual.is_empty() {
+                <div class="manual">
+                    <h4>{ "Not fixable automatically" }</h4>
+                    <p class="hint">{ "These need something only you know (a certificate, your networks, a milter, an upgrade): see How to fix in each finding." }</p>
+                    <ul>{ for manual }</ul>
+                </div>
+            }
         </section>
     }
 }

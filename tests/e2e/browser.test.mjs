@@ -9,7 +9,7 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -178,9 +178,10 @@ async function auditDomain(page, domain) {
   assert.equal(await page.locator('#audit-results').getAttribute('aria-busy'), 'false');
 }
 
-async function analyse(page, text) {
+async function analyse(page, text, version = '') {
   await page.getByRole('tab', { name: 'Paste a configuration' }).click();
   await page.locator('#config').fill(text);
+  await page.locator('#version').fill(version);
   await page.getByRole('button', { name: 'Analyse', exact: true }).click();
   await page.locator('#panel-paste [data-testid="finding"]').first().waitFor({ timeout: 10_000 });
 }
@@ -357,5 +358,91 @@ test('errors are shown in an alert', { timeout: TIMEOUT }, async () => {
     await page.keyboard.press('ArrowLeft');
     assert.equal(await tabs.nth(0).getAttribute('aria-selected'), 'true');
     assert.ok(await page.locator('#panel-paste').isHidden());
+  });
+});
+
+// Debian 12's stock files (postfix 3.7.11-0+deb12u1), pasted as one text.
+const DEBIAN = new URL('../fixtures/postfix/debian12/', import.meta.url).pathname;
+const debianPaste = (main = readFileSync(`${DEBIAN}main.cf`, 'utf8')) =>
+  `# file: main.cf\n${main}# file: master.cf\n${readFileSync(`${DEBIAN}master.cf`, 'utf8')}`;
+
+async function evidencePlaces(page, id) {
+  return finding(page, 'paste', id).locator('.ev-where').allInnerTexts();
+}
+
+test('Debian 12 stock config: findings, analysis time, fixed config download', { timeout: TIMEOUT }, async () => {
+  const base = await server();
+  await withBrowser(async (context, page, pageErrors) => {
+    await openApp(page, base, pageErrors);
+    await context.route('**/*', (route) => route.abort());
+    const requests = [];
+    page.on('request', (r) => requests.push(`${r.method()} ${r.url()}`));
+
+    await analyse(page, debianPaste(), '3.7.11');
+    const ids = ['postfix.banner_disclosure', 'postfix.vrfy_enabled', 'postfix.rate_limits', 'postfix.smuggling', 'postfix.tls_protocols'];
+    await assertStatuses(page, 'paste', ids, 'fail');
+    assert.match(await page.locator('#panel-paste .assumptions').innerText(), /postfix\.version: 3\.7\.11 \(from --assume-version\)/);
+
+    // The banner line, where it is in the pasted main.cf, and its fix.
+    const banner = finding(page, 'paste', 'postfix.banner_disclosure');
+    assert.deepEqual(await evidencePlaces(page, 'postfix.banner_disclosure'), ['main.cf:9']);
+    assert.equal(await banner.locator('code', { hasText: 'smtpd_banner = $myhostname ESMTP $mail_name (Debian/GNU)' }).count(), 1);
+    assert.equal(await banner.locator('.fix pre').innerText(), 'In main.cf:\nsmtpd_banner = $myhostname ESMTP');
+    // Defaults of 3.7.11 are cited as such, with the fix for each.
+    const defaults = {
+      'postfix.vrfy_enabled': [/disable_vrfy_command not set; default for Postfix 3\.7\.11 is "no"/, /disable_vrfy_command = yes/],
+      'postfix.rate_limits': [/smtpd_client_connection_rate_limit not set; default for Postfix 3\.7\.11 is "0"/, /smtpd_client_auth_rate_limit = 10/],
+      'postfix.smuggling': [/smtpd_forbid_bare_newline not set; default for Postfix 3\.7\.11 is "no"/, /smtpd_forbid_bare_newline = normalize/],
+      'postfix.tls_protocols': [/smtpd_tls_protocols not set; default for Postfix 3\.7\.11 is ">=TLSv1"/, /smtpd_tls_protocols = >=TLSv1\.2/],
+    };
+    for (const [id, [ev, fix]] of Object.entries(defaults)) {
+      const card = finding(page, 'paste', id);
+      assert.ok((await evidencePlaces(page, id)).every((w) => w === 'main.cf (default)'), id);
+      assert.match(await card.locator('.evidence').innerText(), ev, id);
+      assert.match(await card.locator('.fix pre').innerText(), fix, id);
+    }
+    assert.match(await finding(page, 'paste', 'postfix.tls_protocols').innerText(), /allows TLSv1, TLSv1\.1/);
+
+    // How long the engine took in the page (performance.now()).
+    const done = page.locator('#panel-paste .paste-done');
+    const ms = Number(await done.getAttribute('data-analysis-ms'));
+    assert.ok(Number.isFinite(ms) && ms > 0 && ms < 5_000, `analysis time ${ms} ms`);
+    assert.match(await done.locator('.timing').innerText(), /Analysed in your browser in \d+ ms/);
+    console.log(`paste analysis of Debian 12 main.cf + master.cf: ${ms} ms`);
+    writeFileSync(path.join(OUT, 'perf.json'), JSON.stringify({
+      test: 'browser: paste analysis + fix of the Debian 12 stock main.cf + master.cf (Postfix 3.7.11)',
+      analysis_ms: ms,
+      chromium: context.browser()?.version() ?? null,
+      measured_at: new Date().toISOString(),
+    }, null, 2) + '\n');
+
+    // The fixed files, made in the page.
+    const fixed = page.locator('#panel-paste [data-testid="fixed-config"]');
+    assert.match(await fixed.innerText(), /Not fixable automatically[\s\S]*postfix\.tls_inbound_off/);
+    assert.equal(await fixed.getByRole('link', { name: 'Download fixed master.cf' }).count(), 0, 'master.cf needs no change');
+    const download = async (name) => {
+      const [d] = await Promise.all([page.waitForEvent('download'), fixed.getByRole('link', { name }).click()]);
+      return { file: d.suggestedFilename(), text: readFileSync(await d.path(), 'utf8') };
+    };
+    const main = await download('Download fixed main.cf');
+    assert.equal(main.file, 'main.cf');
+    assert.match(main.text, /^smtpd_banner = \$myhostname ESMTP$/m);
+    assert.match(main.text, /^# added by mailaudit --fix$/m);
+    assert.match(main.text, /^disable_vrfy_command = yes$/m);
+    const diff = await download('Download the diff');
+    assert.equal(diff.file, 'mailaudit-fix.diff');
+    assert.match(diff.text, /^--- a\/main\.cf\n\+\+\+ b\/main\.cf\n@@ /);
+    assert.equal(await fixed.locator('.diff pre').textContent(), diff.text);
+    writeFileSync(path.join(OUT, 'debian12-fix.diff'), diff.text);
+    await shot(page, 'paste-debian12.png');
+
+    // The downloaded main.cf, analysed again: what was fixed passes.
+    await analyse(page, debianPaste(main.text), '3.7.11');
+    await page.locator('#panel-paste [data-testid="finding"][data-id="postfix.vrfy_enabled"][data-status="pass"]').waitFor({ timeout: 10_000 });
+    await assertStatuses(page, 'paste', ids, 'pass');
+    assert.equal(await finding(page, 'paste', 'postfix.tls_inbound_off').getAttribute('data-status'), 'fail');
+
+    assert.deepEqual(requests, [], 'the page made requests');
+    assert.deepEqual(pageErrors, []);
   });
 });

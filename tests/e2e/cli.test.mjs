@@ -2,7 +2,10 @@
 // audits over DNS-over-HTTPS against the test bed's validating resolver.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { bed, cli, findingsById } from "./lib.mjs";
 
 const fixtures = new URL("../fixtures/postfix/", import.meta.url).pathname;
@@ -39,9 +42,9 @@ test("config: hardened main.cf + master.cf passes, exit 0", () => {
 });
 
 test("config: Debian 12's stock main.cf + master.cf (Postfix 3.7) shows the expected weaknesses", () => {
-  // Read from the installed postfix package (the test bed installs it), not copied into the repo.
-  const dir = "/usr/share/postfix/";
-  const r = cli(["config", `${dir}main.cf.debian`, `${dir}master.cf.dist`, "--assume-version", "3.7.11", "--format", "json"]);
+  // /usr/share/postfix/main.cf.debian and master.cf.dist of postfix 3.7.11-0+deb12u1.
+  const dir = `${fixtures}debian12/`;
+  const r = cli(["config", `${dir}main.cf`, `${dir}master.cf`, "--assume-version", "3.7.11", "--format", "json"]);
   assert.equal(r.code, 1, r.stderr);
   const f = findingsById(JSON.parse(r.stdout));
   for (const id of ["postfix.smuggling", "postfix.tls_protocols", "postfix.vrfy_enabled", "postfix.rate_limits", "postfix.banner_disclosure"]) {
@@ -53,6 +56,63 @@ test("config: Debian 12's stock main.cf + master.cf (Postfix 3.7) shows the expe
     JSON.stringify(f["postfix.banner_disclosure"].evidence),
   );
   assert.equal(f["postfix.open_relay"].status, "pass", f["postfix.open_relay"].detail);
+});
+
+test("config --fix: the diff applies with patch -p1 and the fixed fails are gone", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "mailaudit-fix-"));
+  try {
+    cpSync(`${fixtures}debian12/main.cf`, path.join(dir, "main.cf"));
+    cpSync(`${fixtures}debian12/master.cf`, path.join(dir, "master.cf"));
+    const run = (args, opts = {}) => {
+      const r = spawnSync(process.env.MAILAUDIT_BIN, args, { cwd: dir, encoding: "utf8", timeout: 60_000, ...opts });
+      if (r.error) throw r.error;
+      return r;
+    };
+    const judge = () => {
+      const r = run(["config", "main.cf", "master.cf", "--assume-version", "3.7.11", "--format", "json"]);
+      return findingsById(JSON.parse(r.stdout));
+    };
+    const before = judge();
+
+    const fix = run(["config", "main.cf", "master.cf", "--assume-version", "3.7.11", "--fix"]);
+    // Exit codes judge the files as given: high findings there, so 1.
+    assert.equal(fix.status, 1, fix.stderr);
+    assert.match(fix.stdout, /^--- a\/main\.cf\n\+\+\+ b\/main\.cf\n/);
+    assert.match(fix.stdout, /^\+# added by mailaudit --fix$/m);
+    assert.match(fix.stdout, /^-smtpd_banner = \$myhostname ESMTP \$mail_name \(Debian\/GNU\)$/m);
+    const claimed = [...fix.stderr.matchAll(/^  (postfix\.[a-z0-9_]+) \((fail|warn)\)$/gm)];
+    const [fixedPart, manualPart] = fix.stderr.split("not fixable automatically:");
+    const fixedIds = [...fixedPart.matchAll(/^  (postfix\.[a-z0-9_]+) \((?:fail|warn)\)$/gm)].map((m) => m[1]);
+    assert.ok(claimed.length > fixedIds.length, fix.stderr);
+    for (const id of ["postfix.banner_disclosure", "postfix.vrfy_enabled", "postfix.rate_limits", "postfix.smuggling", "postfix.tls_protocols"]) {
+      assert.ok(fixedIds.includes(id), `${id} not among the fixed: ${fix.stderr}`);
+    }
+    // Needs a certificate: named on stderr, not guessed.
+    assert.match(manualPart, /postfix\.tls_inbound_off \(fail\)/);
+
+    const applied = spawnSync("patch", ["-p1", "--batch"], { cwd: dir, input: fix.stdout, encoding: "utf8" });
+    assert.equal(applied.status, 0, applied.stdout + applied.stderr);
+    assert.match(applied.stdout, /patching file main\.cf/);
+
+    const after = judge();
+    for (const id of fixedIds) {
+      assert.ok(!["fail", "warn"].includes(after[id].status), `${id} is still ${after[id].status}: ${after[id].detail}`);
+    }
+    for (const [id, f] of Object.entries(after)) {
+      if (["fail", "warn"].includes(f.status)) assert.ok(["fail", "warn"].includes(before[id].status), `${id} newly ${f.status}`);
+    }
+    // Nothing left that --fix could do.
+    const again = run(["config", "main.cf", "master.cf", "--assume-version", "3.7.11", "--fix"]);
+    assert.equal(again.stdout, "");
+    assert.match(again.stderr, /nothing to fix automatically/);
+
+    // --fix prints a diff, not a report.
+    const both = run(["config", "main.cf", "--fix", "--format", "json"]);
+    assert.equal(both.status, 2);
+    assert.match(both.stderr, /cannot be used with/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("config: stdin, --fail-on, text, markdown and sarif formats", () => {

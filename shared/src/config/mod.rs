@@ -6,6 +6,8 @@
 
 pub mod postfix;
 
+pub use postfix::{fix, FixPlan, Fixed, FixedFile, Manual};
+
 use crate::report::{Assumption, Report};
 use thiserror::Error;
 

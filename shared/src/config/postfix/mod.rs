@@ -12,6 +12,7 @@
 
 pub mod defaults;
 pub(crate) mod expand;
+pub mod fix;
 mod names;
 pub mod params;
 pub mod parse;
@@ -21,6 +22,7 @@ pub mod tls;
 pub mod version;
 
 pub use defaults::Version;
+pub use fix::{fix, Edit, FixPlan, Fixed, FixedFile, Manual, Remedy};
 pub use parse::{Config, Diagnostic, Param, Service, Source};
 
 use super::Input;
@@ -318,10 +320,21 @@ pub(crate) struct Ctx<'a> {
     pub has_master: bool,
     /// How the judged release was chosen.
     pub version_source: version::VersionSource,
+    /// The remedies of the findings made ([`fix::WithRemedy`]).
+    pub remedies: RefCell<Vec<(String, fix::Remedy)>>,
 }
 
 /// Rules over a parsed configuration. Returns findings and assumptions.
 pub fn check(cfg: &Config, assume_version: Option<&str>) -> (Vec<Finding>, Vec<Assumption>) {
+    let (findings, assumptions, _) = check_with_remedies(cfg, assume_version);
+    (findings, assumptions)
+}
+
+/// [`check`], with the remedy of each finding that has one.
+pub(crate) fn check_with_remedies(
+    cfg: &Config,
+    assume_version: Option<&str>,
+) -> (Vec<Finding>, Vec<Assumption>, Vec<(String, fix::Remedy)>) {
     let mut assumptions = Vec::new();
     let stated = cfg.main("mail_version").map(|p| p.value.clone());
     let assumed = assume_version.and_then(|v| Version::parse(v).map(|p| (v, p)));
@@ -430,6 +443,7 @@ pub fn check(cfg: &Config, assume_version: Option<&str>) -> (Vec<Finding>, Vec<A
         main: View::new(cfg, None, &version),
         has_master: cfg.has_master,
         version_source,
+        remedies: RefCell::default(),
     };
     let findings = vec![
         relay::open_relay(&ctx),
@@ -457,7 +471,7 @@ pub fn check(cfg: &Config, assume_version: Option<&str>) -> (Vec<Finding>, Vec<A
         tls::outbound_dane(&ctx),
         version::version(&ctx),
     ];
-    (findings, assumptions)
+    (findings, assumptions, ctx.remedies.take())
 }
 
 #[cfg(test)]

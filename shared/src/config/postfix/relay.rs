@@ -1,6 +1,7 @@
 //! Who may relay: `postfix.open_relay`, `postfix.mynetworks_broad`,
 //! `postfix.smuggling_exclusions` (all judged from network lists).
 
+use super::fix::{set, Edit, Remedy, WithRemedy};
 use super::{list, Ctx, View};
 use crate::addr::Net;
 use crate::report::{Evidence, Finding, Severity, Status};
@@ -206,28 +207,34 @@ pub(crate) fn mynetworks_broad(ctx: &Ctx) -> Finding {
     }
     let mut unknown = None;
     let mut pass_ev = Vec::new();
+    let mut failed = None;
+    let mut remedy = Remedy::new().context("list only your own hosts");
     for v in views {
         let (nets, ev) = networks(v);
         match nets {
             Networks::Broad(what) => {
-                return POSTFIX_MYNETWORKS_BROAD
-                    .finding(
-                        Status::Fail,
-                        format!(
-                            "For {}, mynetworks trusts {what}. Every client in mynetworks may relay \
-                             mail to any domain and skips most spam checks, so anyone in that range \
-                             — far more than your own servers — can send spam through this server.",
-                            v.label()
-                        ),
-                    )
-                    .with_evidences(ev)
-                    .with_remediation(REMEDIATION_MYNETWORKS);
+                remedy.push(loopback_only(v));
+                failed.get_or_insert((
+                    format!(
+                        "For {}, mynetworks trusts {what}. Every client in mynetworks may relay \
+                         mail to any domain and skips most spam checks, so anyone in that range \
+                         — far more than your own servers — can send spam through this server.",
+                        v.label()
+                    ),
+                    ev,
+                ));
             }
             Networks::Undecidable(why) => {
                 unknown.get_or_insert((format!("For {}, {why}.", v.label()), ev));
             }
             Networks::Narrow(_) => pass_ev.extend(ev),
         }
+    }
+    if let Some((detail, ev)) = failed {
+        return POSTFIX_MYNETWORKS_BROAD
+            .finding(Status::Fail, detail)
+            .with_evidences(ev)
+            .with_remedy(ctx, remedy);
     }
     if let Some((why, ev)) = unknown {
         return POSTFIX_MYNETWORKS_BROAD
@@ -253,6 +260,26 @@ pub(crate) fn mynetworks_broad(ctx: &Ctx) -> Finding {
 const REMEDIATION_MYNETWORKS: &str = "In main.cf (list only your own hosts):\n\
     mynetworks = 127.0.0.0/8 [::1]/128";
 
+/// Loopback only: the one value that needs no knowledge of the site.
+pub(crate) const LOOPBACK: &str = "127.0.0.0/8 [::1]/128";
+
+/// mynetworks set to loopback only for what `v` sees, with a comment that
+/// the admin's own networks are theirs to add.
+fn loopback_only(v: &View) -> Edit {
+    match set(v, "mynetworks", LOOPBACK) {
+        Edit::SetMain { name, value, .. } => Edit::SetMain {
+            name,
+            value,
+            comment: Some(
+                "mailaudit --fix: only this host is trusted now; add your own networks \
+                 (other servers that relay through this one) to mynetworks"
+                    .into(),
+            ),
+        },
+        other => other,
+    }
+}
+
 pub(crate) fn smuggling_exclusions(ctx: &Ctx) -> Finding {
     use super::defaults::BARE_NEWLINE;
     if !ctx.version.has_backported(BARE_NEWLINE.0, BARE_NEWLINE.1) {
@@ -266,6 +293,8 @@ pub(crate) fn smuggling_exclusions(ctx: &Ctx) -> Finding {
     }
     let mut ev_pass = Vec::new();
     let mut unknown = None;
+    let mut failed = None;
+    let mut remedy = Remedy::new();
     for v in &ctx.views {
         let ex = v.get("smtpd_forbid_bare_newline_exclusions");
         let mn = v.get("mynetworks");
@@ -299,23 +328,30 @@ pub(crate) fn smuggling_exclusions(ctx: &Ctx) -> Finding {
                 }
             };
             if wider {
-                return POSTFIX_SMUGGLING_EXCLUSIONS
-                    .finding(
-                        Status::Fail,
-                        format!(
-                            "For {}, smtpd_forbid_bare_newline_exclusions includes {item}, which is \
-                             not inside mynetworks: clients there may still send bare newlines and \
-                             smuggle forged messages past SPF/DMARC checks (CVE-2023-51764).",
-                            v.label()
-                        ),
-                    )
-                    .with_evidences(ev)
-                    .with_remediation(
-                        "In main.cf:\nsmtpd_forbid_bare_newline_exclusions = $mynetworks",
-                    );
+                remedy.push(set(
+                    v,
+                    "smtpd_forbid_bare_newline_exclusions",
+                    "$mynetworks",
+                ));
+                failed.get_or_insert((
+                    format!(
+                        "For {}, smtpd_forbid_bare_newline_exclusions includes {item}, which is \
+                         not inside mynetworks: clients there may still send bare newlines and \
+                         smuggle forged messages past SPF/DMARC checks (CVE-2023-51764).",
+                        v.label()
+                    ),
+                    ev.clone(),
+                ));
+                break;
             }
         }
         ev_pass.extend(ev);
+    }
+    if let Some((detail, ev)) = failed {
+        return POSTFIX_SMUGGLING_EXCLUSIONS
+            .finding(Status::Fail, detail)
+            .with_evidences(ev)
+            .with_remedy(ctx, remedy);
     }
     if let Some((why, ev)) = unknown {
         return POSTFIX_SMUGGLING_EXCLUSIONS
@@ -549,6 +585,8 @@ pub(crate) fn open_relay(ctx: &Ctx) -> Finding {
     }
     let mut undecided = Vec::new();
     let mut all_ev = Vec::new();
+    let mut failed = None;
+    let mut remedy = Remedy::new();
     for v in &ctx.views {
         let relay = v.get("smtpd_relay_restrictions");
         let rcpt = v.get("smtpd_recipient_restrictions");
@@ -571,9 +609,11 @@ pub(crate) fn open_relay(ctx: &Ctx) -> Finding {
             ev.extend(e.iter().cloned());
         }
         if !eval.has_required(&relay_items, 0) && !eval.has_required(&rcpt_items, 0) {
-            return POSTFIX_OPEN_RELAY
-                .finding(
-                    Status::Fail,
+            remedy.push(set(v, "smtpd_relay_restrictions", RELAY_RESTRICTIONS));
+            if matches!(nets, Networks::Broad(_)) {
+                remedy.push(loopback_only(v));
+            }
+            failed.get_or_insert((
                     format!(
                         "For {}, neither smtpd_relay_restrictions nor smtpd_recipient_restrictions \
                          contains a working reject_unauth_destination (or defer_unauth_destination, \
@@ -582,9 +622,9 @@ pub(crate) fn open_relay(ctx: &Ctx) -> Finding {
                          hand would make it an open relay.",
                         v.label()
                     ),
-                )
-                .with_evidences(ev)
-                .with_remediation(REMEDIATION_RELAY);
+                ev,
+            ));
+            continue;
         }
         let first = eval.evaluate(&relay_items, 0);
         let second = eval.evaluate(&rcpt_items, 0);
@@ -599,24 +639,42 @@ pub(crate) fn open_relay(ctx: &Ctx) -> Finding {
                     (Outcome::Permit(h), _) | (_, Outcome::Permit(h)) => h.clone(),
                     _ => "the end of both lists without a rejection".into(),
                 };
-                return POSTFIX_OPEN_RELAY
-                    .finding(
-                        Status::Fail,
-                        format!(
-                            "For {}, an unauthenticated client anywhere on the internet can relay \
+                // Trusting loopback only may be enough; the relay
+                // restrictions are replaced only when it is not.
+                let narrow = Networks::Narrow(Vec::new());
+                let trimmed = Eval {
+                    nets: &narrow,
+                    ..eval
+                };
+                let still_open = accepts(&trimmed.evaluate(&relay_items, 0))
+                    && accepts(&trimmed.evaluate(&rcpt_items, 0));
+                if matches!(nets, Networks::Broad(_)) {
+                    remedy.push(loopback_only(v));
+                }
+                if still_open || !matches!(nets, Networks::Broad(_)) {
+                    remedy.push(set(v, "smtpd_relay_restrictions", RELAY_RESTRICTIONS));
+                }
+                failed.get_or_insert((
+                    format!(
+                        "For {}, an unauthenticated client anywhere on the internet can relay \
                              mail through this server to any domain: the restrictions reach {how} \
                              before reject_unauth_destination (or defer_unauth_destination). \
                              Spammers find open relays within hours, and the server's address \
                              ends up on every blocklist.",
-                            v.label()
-                        ),
-                    )
-                    .with_evidences(ev)
-                    .with_remediation(REMEDIATION_RELAY);
+                        v.label()
+                    ),
+                    ev.clone(),
+                ));
             }
             _ => {}
         }
         all_ev.extend(ev);
+    }
+    if let Some((detail, ev)) = failed {
+        return POSTFIX_OPEN_RELAY
+            .finding(Status::Fail, detail)
+            .with_evidences(ev)
+            .with_remedy(ctx, remedy.note("then run `postfix reload`."));
     }
     if let Some((why, ev)) = undecided.into_iter().next() {
         return POSTFIX_OPEN_RELAY
@@ -640,6 +698,10 @@ pub(crate) fn open_relay(ctx: &Ctx) -> Finding {
         )
         .with_evidences(all_ev)
 }
+
+/// The relay restrictions of Postfix 2.10+ with compatibility level 2.
+const RELAY_RESTRICTIONS: &str =
+    "permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination";
 
 const REMEDIATION_RELAY: &str = "In main.cf:\n\
     mynetworks = 127.0.0.0/8 [::1]/128\n\

@@ -2,7 +2,7 @@
 //! banner, HELO, greeting delay, DNSBL result filters, DKIM signing.
 
 use super::defaults::{BARE_NEWLINE, BARE_NEWLINE_NORMALIZE};
-use super::relay::anonymous_sasl;
+use super::fix::{raw, set, Remedy, WithRemedy};
 use super::{list, Ctx, Value, View};
 use crate::report::{Evidence, Finding, Severity, Status};
 use crate::rules::{Area, Rule};
@@ -183,25 +183,34 @@ fn views<'a, 'b>(ctx: &'a Ctx<'b>) -> Vec<&'a View<'b>> {
 }
 
 /// One parameter judged per service: the first service where `bad` holds
-/// fails; otherwise the rule passes with the values seen.
+/// is the one described; the remedy sets `good` wherever `bad` holds.
+/// Otherwise the rule passes with the values seen.
 fn simple(
     ctx: &Ctx,
     rule: &'static Rule,
     name: &str,
     bad: impl Fn(&Value) -> Option<String>,
     pass: &str,
-    remediation: &str,
+    good: &str,
+    remedy: Remedy,
 ) -> Finding {
     let mut ev = Vec::new();
+    let mut failed = None;
+    let mut remedy = remedy;
     for v in views(ctx) {
         let val = v.get(name);
         if let Some(why) = bad(&val) {
-            return rule
-                .finding(Status::Fail, format!("For {}, {why}", v.label()))
-                .with_evidences(val.evidence())
-                .with_remediation(remediation);
+            remedy.push(set(v, name, good));
+            failed.get_or_insert((format!("For {}, {why}", v.label()), val.evidence()));
+            continue;
         }
         ev.extend(val.evidence());
+    }
+    if let Some((detail, ev)) = failed {
+        return rule
+            .finding(Status::Fail, detail)
+            .with_evidences(ev)
+            .with_remedy(ctx, remedy);
     }
     ev.dedup();
     rule.finding(Status::Pass, pass).with_evidences(ev)
@@ -220,7 +229,8 @@ pub(crate) fn vrfy(ctx: &Ctx) -> Finding {
             })
         },
         "VRFY is disabled (disable_vrfy_command = yes).",
-        "In main.cf:\ndisable_vrfy_command = yes",
+        "yes",
+        Remedy::new(),
     )
 }
 
@@ -237,14 +247,41 @@ pub(crate) fn helo_required(ctx: &Ctx) -> Finding {
             })
         },
         "Every smtpd service requires HELO/EHLO (smtpd_helo_required = yes).",
-        "In main.cf:\nsmtpd_helo_required = yes",
+        "yes",
+        Remedy::new(),
     )
 }
 
 /// 100 MB.
 const SIZE_CAP: u64 = 100 * 1024 * 1024;
 
+/// mailbox_size_limit and virtual_mailbox_limit unless set.
+const MAILBOX_DEFAULT: &str = "51200000";
+
+/// What the fix sets: 50 MB.
+const SIZE_FIX: u64 = 50 * 1024 * 1024;
+
 pub(crate) fn size_limit(ctx: &Ctx) -> Finding {
+    // local(8) and virtual(8) stop with a configuration error when their
+    // mailbox limit is below message_size_limit: stay under both.
+    let mut good = SIZE_FIX;
+    let mut context = "50 MB".to_string();
+    for n in ["mailbox_size_limit", "virtual_mailbox_limit"] {
+        let val = ctx.main.get(n);
+        // Both default to 51200000 in every release.
+        let text = if val.exists {
+            val.text
+        } else {
+            MAILBOX_DEFAULT.into()
+        };
+        if let Ok(limit) = text.trim().parse::<u64>() {
+            if limit > 0 && limit < good {
+                good = limit;
+                context = format!("no more than {n}, which must not be smaller");
+            }
+        }
+    }
+    let good = good.to_string();
     simple(
         ctx,
         &POSTFIX_SIZE_LIMIT,
@@ -268,7 +305,8 @@ pub(crate) fn size_limit(ctx: &Ctx) -> Finding {
             )),
         },
         "message_size_limit is set and at most 100 MB.",
-        "In main.cf (50 MB):\nmessage_size_limit = 52428800",
+        &good,
+        Remedy::new().context(context),
     )
 }
 
@@ -283,6 +321,8 @@ pub(crate) fn rate_limits(ctx: &Ctx) -> Finding {
     .filter(|n| *n != "smtpd_client_auth_rate_limit" || ctx.version.series_at_least(3, 1))
     .collect();
     let mut ev_pass = Vec::new();
+    let mut failed = None;
+    let mut remedy = Remedy::new().context("per client and minute; anvil_rate_time_unit = 60s");
     for v in views(ctx) {
         let mut off = Vec::new();
         let mut ev = Vec::new();
@@ -291,40 +331,38 @@ pub(crate) fn rate_limits(ctx: &Ctx) -> Finding {
             if val.text.trim().parse::<u64>().map_or(true, |x| x == 0) {
                 off.push(*n);
                 ev.extend(val.evidence());
+                remedy.push(set(
+                    v,
+                    n,
+                    match *n {
+                        "smtpd_client_connection_rate_limit" => "30",
+                        "smtpd_client_message_rate_limit" => "60",
+                        "smtpd_client_recipient_rate_limit" => "200",
+                        _ => "10",
+                    },
+                ));
             } else {
                 ev_pass.extend(val.evidence());
             }
         }
-        if !off.is_empty() {
-            let remediation = format!(
-                "In main.cf (per client and minute; anvil_rate_time_unit = 60s):\n{}",
-                off.iter()
-                    .map(|n| format!(
-                        "{n} = {}",
-                        match *n {
-                            "smtpd_client_connection_rate_limit" => 30,
-                            "smtpd_client_message_rate_limit" => 60,
-                            "smtpd_client_recipient_rate_limit" => 200,
-                            _ => 10,
-                        }
-                    ))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            );
-            return POSTFIX_RATE_LIMITS
-                .finding(
-                    Status::Fail,
-                    format!(
-                        "For {}, {} {} 0 (no limit): a single client can open connections, send \
-                         messages or try passwords as fast as it likes.",
-                        v.label(),
-                        off.join(", "),
-                        if off.len() == 1 { "is" } else { "are" }
-                    ),
-                )
-                .with_evidences(ev)
-                .with_remediation(remediation);
+        if !off.is_empty() && failed.is_none() {
+            failed = Some((
+                format!(
+                    "For {}, {} {} 0 (no limit): a single client can open connections, send \
+                     messages or try passwords as fast as it likes.",
+                    v.label(),
+                    off.join(", "),
+                    if off.len() == 1 { "is" } else { "are" }
+                ),
+                ev,
+            ));
         }
+    }
+    if let Some((detail, ev)) = failed {
+        return POSTFIX_RATE_LIMITS
+            .finding(Status::Fail, detail)
+            .with_evidences(ev)
+            .with_remedy(ctx, remedy);
     }
     ev_pass.dedup();
     POSTFIX_RATE_LIMITS
@@ -337,28 +375,43 @@ pub(crate) fn rate_limits(ctx: &Ctx) -> Finding {
 
 pub(crate) fn logging(ctx: &Ctx) -> Finding {
     let mut ev_ok = Vec::new();
+    let mut failed = None;
+    let mut remedy = Remedy::new();
     for v in views(ctx) {
         let level = v.get("smtpd_tls_loglevel");
         match level.text.trim().parse::<u32>() {
             Ok(n) if n > 0 => ev_ok.extend(level.evidence()),
             _ => {
-                return POSTFIX_LOGGING
-                    .finding(
-                        Status::Fail,
-                        format!(
-                            "For {}, smtpd_tls_loglevel = {} logs nothing about TLS: the logs \
-                             cannot show which clients used encryption, with which protocol, or \
-                             why a handshake failed.",
-                            v.label(),
-                            level.text
-                        ),
-                    )
-                    .with_evidences(level.evidence())
-                    .with_remediation(
-                        "In main.cf:\nsmtpd_tls_loglevel = 1\nsmtp_tls_loglevel = 1",
-                    );
+                remedy.push(set(v, "smtpd_tls_loglevel", "1"));
+                failed.get_or_insert((
+                    format!(
+                        "For {}, smtpd_tls_loglevel = {} logs nothing about TLS: the logs \
+                         cannot show which clients used encryption, with which protocol, or \
+                         why a handshake failed.",
+                        v.label(),
+                        level.text
+                    ),
+                    level.evidence(),
+                ));
             }
         }
+    }
+    if let Some((detail, ev)) = failed {
+        // The client side too, unless it already logs.
+        if !ctx
+            .main
+            .get("smtp_tls_loglevel")
+            .text
+            .trim()
+            .parse::<u32>()
+            .is_ok_and(|n| n > 0)
+        {
+            remedy.push(set(&ctx.main, "smtp_tls_loglevel", "1"));
+        }
+        return POSTFIX_LOGGING
+            .finding(Status::Fail, detail)
+            .with_evidences(ev)
+            .with_remedy(ctx, remedy);
     }
     let file = ctx.main.get("maillog_file");
     let path = file.text.trim();
@@ -414,6 +467,8 @@ pub(crate) fn banner_disclosure(ctx: &Ctx) -> Finding {
         "macos",
     ];
     let mut ev_pass = Vec::new();
+    let mut failed = None;
+    let mut remedy = Remedy::new();
     for v in views(ctx) {
         let b = v.get("smtpd_banner");
         let lower = b.text.to_ascii_lowercase();
@@ -437,20 +492,25 @@ pub(crate) fn banner_disclosure(ctx: &Ctx) -> Finding {
                 .map(|o| format!("the operating system ({o})"))
         };
         if let Some(what) = shows {
-            return POSTFIX_BANNER_DISCLOSURE
-                .finding(
-                    Status::Fail,
-                    format!(
-                        "For {}, the greeting every client sees (\"220 {}\") shows {what}. That tells \
-                         an attacker which exploits to try; RFC 5321 needs only the host name.",
-                        v.label(),
-                        b.text
-                    ),
-                )
-                .with_evidences(b.evidence())
-                .with_remediation("In main.cf:\nsmtpd_banner = $myhostname ESMTP");
+            remedy.push(set(v, "smtpd_banner", "$myhostname ESMTP"));
+            failed.get_or_insert((
+                format!(
+                    "For {}, the greeting every client sees (\"220 {}\") shows {what}. That tells \
+                     an attacker which exploits to try; RFC 5321 needs only the host name.",
+                    v.label(),
+                    b.text
+                ),
+                b.evidence(),
+            ));
+            continue;
         }
         ev_pass.extend(b.evidence());
+    }
+    if let Some((detail, ev)) = failed {
+        return POSTFIX_BANNER_DISCLOSURE
+            .finding(Status::Fail, detail)
+            .with_evidences(ev)
+            .with_remedy(ctx, remedy);
     }
     ev_pass.dedup();
     POSTFIX_BANNER_DISCLOSURE
@@ -464,6 +524,9 @@ pub(crate) fn banner_disclosure(ctx: &Ctx) -> Finding {
 pub(crate) fn auth_plaintext(ctx: &Ctx) -> Finding {
     let mut any_sasl = false;
     let mut ev_pass = Vec::new();
+    let mut failed = None;
+    let mut remedy = Remedy::new()
+        .note("(or, for a submission service, -o smtpd_tls_security_level=encrypt in master.cf)");
     for v in views(ctx) {
         let sasl = v.get("smtpd_sasl_auth_enable");
         if !sasl.is_yes() {
@@ -483,24 +546,24 @@ pub(crate) fn auth_plaintext(ctx: &Ctx) -> Finding {
         ev.extend(auth_only.evidence());
         ev.extend(level.evidence());
         if !protected {
-            return POSTFIX_AUTH_PLAINTEXT
-                .finding(
-                    Status::Fail,
-                    format!(
-                        "For {}, SASL authentication is offered before the client has switched \
-                         to TLS, so user names and passwords can be read off the network.",
-                        v.label()
-                    ),
-                )
-                .with_evidences(ev)
-                .with_remediation(
-                    "In main.cf:\nsmtpd_tls_auth_only = yes\n\
-                     and for the submission service in master.cf:\n\
-                     submission inet n - y - - smtpd\n  -o smtpd_tls_security_level=encrypt\n  \
-                     -o smtpd_sasl_auth_enable=yes",
-                );
+            remedy.push(set(v, "smtpd_tls_auth_only", "yes"));
+            failed.get_or_insert((
+                format!(
+                    "For {}, SASL authentication is offered before the client has switched \
+                     to TLS, so user names and passwords can be read off the network.",
+                    v.label()
+                ),
+                ev,
+            ));
+            continue;
         }
         ev_pass.extend(ev);
+    }
+    if let Some((detail, ev)) = failed {
+        return POSTFIX_AUTH_PLAINTEXT
+            .finding(Status::Fail, detail)
+            .with_evidences(ev)
+            .with_remedy(ctx, remedy);
     }
     if !any_sasl {
         return POSTFIX_AUTH_PLAINTEXT.finding(
@@ -520,30 +583,64 @@ pub(crate) fn auth_plaintext(ctx: &Ctx) -> Finding {
 pub(crate) fn sasl_anonymous(ctx: &Ctx) -> Finding {
     let mut any = false;
     let mut ev_pass = Vec::new();
+    let mut failed = None;
+    let mut remedy = Remedy::new();
     for v in views(ctx) {
         if !v.get("smtpd_sasl_auth_enable").is_yes() {
             continue;
         }
         any = true;
-        if let Some((why, mut ev)) = anonymous_sasl(v) {
+        if let Some((why, mut ev)) = super::relay::anonymous_sasl(v) {
             ev.extend(v.service_evidence());
-            return POSTFIX_SASL_ANONYMOUS
-                .finding(
-                    Status::Fail,
-                    format!(
-                        "For {}, {why}. Anyone could then send mail as an \"authenticated\" user, \
-                         including relaying to any domain.",
-                        v.label()
-                    ),
-                )
-                .with_evidences(ev)
-                .with_remediation(
-                    "In main.cf:\nsmtpd_sasl_security_options = noanonymous, noplaintext\n\
-                     smtpd_sasl_tls_security_options = noanonymous",
-                );
+            // noanonymous added to what is there; the TLS options follow
+            // the plain ones when they refer to them.
+            let mut fixed_plain = false;
+            for name in [
+                "smtpd_sasl_security_options",
+                "smtpd_sasl_tls_security_options",
+            ] {
+                if list(&v.get(name).lower())
+                    .iter()
+                    .any(|x| x == "noanonymous")
+                {
+                    continue;
+                }
+                let old = raw(v, name);
+                if fixed_plain
+                    && [
+                        "$smtpd_sasl_security_options",
+                        "${smtpd_sasl_security_options}",
+                    ]
+                    .contains(&old.trim())
+                {
+                    continue;
+                }
+                fixed_plain |= name == "smtpd_sasl_security_options";
+                let new = if old.trim().is_empty() {
+                    "noanonymous".to_string()
+                } else {
+                    format!("{}, noanonymous", old.trim().trim_end_matches(','))
+                };
+                remedy.push(set(v, name, new));
+            }
+            failed.get_or_insert((
+                format!(
+                    "For {}, {why}. Anyone could then send mail as an \"authenticated\" user, \
+                     including relaying to any domain.",
+                    v.label()
+                ),
+                ev,
+            ));
+            continue;
         }
         ev_pass.extend(v.get("smtpd_sasl_security_options").evidence());
         ev_pass.extend(v.get("smtpd_sasl_tls_security_options").evidence());
+    }
+    if let Some((detail, ev)) = failed {
+        return POSTFIX_SASL_ANONYMOUS
+            .finding(Status::Fail, detail)
+            .with_evidences(ev)
+            .with_remedy(ctx, remedy);
     }
     if !any {
         return POSTFIX_SASL_ANONYMOUS.finding(
@@ -564,28 +661,35 @@ pub(crate) fn smuggling(ctx: &Ctx) -> Finding {
     let version = ctx.version;
     let supported = version.has_backported(BARE_NEWLINE.0, BARE_NEWLINE.1);
     let full = version.has_backported(BARE_NEWLINE_NORMALIZE.0, BARE_NEWLINE_NORMALIZE.1);
-    let fix = if full {
-        "In main.cf:\nsmtpd_forbid_bare_newline = normalize\nsmtpd_forbid_bare_newline_exclusions = $mynetworks"
-            .to_string()
-    } else if supported {
-        "In main.cf:\nsmtpd_forbid_bare_newline = yes\nsmtpd_forbid_bare_newline_exclusions = $mynetworks"
-            .to_string()
-    } else {
-        format!(
-            "Upgrade Postfix (3.9+, or 3.8.5, 3.7.10, 3.6.14, 3.5.24 or later in your series; \
-             Postfix {version} lacks the fix) and set in main.cf:\n\
-             smtpd_forbid_bare_newline = normalize\n\
-             Until then, the short-term workaround in main.cf:\n\
-             smtpd_data_restrictions = reject_unauth_pipelining\n\
-             smtpd_discard_ehlo_keywords = chunking, silent-discard"
-        )
-    };
+    let good = if full { "normalize" } else { "yes" };
+    // Without the parameter there is nothing to set: an upgrade is needed.
+    let manual = format!(
+        "Upgrade Postfix (3.9+, or 3.8.5, 3.7.10, 3.6.14, 3.5.24 or later in your series; \
+         Postfix {version} lacks the fix) and set in main.cf:\n\
+         smtpd_forbid_bare_newline = normalize\n\
+         Until then, the short-term workaround in main.cf:\n\
+         smtpd_data_restrictions = reject_unauth_pipelining\n\
+         smtpd_discard_ehlo_keywords = chunking, silent-discard"
+    );
+    let mut remedy = Remedy::new();
+    let mut fail: Option<(String, Vec<Evidence>)> = None;
     let mut warn: Option<(String, Vec<Evidence>)> = None;
     let mut ev_pass = Vec::new();
     for v in views(ctx) {
         let val = v.get("smtpd_forbid_bare_newline");
         let lower = val.lower();
         let mut ev = val.evidence();
+        let needs_fix = |remedy: &mut Remedy| {
+            remedy.push(set(v, "smtpd_forbid_bare_newline", good));
+            let ex = v.get("smtpd_forbid_bare_newline_exclusions");
+            if ex.text.trim() != v.get("mynetworks").text.trim() {
+                remedy.push(set(
+                    v,
+                    "smtpd_forbid_bare_newline_exclusions",
+                    "$mynetworks",
+                ));
+            }
+        };
         if supported {
             match lower.as_str() {
                 "yes" | "true" => {
@@ -597,6 +701,7 @@ pub(crate) fn smuggling(ctx: &Ctx) -> Finding {
                     continue;
                 }
                 "normalize" | "reject" => {
+                    needs_fix(&mut remedy);
                     warn.get_or_insert((
                         format!(
                             "For {}, smtpd_forbid_bare_newline = {lower}, but Postfix {version} \
@@ -611,6 +716,7 @@ pub(crate) fn smuggling(ctx: &Ctx) -> Finding {
                 }
                 "no" | "false" => {}
                 other => {
+                    needs_fix(&mut remedy);
                     warn.get_or_insert((
                         format!(
                             "For {}, smtpd_forbid_bare_newline = {other:?} is not a value Postfix \
@@ -623,6 +729,7 @@ pub(crate) fn smuggling(ctx: &Ctx) -> Finding {
                     continue;
                 }
             }
+            needs_fix(&mut remedy);
         }
         // Bare newlines accepted: is the short-term workaround in place?
         let data = v.get("smtpd_data_restrictions");
@@ -664,33 +771,36 @@ pub(crate) fn smuggling(ctx: &Ctx) -> Finding {
             ));
             continue;
         }
-        return POSTFIX_SMUGGLING
-            .finding(
-                Status::Fail,
-                format!(
-                    "For {}, {why_open}, so this server accepts a bare newline as end of line. A \
-                     sender at another provider can smuggle a second, forged message (\"From: \
-                     anyone@your-domain\") through it that passes SPF and DMARC (CVE-2023-51764).",
-                    v.label()
-                ),
-            )
-            .with_evidences(ev)
-            .with_remediation(fix);
+        fail.get_or_insert((
+            format!(
+                "For {}, {why_open}, so this server accepts a bare newline as end of line. A \
+                 sender at another provider can smuggle a second, forged message (\"From: \
+                 anyone@your-domain\") through it that passes SPF and DMARC (CVE-2023-51764).",
+                v.label()
+            ),
+            ev,
+        ));
     }
-    if let Some((why, ev)) = warn {
-        return POSTFIX_SMUGGLING
-            .finding(Status::Warn, why)
-            .with_evidences(ev)
-            .with_remediation(fix);
+    let (status, (detail, ev)) = match (fail, warn) {
+        (Some(f), _) => (Status::Fail, f),
+        (None, Some(w)) => (Status::Warn, w),
+        (None, None) => {
+            ev_pass.dedup();
+            return POSTFIX_SMUGGLING
+                .finding(
+                    Status::Pass,
+                    "Bare newlines are not accepted as line endings (smtpd_forbid_bare_newline is \
+                     normalize, yes or reject), which stops SMTP smuggling.",
+                )
+                .with_evidences(ev_pass);
+        }
+    };
+    let f = POSTFIX_SMUGGLING.finding(status, detail).with_evidences(ev);
+    if supported {
+        f.with_remedy(ctx, remedy)
+    } else {
+        f.with_remediation(manual)
     }
-    ev_pass.dedup();
-    POSTFIX_SMUGGLING
-        .finding(
-            Status::Pass,
-            "Bare newlines are not accepted as line endings (smtpd_forbid_bare_newline is normalize, \
-             yes or reject), which stops SMTP smuggling.",
-        )
-        .with_evidences(ev_pass)
 }
 
 pub(crate) fn greeting_delay(ctx: &Ctx) -> Finding {

@@ -1,6 +1,8 @@
 //! TLS, inbound and outbound: whether it is on, which protocol versions and
 //! ciphers it allows, submission ports, outbound DANE.
 
+use super::fix::{set, set_for, Edit, Remedy, WithRemedy};
+use super::parse::Service;
 use super::{Ctx, Value, View};
 use crate::report::{Evidence, Finding, Severity, Status};
 use crate::rules::{Area, Rule};
@@ -154,24 +156,15 @@ fn smtpd_level(v: &View) -> (String, Vec<Evidence>) {
 
 pub(crate) fn tls_inbound_off(ctx: &Ctx) -> Finding {
     let mut ev_pass = Vec::new();
+    // Level none where a certificate is configured: turning TLS on needs
+    // nothing else. Without a certificate, only the admin can say which.
+    let mut remedy = Remedy::new();
+    let mut failed = None;
+    let mut needs_cert = false;
     for v in views(ctx) {
         let wrapper = v.get("smtpd_tls_wrappermode");
         let (level, mut ev) = smtpd_level(v);
         ev.extend(v.service_evidence());
-        if !wrapper.is_yes() && level == "none" {
-            return POSTFIX_TLS_INBOUND_OFF
-                .finding(
-                    Status::Fail,
-                    format!(
-                        "For {}, the TLS security level is none, so the server never offers \
-                         STARTTLS: every message and password reaches it in clear text and can be \
-                         read or changed on the way.",
-                        v.label()
-                    ),
-                )
-                .with_evidences(ev)
-                .with_remediation(REMEDIATION_INBOUND);
-        }
         let certs: Vec<Value> = [
             "smtpd_tls_chain_files",
             "smtpd_tls_cert_file",
@@ -181,27 +174,52 @@ pub(crate) fn tls_inbound_off(ctx: &Ctx) -> Finding {
         .iter()
         .map(|n| v.get(n))
         .collect();
-        match certs.iter().find(|c| !c.text.trim().is_empty()) {
+        let cert = certs.iter().find(|c| !c.text.trim().is_empty());
+        if !wrapper.is_yes() && level == "none" {
+            match cert {
+                Some(_) => remedy.push(set(v, "smtpd_tls_security_level", "may")),
+                None => needs_cert = true,
+            }
+            failed.get_or_insert((
+                format!(
+                    "For {}, the TLS security level is none, so the server never offers \
+                     STARTTLS: every message and password reaches it in clear text and can be \
+                     read or changed on the way.",
+                    v.label()
+                ),
+                ev,
+            ));
+            continue;
+        }
+        match cert {
             Some(c) => {
                 ev.extend(c.evidence());
                 ev_pass.extend(ev);
             }
             None => {
+                needs_cert = true;
                 ev.extend(certs.iter().filter(|c| c.exists).flat_map(Value::evidence));
-                return POSTFIX_TLS_INBOUND_OFF
-                    .finding(
-                        Status::Fail,
-                        format!(
-                            "For {}, TLS is enabled (level {level}) but no certificate is \
-                             configured, so Postfix cannot actually offer STARTTLS and mail \
-                             arrives in clear text.",
-                            v.label()
-                        ),
-                    )
-                    .with_evidences(ev)
-                    .with_remediation(REMEDIATION_INBOUND);
+                failed.get_or_insert((
+                    format!(
+                        "For {}, TLS is enabled (level {level}) but no certificate is \
+                         configured, so Postfix cannot actually offer STARTTLS and mail \
+                         arrives in clear text.",
+                        v.label()
+                    ),
+                    ev,
+                ));
             }
         }
+    }
+    if let Some((detail, ev)) = failed {
+        let f = POSTFIX_TLS_INBOUND_OFF
+            .finding(Status::Fail, detail)
+            .with_evidences(ev);
+        return if needs_cert {
+            f.with_remediation(REMEDIATION_INBOUND)
+        } else {
+            f.with_remedy(ctx, remedy)
+        };
     }
     ev_pass.dedup();
     POSTFIX_TLS_INBOUND_OFF
@@ -218,6 +236,8 @@ const REMEDIATION_INBOUND: &str = "In main.cf:\n\
 
 pub(crate) fn tls_outbound_off(ctx: &Ctx) -> Finding {
     let mut ev_pass = Vec::new();
+    let mut failed = None;
+    let mut remedy = Remedy::new();
     for v in client_views(ctx) {
         let level = v.get("smtp_tls_security_level");
         let mut ev = level.evidence();
@@ -237,19 +257,24 @@ pub(crate) fn tls_outbound_off(ctx: &Ctx) -> Finding {
         };
         ev.extend(v.service_evidence());
         if effective == "none" {
-            return POSTFIX_TLS_OUTBOUND_OFF
-                .finding(
-                    Status::Fail,
-                    format!(
-                        "For {}, the SMTP client never uses STARTTLS, so mail to other servers \
-                         crosses the internet in clear text even when they support TLS.",
-                        v.label()
-                    ),
-                )
-                .with_evidences(ev)
-                .with_remediation("In main.cf:\nsmtp_tls_security_level = may");
+            remedy.push(set(&v, "smtp_tls_security_level", "may"));
+            failed.get_or_insert((
+                format!(
+                    "For {}, the SMTP client never uses STARTTLS, so mail to other servers \
+                     crosses the internet in clear text even when they support TLS.",
+                    v.label()
+                ),
+                ev,
+            ));
+            continue;
         }
         ev_pass.extend(ev);
+    }
+    if let Some((detail, ev)) = failed {
+        return POSTFIX_TLS_OUTBOUND_OFF
+            .finding(Status::Fail, detail)
+            .with_evidences(ev)
+            .with_remedy(ctx, remedy);
     }
     POSTFIX_TLS_OUTBOUND_OFF
         .finding(
@@ -327,15 +352,33 @@ pub(crate) fn enabled_protocols(value: &str, v: &super::Version) -> Result<[bool
     Ok(on)
 }
 
-struct ProtoSetting {
+struct ProtoSetting<'a> {
     label: String,
+    /// The service whose view it is (None: main.cf).
+    service: Option<&'a Service>,
     value: Value,
     result: Result<[bool; 6], String>,
 }
 
-fn protocol_settings(ctx: &Ctx) -> Vec<ProtoSetting> {
+impl ProtoSetting<'_> {
+    /// The edit that bounds it from below only (TLS 1.2 and later).
+    fn fix(&self, ctx: &Ctx) -> Edit {
+        set_for(self.service, &self.value.name, modern_protocols(ctx))
+    }
+}
+
+/// TLS 1.2 and later, in the syntax of the release.
+fn modern_protocols(ctx: &Ctx) -> &'static str {
+    if ctx.version.series_at_least(3, 6) {
+        ">=TLSv1.2"
+    } else {
+        "!SSLv2, !SSLv3, !TLSv1, !TLSv1.1"
+    }
+}
+
+fn protocol_settings<'a>(ctx: &Ctx<'a>) -> Vec<ProtoSetting<'a>> {
     let mut out: Vec<ProtoSetting> = Vec::new();
-    let mut push = |label: String, value: Value| {
+    let mut push = |label: String, service: Option<&'a Service>, value: Value| {
         if out.iter().any(|s| {
             s.value.name == value.name
                 && s.value.text == value.text
@@ -346,59 +389,59 @@ fn protocol_settings(ctx: &Ctx) -> Vec<ProtoSetting> {
         let result = enabled_protocols(&value.text, ctx.version);
         out.push(ProtoSetting {
             label,
+            service,
             value,
             result,
         });
     };
     for v in views(ctx) {
         for n in ["smtpd_tls_protocols", "smtpd_tls_mandatory_protocols"] {
-            push(v.label(), v.get(n));
+            push(v.label(), v.service, v.get(n));
         }
     }
     for v in client_views(ctx) {
         for n in ["smtp_tls_protocols", "smtp_tls_mandatory_protocols"] {
-            push(v.label(), v.get(n));
+            push(v.label(), v.service, v.get(n));
         }
     }
     out
 }
 
-const REMEDIATION_PROTOCOLS: &str = "In main.cf (Postfix 3.6+):\n\
-    smtpd_tls_protocols = >=TLSv1.2\n\
-    smtpd_tls_mandatory_protocols = >=TLSv1.2\n\
-    smtp_tls_protocols = >=TLSv1.2\n\
-    smtp_tls_mandatory_protocols = >=TLSv1.2\n\
-    (before 3.6: !SSLv2, !SSLv3, !TLSv1, !TLSv1.1)";
-
 pub(crate) fn tls_protocols(ctx: &Ctx) -> Finding {
     let settings = protocol_settings(ctx);
     let mut warn = None;
+    let mut failed = None;
+    let mut remedy = Remedy::new().context(if ctx.version.series_at_least(3, 6) {
+        "Postfix 3.6+ syntax"
+    } else {
+        "before Postfix 3.6, exclude each old version"
+    });
     let mut ev_pass = Vec::new();
     for s in &settings {
         match &s.result {
             Ok(on) => {
                 let old: Vec<&str> = (0..4).filter(|i| on[*i]).map(|i| PROTOCOLS[i]).collect();
                 if !old.is_empty() {
-                    return POSTFIX_TLS_PROTOCOLS
-                        .finding(
-                            Status::Fail,
-                            format!(
-                                "For {}, {} = \"{}\" allows {}. These versions have known \
+                    remedy.push(s.fix(ctx));
+                    failed.get_or_insert((
+                        format!(
+                            "For {}, {} = \"{}\" allows {}. These versions have known \
                                  weaknesses (RFC 8996 deprecates TLS 1.0 and 1.1); an attacker in \
                                  the path can force a weak connection. (Your OpenSSL build may \
                                  refuse some of them anyway, but the configuration permits them.)",
-                                s.label,
-                                s.value.name,
-                                s.value.text,
-                                old.join(", ")
-                            ),
-                        )
-                        .with_evidences(s.value.evidence())
-                        .with_remediation(REMEDIATION_PROTOCOLS);
+                            s.label,
+                            s.value.name,
+                            s.value.text,
+                            old.join(", ")
+                        ),
+                        s.value.evidence(),
+                    ));
+                    continue;
                 }
                 ev_pass.extend(s.value.evidence());
             }
             Err(e) => {
+                remedy.push(s.fix(ctx));
                 warn.get_or_insert((
                     format!(
                         "For {}, Postfix {} rejects {} = \"{}\" ({e}); TLS with this setting \
@@ -410,11 +453,17 @@ pub(crate) fn tls_protocols(ctx: &Ctx) -> Finding {
             }
         }
     }
+    if let Some((detail, ev)) = failed {
+        return POSTFIX_TLS_PROTOCOLS
+            .finding(Status::Fail, detail)
+            .with_evidences(ev)
+            .with_remedy(ctx, remedy);
+    }
     if let Some((why, ev)) = warn {
         return POSTFIX_TLS_PROTOCOLS
             .finding(Status::Warn, why)
             .with_evidences(ev)
-            .with_remediation(REMEDIATION_PROTOCOLS);
+            .with_remedy(ctx, remedy);
     }
     ev_pass.dedup();
     POSTFIX_TLS_PROTOCOLS
@@ -428,27 +477,31 @@ pub(crate) fn tls_protocols(ctx: &Ctx) -> Finding {
 pub(crate) fn tls13_disabled(ctx: &Ctx) -> Finding {
     let settings = protocol_settings(ctx);
     let mut ev_pass = Vec::new();
+    let mut failed = None;
+    let mut remedy = Remedy::new().context("bound only from below");
     for s in &settings {
         if let Ok(on) = &s.result {
             if !on[5] {
-                return POSTFIX_TLS13_DISABLED
-                    .finding(
-                        Status::Fail,
-                        format!(
-                            "For {}, {} = \"{}\" leaves TLS 1.3 out. TLS 1.3 is faster and drops \
+                remedy.push(s.fix(ctx));
+                failed.get_or_insert((
+                    format!(
+                        "For {}, {} = \"{}\" leaves TLS 1.3 out. TLS 1.3 is faster and drops \
                              the weak options of older versions; peers that support it should \
                              get it.",
-                            s.label, s.value.name, s.value.text
-                        ),
-                    )
-                    .with_evidences(s.value.evidence())
-                    .with_remediation(
-                        "In main.cf, bound only from below, e.g.:\n\
-                         smtpd_tls_protocols = >=TLSv1.2\nsmtp_tls_protocols = >=TLSv1.2",
-                    );
+                        s.label, s.value.name, s.value.text
+                    ),
+                    s.value.evidence(),
+                ));
+                continue;
             }
             ev_pass.extend(s.value.evidence());
         }
+    }
+    if let Some((detail, ev)) = failed {
+        return POSTFIX_TLS13_DISABLED
+            .finding(Status::Fail, detail)
+            .with_evidences(ev)
+            .with_remedy(ctx, remedy);
     }
     ev_pass.dedup();
     POSTFIX_TLS13_DISABLED
@@ -498,37 +551,38 @@ fn weak_class_added(list_text: &str) -> Option<&'static str> {
 }
 
 pub(crate) fn tls_ciphers(ctx: &Ctx) -> Finding {
-    let mut pairs: Vec<(String, Value)> = Vec::new();
+    let mut pairs: Vec<(String, Option<&Service>, Value)> = Vec::new();
     for v in views(ctx) {
         for n in ["smtpd_tls_ciphers", "smtpd_tls_mandatory_ciphers"] {
-            pairs.push((v.label(), v.get(n)));
+            pairs.push((v.label(), v.service, v.get(n)));
         }
     }
     for v in client_views(ctx) {
         for n in ["smtp_tls_ciphers", "smtp_tls_mandatory_ciphers"] {
-            pairs.push((v.label(), v.get(n)));
+            pairs.push((v.label(), v.service, v.get(n)));
         }
     }
     let mut ev_pass = Vec::new();
-    for (label, val) in &pairs {
+    let mut failed = None;
+    let mut remedy = Remedy::new();
+    for (label, service, val) in &pairs {
         let grade = val.lower();
         if matches!(grade.as_str(), "export" | "low" | "null") {
-            return POSTFIX_TLS_CIPHERS
-                .finding(
-                    Status::Fail,
-                    format!(
-                        "For {label}, {} = {grade} allows {}: an attacker in the path can \
+            remedy.push(set_for(*service, &val.name, "medium"));
+            failed.get_or_insert((
+                format!(
+                    "For {label}, {} = {grade} allows {}: an attacker in the path can \
                          break or downgrade the encryption.",
-                        val.name,
-                        if grade == "null" {
-                            "ciphers without any encryption"
-                        } else {
-                            "export-grade or low-strength ciphers"
-                        }
-                    ),
-                )
-                .with_evidences(val.evidence())
-                .with_remediation(format!("In main.cf:\n{} = medium", val.name));
+                    val.name,
+                    if grade == "null" {
+                        "ciphers without any encryption"
+                    } else {
+                        "export-grade or low-strength ciphers"
+                    }
+                ),
+                val.evidence(),
+            ));
+            continue;
         }
         // The cipher list behind the grade, when it was changed.
         let list_name = format!("tls_{grade}_cipherlist");
@@ -538,22 +592,27 @@ pub(crate) fn tls_ciphers(ctx: &Ctx) -> Finding {
             if let Some(class) = weak_class_added(&cl.text) {
                 let mut ev = val.evidence();
                 ev.extend(cl.evidence());
-                return POSTFIX_TLS_CIPHERS
-                    .finding(
-                        Status::Fail,
-                        format!(
-                            "For {label}, {} = {grade} uses {list_name}, which was changed to \
-                             enable {class} ciphers.",
-                            val.name
-                        ),
-                    )
-                    .with_evidences(ev)
-                    .with_remediation(format!(
-                        "In main.cf, remove the {list_name} line (use Postfix's built-in list)."
-                    ));
+                remedy.push(Edit::RemoveMain {
+                    name: list_name.clone(),
+                });
+                failed.get_or_insert((
+                    format!(
+                        "For {label}, {} = {grade} uses {list_name}, which was changed to \
+                         enable {class} ciphers.",
+                        val.name
+                    ),
+                    ev,
+                ));
+                continue;
             }
         }
         ev_pass.extend(val.evidence());
+    }
+    if let Some((detail, ev)) = failed {
+        return POSTFIX_TLS_CIPHERS
+            .finding(Status::Fail, detail)
+            .with_evidences(ev)
+            .with_remedy(ctx, remedy);
     }
     ev_pass.dedup();
     POSTFIX_TLS_CIPHERS
@@ -583,8 +642,10 @@ pub(crate) fn submission_plaintext(ctx: &Ctx) -> Finding {
         return POSTFIX_SUBMISSION_PLAINTEXT.finding(Status::Pass, detail);
     }
     let mut ev_pass = Vec::new();
+    let mut failed = None;
+    let mut remedy = Remedy::new();
     for v in &subs {
-        let s = v.service.expect("service view");
+        let Some(s) = v.service else { continue };
         let wrapper = v.get("smtpd_tls_wrappermode");
         let (level, level_ev) = smtpd_level(v);
         let mut ev = vec![s.source.evidence()];
@@ -606,28 +667,27 @@ pub(crate) fn submission_plaintext(ctx: &Ctx) -> Finding {
             })
         };
         if let Some(why) = bad {
-            let fix = if port == 465 {
-                format!(
-                    "In master.cf:\n{} inet n - y - - smtpd\n  -o syslog_name=postfix/submissions\n  \
-                     -o smtpd_tls_wrappermode=yes\n  -o smtpd_sasl_auth_enable=yes",
-                    s.name
-                )
+            let (name, value) = if port == 465 {
+                ("smtpd_tls_wrappermode", "yes")
             } else {
-                format!(
-                    "In master.cf:\n{} inet n - y - - smtpd\n  -o syslog_name=postfix/submission\n  \
-                     -o smtpd_tls_security_level=encrypt\n  -o smtpd_sasl_auth_enable=yes",
-                    s.name
-                )
+                ("smtpd_tls_security_level", "encrypt")
             };
-            return POSTFIX_SUBMISSION_PLAINTEXT
-                .finding(
-                    Status::Fail,
-                    format!("For service {} (port {port}), {why}.", s.name),
-                )
-                .with_evidences(ev)
-                .with_remediation(fix);
+            remedy.push(Edit::SetServiceOption {
+                service: s.name.clone(),
+                kind: s.kind.clone(),
+                name: name.into(),
+                value: value.into(),
+            });
+            failed.get_or_insert((format!("For service {} (port {port}), {why}.", s.name), ev));
+            continue;
         }
         ev_pass.extend(ev);
+    }
+    if let Some((detail, ev)) = failed {
+        return POSTFIX_SUBMISSION_PLAINTEXT
+            .finding(Status::Fail, detail)
+            .with_evidences(ev)
+            .with_remedy(ctx, remedy);
     }
     POSTFIX_SUBMISSION_PLAINTEXT
         .finding(
