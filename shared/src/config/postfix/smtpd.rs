@@ -893,14 +893,6 @@ pub(crate) fn greeting_delay(ctx: &Ctx) -> Finding {
         )
 }
 
-/// DNS lists that answer errors with 127.x codes (query refused, quota).
-fn has_error_codes(domain: &str) -> bool {
-    let d = domain.trim_end_matches('.').to_ascii_lowercase();
-    ["spamhaus.org", "spamhaus.net", "uribl.com", "surbl.org"]
-        .iter()
-        .any(|s| d == *s || d.ends_with(&format!(".{s}")))
-}
-
 /// `domain=filter*weight` / `domain&mask`: (domain, filtered).
 fn split_site(site: &str) -> (&str, bool) {
     let site = site.split('*').next().unwrap_or(site);
@@ -955,7 +947,7 @@ pub(crate) fn dnsbl_codes(ctx: &Ctx) -> Finding {
             for w in items.windows(2) {
                 if super::relay::DNSBL_RESTRICTIONS.contains(&w[0].as_str()) {
                     let (domain, filtered) = split_site(&w[1]);
-                    if has_error_codes(domain) && !filtered {
+                    if crate::dns::blocklist::has_error_codes(domain) && !filtered {
                         seen.push((format!("{} {}", w[0], w[1]), val.evidence()));
                     }
                 }
@@ -967,7 +959,7 @@ pub(crate) fn dnsbl_codes(ctx: &Ctx) -> Finding {
         }
         for site in list(&ps.text) {
             let (domain, filtered) = split_site(&site);
-            if has_error_codes(domain) && !filtered {
+            if crate::dns::blocklist::has_error_codes(domain) && !filtered {
                 seen.push((format!("postscreen_dnsbl_sites {site}"), ps.evidence()));
             }
         }
