@@ -77,6 +77,27 @@ enum Command {
         /// DKIM selector to look up (repeatable).
         #[arg(long = "selector", value_name = "S")]
         selectors: Vec<String>,
+        /// A mail server or DKIM signer configuration (OpenDKIM, rspamd,
+        /// Exim …) whose DKIM selectors should be looked up too (repeatable).
+        #[arg(long = "selectors-from", value_name = "FILE")]
+        selectors_from: Vec<String>,
+        /// Spamhaus Data Query Service key: Spamhaus lists are then asked
+        /// through DQS, which works from any resolver (else from env
+        /// MAILAUDIT_DQS_KEY).
+        #[arg(long, value_name = "KEY", env = "MAILAUDIT_DQS_KEY", hide_env_values = true)]
+        dqs_key: Option<String>,
+        /// Blocklists to query, by id (repeatable; see docs/blocklists.md);
+        /// default: Spamhaus ZEN, Barracuda, SpamCop, Mailspike, PSBL,
+        /// Spamhaus DBL, SURBL.
+        #[arg(long = "blocklist", value_name = "ID")]
+        blocklists: Vec<String>,
+        /// Testing only: append this suffix to every blocklist zone (the test
+        /// bed serves real list definitions under a private zone).
+        #[arg(long, value_name = "SUFFIX", hide = true)]
+        blocklist_zone_suffix: Option<String>,
+        /// Most DNS/HTTP/TCP subrequests the audit may make.
+        #[arg(long, value_name = "N", default_value_t = 50)]
+        budget: usize,
         /// Make no connection to the domain's mail servers.
         #[arg(long)]
         no_probe: bool,
@@ -216,16 +237,51 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             resolver,
             ca_file,
             selectors,
+            selectors_from,
+            dqs_key,
+            blocklists,
+            blocklist_zone_suffix,
+            budget,
             no_probe,
             format,
             fail_on,
         } => {
             let net = net::NativeNet::new(read_ca(&ca_file)?.as_deref()).map_err(UsageError)?;
-            let opts = AuditOptions {
+            let mut config_selectors = Vec::new();
+            for path in &selectors_from {
+                let text = std::fs::read(path)
+                    .map_err(|e| UsageError(format!("cannot read {path}: {e}")))?;
+                config_selectors.extend(mailaudit_core::dns::dkim::selectors_from_config(
+                    &String::from_utf8_lossy(&text),
+                ));
+            }
+            if budget == 0 {
+                return Err(UsageError("--budget must be at least 1".into()));
+            }
+            let mut opts = AuditOptions {
                 selectors,
+                config_selectors,
                 probe: !no_probe,
                 ..AuditOptions::new(resolver, now_rfc3339(None)?)
             };
+            opts.budget.subrequests = budget;
+            opts.blocklists.dqs_key = dqs_key.filter(|k| !k.trim().is_empty());
+            opts.blocklists.zone_suffix = blocklist_zone_suffix;
+            if !blocklists.is_empty() {
+                for id in &blocklists {
+                    if mailaudit_core::dns::blocklist::lists::by_id(id).is_none() {
+                        let known: Vec<&str> = mailaudit_core::dns::blocklist::lists::LISTS
+                            .iter()
+                            .map(|l| l.id)
+                            .collect();
+                        return Err(UsageError(format!(
+                            "unknown blocklist {id:?}; known: {}",
+                            known.join(", ")
+                        )));
+                    }
+                }
+                opts.blocklists.lists = Some(blocklists);
+            }
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
