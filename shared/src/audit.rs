@@ -109,7 +109,7 @@ pub async fn audit_domain<N: Network>(
         (txt, walks)
     };
     let (mx_lookup, (txt, walks), dmarc_found) =
-        futures::join!(mx_shared, spf_walk, dmarc::discover(&resolver, &domain));
+        futures::join!(mx_shared, spf_walk, dmarc::lookup(&resolver, &domain));
     let (mx_checks, mx_unresolved) = if walks.is_empty() {
         (Ok(Vec::new()), Vec::new())
     } else {
@@ -129,7 +129,13 @@ pub async fn audit_domain<N: Network>(
     let mut findings = vec![mx::judge(&domain, &mx_lookup, sends_no_mail)];
     findings.extend(spf::judge(&domain, &txt));
     findings.extend(spf::judge_evaluation(&domain, &txt, &evaluation));
-    findings.extend(dmarc::judge(&domain, &dmarc_found));
+    // dmarc.syntax and dmarc.rua wait for the lead to wire them with this
+    // module's test expectations (branch h-dmarc).
+    findings.extend(
+        dmarc::judge(&domain, &dmarc_found)
+            .into_iter()
+            .filter(|f| f.id == "dmarc.missing" || f.id == "dmarc.policy"),
+    );
     let mut assumptions = vec![
         Assumption::new("resolver", opts.resolver.clone()),
         Assumption::new(

@@ -8,6 +8,7 @@
 
 pub mod dmarc;
 pub mod mx;
+pub mod psl;
 pub mod spf;
 
 use crate::net::{HttpRequest, NetError, Network};
