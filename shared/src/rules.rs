@@ -76,6 +76,8 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         crate::dns::mx::RULES,
         crate::dns::spf::RULES,
         crate::dns::dmarc::RULES,
+        crate::dns::mtasts::RULES,
+        crate::dns::tlsrpt::RULES,
     ]
     .into_iter()
     .flatten()

@@ -7,9 +7,11 @@
 //! validating resolver reports the AD bit the DNSSEC checks read.
 
 pub mod dmarc;
+pub mod mtasts;
 pub mod mx;
 pub mod psl;
 pub mod spf;
+pub mod tlsrpt;
 
 use crate::net::{HttpRequest, NetError, Network};
 use crate::report::Evidence;
