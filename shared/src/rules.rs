@@ -78,6 +78,7 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         crate::dns::dmarc::RULES,
         crate::dns::mtasts::RULES,
         crate::dns::tlsrpt::RULES,
+        crate::dns::bimi::RULES,
     ]
     .into_iter()
     .flatten()

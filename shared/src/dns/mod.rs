@@ -6,6 +6,7 @@
 //! (RFC 8484 §4.1), recursion desired and the EDNS DO bit set, so a
 //! validating resolver reports the AD bit the DNSSEC checks read.
 
+pub mod bimi;
 pub mod dmarc;
 pub mod mtasts;
 pub mod mx;
