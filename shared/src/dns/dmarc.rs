@@ -92,9 +92,13 @@ pub static RULES: &[&Rule] = &[&DMARC_MISSING, &DMARC_SYNTAX, &DMARC_POLICY, &DM
 pub const MAX_REPORT_CHECKS: usize = 4;
 
 /// How discovery works, for the report's `dmarc.discovery` assumption.
-pub const DISCOVERY: &str =
-    "RFC 7489 §6.6.3: _dmarc.<domain>, then _dmarc.<organisational domain> \
-    from the embedded Public Suffix List of 2023-02-09";
+pub fn discovery_assumption() -> String {
+    format!(
+        "RFC 7489 §6.6.3: _dmarc.<domain>, then _dmarc.<organisational domain> from the embedded \
+         {}",
+        psl::LIST_VERSION
+    )
+}
 
 /// What discovery found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -772,7 +776,7 @@ pub fn judge(domain: &str, l: &Lookup) -> Vec<Finding> {
             let inherited = at != domain;
             vec![
                 judge_missing(domain, at, &r, inherited, &ev),
-                judge_syntax(at, text, &r, &ev),
+                judge_syntax(at, text, &r, &l.near_misses, &ev),
                 judge_policy(domain, at, &r, inherited, &ev),
                 judge_rua(domain, at, &r, l),
             ]
@@ -811,7 +815,28 @@ fn judge_missing(domain: &str, at: &str, r: &Record, inherited: bool, ev: &[Evid
         .with_evidences(ev.to_vec())
 }
 
-fn judge_syntax(at: &str, text: &str, r: &Record, ev: &[Evidence]) -> Finding {
+fn judge_syntax(
+    at: &str,
+    text: &str,
+    r: &Record,
+    near_misses: &[(String, String)],
+    ev: &[Evidence],
+) -> Finding {
+    // A discarded look-alike at the audited name, with a usable record at
+    // the organisational domain: the owner's own record is not in force.
+    let mut r = r.clone();
+    for (qname, t) in near_misses {
+        r.problems.push(problem(
+            Severity::Medium,
+            format!(
+                "{qname} has \"{t}\", which looks like a DMARC record but is discarded because \
+                 it does not begin with exactly v=DMARC1, so the record at _dmarc.{at} applies \
+                 instead"
+            ),
+            format!("Begin the TXT record at {qname} with v=DMARC1, or delete it."),
+        ));
+    }
+    let r = &r;
     if r.problems.is_empty() {
         return DMARC_SYNTAX
             .finding(
@@ -845,7 +870,7 @@ fn judge_syntax(at: &str, text: &str, r: &Record, ev: &[Evidence]) -> Finding {
         .finding(
             Status::Fail,
             format!(
-                "The DMARC record at _dmarc.{at} (\"{text}\") has problems: {}.{consequence}",
+                "The DMARC record in force is _dmarc.{at} (\"{text}\"). Problems: {}.{consequence}",
                 list.join("; ")
             ),
         )
@@ -1223,6 +1248,23 @@ mod tests {
             status(&run(&net, "example.org"), "dmarc.syntax"),
             Status::Info
         );
+    }
+
+    #[test]
+    fn discarded_look_alike_beside_an_inherited_record_is_reported() {
+        let net = ScriptedNet::new()
+            .txt("_dmarc.mail.example.org", "v=dmarc1; p=reject")
+            .txt("_dmarc.example.org", GOOD);
+        let fs = run(&net, "mail.example.org");
+        assert_eq!(status(&fs, "dmarc.missing"), Status::Pass);
+        let s = get(&fs, "dmarc.syntax");
+        assert_eq!((s.status, s.severity), (Status::Fail, Severity::Medium));
+        assert!(
+            s.detail.contains("_dmarc.mail.example.org has"),
+            "{}",
+            s.detail
+        );
+        assert!(discovery_assumption().contains("Public Suffix List of 20"));
     }
 
     #[test]

@@ -1182,4 +1182,51 @@ mod tests {
         assert_eq!(get.max_body, POLICY_MAX_BODY);
         assert_eq!(get.timeout_ms, POLICY_TIMEOUT_MS);
     }
+
+    /// The CLI runs audits on a multi-threaded runtime: these look-ups must
+    /// stay `Send` when the host's network is (ScriptedNet is not Sync).
+    #[test]
+    fn lookups_are_send_when_the_network_is() {
+        use crate::dns::{bimi, dmarc, tlsrpt};
+        use crate::net::Conn;
+        struct DownNet;
+        struct NoConn;
+        impl Conn for NoConn {
+            async fn read(&mut self, _: &mut [u8]) -> Result<usize, NetError> {
+                Ok(0)
+            }
+            async fn write_all(&mut self, _: &[u8]) -> Result<(), NetError> {
+                Ok(())
+            }
+            async fn close(&mut self) {}
+        }
+        impl Network for DownNet {
+            type Conn = NoConn;
+            async fn http(&self, _: HttpRequest) -> Result<HttpResponse, NetError> {
+                Err(NetError::Timeout(1))
+            }
+            async fn tcp_connect(&self, _: &str, _: u16, _: u32) -> Result<NoConn, NetError> {
+                Err(NetError::Timeout(1))
+            }
+        }
+        fn assert_send<T: Send>(t: T) -> T {
+            t
+        }
+        let net = DownNet;
+        let r = Resolver::new(&net, "https://doh.test/dns-query");
+        let d = block_on(assert_send(dmarc::lookup(&r, "example.org")));
+        let s = block_on(assert_send(lookup(&r, &net, "example.org")));
+        let t = block_on(assert_send(tlsrpt::lookup(&r, "example.org")));
+        let b = block_on(assert_send(bimi::lookup(&r, "example.org")));
+        let m = block_on(assert_send(mx::lookup(&r, "example.org")));
+        let all = [
+            dmarc::judge("example.org", &d),
+            judge("example.org", &s, &m),
+            tlsrpt::judge("example.org", &t),
+            bimi::judge("example.org", &b, Some(&d)),
+        ];
+        for f in all.iter().flatten() {
+            assert_eq!(f.status, Status::Unknown, "{}", f.id);
+        }
+    }
 }
