@@ -59,7 +59,7 @@ pub static DMARC_SYNTAX: Rule = Rule {
     refs: &[
         "RFC 7489 §6.3",
         "RFC 7489 §6.4",
-        "draft-ietf-dmarc-dmarcbis §4.7",
+        "draft-ietf-dmarc-dmarcbis (tags np, psd, t)",
     ],
 };
 
@@ -80,7 +80,7 @@ pub static DMARC_RUA: Rule = Rule {
     severity: Severity::Low,
     description: "The DMARC record names no aggregate report address (rua=), or an external \
         rua/ruf destination (another organisational domain) has not authorised the reports with \
-        a <domain>._report._dmarc.<destination> record, so receivers send it nothing.",
+        a `<domain>._report._dmarc.<destination>` record, so receivers send it nothing.",
     refs: &["RFC 7489 §7.1", "RFC 7489 §6.3"],
 };
 

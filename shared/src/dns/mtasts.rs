@@ -39,7 +39,7 @@ pub static MTASTS_POLICY: Rule = Rule {
     area: Area::Transport,
     title: "MTA-STS policy",
     severity: Severity::High,
-    description: "The policy at https://mta-sts.<domain>/.well-known/mta-sts.txt is served with \
+    description: "The policy at `https://mta-sts.<domain>/.well-known/mta-sts.txt` is served with \
         an invalid TLS certificate, through a redirect, with an HTTP status other than 200, a \
         media type other than text/plain, more than 64 KiB, or a syntax error (version, mode, \
         max_age, mx). Unknown when it could not be fetched from here.",
@@ -54,7 +54,7 @@ pub static MTASTS_MODE: Rule = Rule {
     description: "The policy is in mode testing or none (info: senders report failures but still \
         deliver), or its max_age is under one day (low: senders forget the policy quickly, so an \
         attacker who blocks the policy fetch soon defeats it).",
-    refs: &["RFC 8461 §3.2", "RFC 8461 §5"],
+    refs: &["RFC 8461 §3.2"],
 };
 
 pub static MTASTS_MX_COVERAGE: Rule = Rule {
