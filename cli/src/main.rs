@@ -84,7 +84,12 @@ enum Command {
         /// Spamhaus Data Query Service key: Spamhaus lists are then asked
         /// through DQS, which works from any resolver (else from env
         /// MAILAUDIT_DQS_KEY).
-        #[arg(long, value_name = "KEY", env = "MAILAUDIT_DQS_KEY", hide_env_values = true)]
+        #[arg(
+            long,
+            value_name = "KEY",
+            env = "MAILAUDIT_DQS_KEY",
+            hide_env_values = true
+        )]
         dqs_key: Option<String>,
         /// Blocklists to query, by id (repeatable; see docs/blocklists.md);
         /// default: Spamhaus ZEN, Barracuda, SpamCop, Mailspike, PSBL,

@@ -13,7 +13,8 @@
 
 use crate::dns::blocklist::{self, BlocklistOptions};
 use crate::dns::{
-    self, dane, dkim, dmarc, dnssec, mx, provider, ptr, spf, DnsError, RecordType, Resolver,
+    self, bimi, dane, dkim, dmarc, dnssec, mtasts, mx, provider, ptr, spf, tlsrpt, DnsError,
+    RecordType, Resolver,
 };
 use crate::net::{Budget, Budgeted, Network};
 use crate::report::{Assumption, Report};
@@ -145,11 +146,17 @@ pub async fn audit_domain<N: Network>(
         (mx_lookup, ptr_found, dnssec_found, dane_found, bl_found),
         (txt, walks, mx_checks, mx_unresolved),
         dmarc_found,
+        mtasts_found,
+        tlsrpt_found,
+        bimi_found,
         dkim_found,
     ) = futures::join!(
         mx_branch,
         spf_branch,
-        dmarc::discover(&resolver, &domain),
+        dmarc::lookup(&resolver, &domain),
+        mtasts::lookup(&resolver, &net, &domain),
+        tlsrpt::lookup(&resolver, &domain),
+        bimi::lookup(&resolver, &domain),
         dkim::lookup(&resolver, &domain, &selectors)
     );
     let evaluation = spf::Evaluation {
@@ -174,14 +181,14 @@ pub async fn audit_domain<N: Network>(
     findings.extend(spf::judge_evaluation(&domain, &txt, &evaluation));
     findings.extend(dkim::judge(&domain, &dkim_found));
     findings.extend(dmarc::judge(&domain, &dmarc_found));
+    findings.extend(mtasts::judge(&domain, &mtasts_found, &mx_lookup));
+    findings.extend(tlsrpt::judge(&domain, &tlsrpt_found));
+    findings.extend(bimi::judge(&domain, &bimi_found, Some(&dmarc_found)));
     findings.push(dane::judge(&domain, &dane_found));
     findings.extend(blocklist::judge(&domain, &bl_found));
     let mut assumptions = vec![
         Assumption::new("resolver", opts.resolver.clone()),
-        Assumption::new(
-            "dmarc.discovery",
-            "DMARCbis DNS tree walk (no public suffix list)",
-        ),
+        Assumption::new("dmarc.discovery", dmarc::discovery_assumption()),
         Assumption::new(
             "spf.evaluation",
             "RFC 7208 check_host() for a client no term matches (look-up counts), and for \
@@ -281,7 +288,10 @@ mod tests {
             .mx("example.org", 10, "mail.example.org")
             .a("mail.example.org", "198.51.100.25")
             .txt("example.org", "v=spf1 mx -all")
-            .txt("_dmarc.example.org", "v=DMARC1; p=reject")
+            .txt(
+                "_dmarc.example.org",
+                "v=DMARC1; p=reject; rua=mailto:dmarc@example.org",
+            )
             .txt(
                 "default._domainkey.example.org",
                 &format!("v=DKIM1; k=rsa; p={}", DKIM_2048.trim()),

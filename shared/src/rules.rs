@@ -80,6 +80,9 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         crate::dns::spf::RULES,
         crate::dns::dkim::RULES,
         crate::dns::dmarc::RULES,
+        crate::dns::mtasts::RULES,
+        crate::dns::tlsrpt::RULES,
+        crate::dns::bimi::RULES,
         crate::dns::dane::RULES,
         crate::dns::blocklist::RULES,
     ]

@@ -95,7 +95,81 @@ fn spf_and_dmarc_text_never_panics() {
         let m = mutate(&mut rng, seeds[i % 2]);
         let text = String::from_utf8_lossy(&m);
         let _ = spf::terms(&text);
-        let _ = dmarc::tags(&text);
-        let _ = dmarc::walk_names(&text);
+        let _ = dmarc::parse(&text);
+    }
+}
+
+#[test]
+fn domain_policy_text_never_panics() {
+    use mailaudit_core::dns::{bimi, mtasts, psl, tlsrpt};
+    let seeds: [&[u8]; 7] = [
+        b"v=DMARC1; p=reject; sp=none; np=quarantine; pct=50; fo=0:1:d; rf=afrf; ri=86400; rua=mailto:a@b.example!10m,mailto:c@d.example; ruf=mailto:e@f.example; adkim=s; aspf=r; psd=n; t=y",
+        b"v=STSv1; id=20250101T000000; ext=1",
+        b"version: STSv1\r\nmode: enforce\r\nmx: mail.example.org\r\nmx: *.example.net\r\nmax_age: 604800\r\n",
+        b"v=TLSRPTv1; rua=mailto:tls@example.org,https://r.example.net/x",
+        b"v=BIMI1; l=https://example.org/logo.svg; a=https://example.org/vmc.pem; avp=brand",
+        "mail.b\u{fc}cher.xn--55qx5d.cn.".as_bytes(),
+        b"*.a.b.example.org",
+    ];
+    let mut rng = Rng(0x5eed_d0c5);
+    for i in 0..30_000 {
+        let m = mutate(&mut rng, seeds[i % seeds.len()]);
+        let text = String::from_utf8_lossy(&m);
+        let _ = dmarc::parse(&text);
+        let _ = dmarc::is_dmarc_record(&text);
+        let _ = dmarc::parse_report_uri(&text);
+        let _ = psl::organizational_domain(&text);
+        let _ = psl::public_suffix(&text);
+        let _ = mtasts::parse_record(&text);
+        let _ = mtasts::parse_policy(&text);
+        let _ = mtasts::mx_matches(&text, "mail.example.org");
+        let _ = mtasts::mx_matches("*.example.org", &text);
+        let _ = tlsrpt::parse(&text);
+        let _ = bimi::parse(&text);
+    }
+}
+
+/// The same records as DNS answers and HTTP bodies, through the look-ups
+/// and judges (raw bytes, not only valid UTF-8).
+#[test]
+fn domain_policy_answers_never_panic() {
+    use mailaudit_core::dns::{bimi, mtasts, mx, tlsrpt, Resolver};
+    use mailaudit_core::testing::ScriptedNet;
+    let record: &[u8] =
+        b"v=DMARC1; p=reject; rua=mailto:a@vendor.example!1g; ruf=mailto:x@example.org";
+    let sts: &[u8] = b"v=STSv1; id=abc";
+    let policy: &[u8] = b"version: STSv1\nmode: testing\nmx: *.example.org\nmax_age: 86400\n";
+    let url = "https://mta-sts.example.org/.well-known/mta-sts.txt";
+    let mut rng = Rng(0xb1b1);
+    for _ in 0..1_500 {
+        let net = ScriptedNet::new()
+            .mx("example.org", 10, "mail.example.org")
+            .txt_strings("_dmarc.example.org", &[&mutate(&mut rng, record)])
+            .txt_strings(
+                "example.org._report._dmarc.vendor.example",
+                &[&mutate(&mut rng, b"v=DMARC1")],
+            )
+            .txt_strings("_mta-sts.example.org", &[&mutate(&mut rng, sts)])
+            .txt_strings(
+                "_smtp._tls.example.org",
+                &[&mutate(&mut rng, b"v=TLSRPTv1; rua=mailto:a@b.example")],
+            )
+            .txt_strings(
+                "default._bimi.example.org",
+                &[&mutate(&mut rng, b"v=BIMI1; l=https://a.example/l.svg")],
+            )
+            .page(url, 200, "text/plain", &mutate(&mut rng, policy));
+        let r = Resolver::new(&net, "https://doh.test/dns-query");
+        futures::executor::block_on(async {
+            let d = dmarc::lookup(&r, "example.org").await;
+            assert_eq!(dmarc::judge("example.org", &d).len(), 4);
+            let m = mx::lookup(&r, "example.org").await;
+            let s = mtasts::lookup(&r, &net, "example.org").await;
+            assert_eq!(mtasts::judge("example.org", &s, &m).len(), 4);
+            let t = tlsrpt::lookup(&r, "example.org").await;
+            assert_eq!(tlsrpt::judge("example.org", &t).len(), 1);
+            let b = bimi::lookup(&r, "example.org").await;
+            assert_eq!(bimi::judge("example.org", &b, Some(&d)).len(), 1);
+        });
     }
 }

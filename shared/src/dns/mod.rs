@@ -13,15 +13,19 @@
 //! connection or TLS failure, HTTP 5xx) is tried once more; a DNS answer of
 //! any rcode is final.
 
+pub mod bimi;
 pub mod blocklist;
 pub mod dane;
 pub mod dkim;
 pub mod dmarc;
 pub mod dnssec;
+pub mod mtasts;
 pub mod mx;
 pub mod provider;
+pub mod psl;
 pub mod ptr;
 pub mod spf;
+pub mod tlsrpt;
 
 use crate::net::{HttpRequest, NetError, Network};
 use crate::report::Evidence;
