@@ -123,8 +123,21 @@ impl Conn for WorkerConn {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct AuditRequest {
     domain: String,
+    /// DKIM selectors to look up besides the common ones.
+    #[serde(default)]
+    selectors: Vec<String>,
+}
+
+/// A configured variable or secret, if set and not empty.
+fn env_text(env: &Env, name: &str) -> Option<String> {
+    env.var(name)
+        .map(|v| v.to_string())
+        .or_else(|_| env.secret(name).map(|v| v.to_string()))
+        .ok()
+        .filter(|v| !v.trim().is_empty())
 }
 
 fn json_error(status: u16, code: &str, message: String) -> Result<Response> {
@@ -160,7 +173,20 @@ async fn audit(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
         .var("DOH_URL")
         .map(|v| v.to_string())
         .unwrap_or_else(|_| DEFAULT_RESOLVER.to_string());
-    let opts = AuditOptions::new(resolver, now());
+    if parsed.selectors.len() > 8 {
+        return json_error(
+            400,
+            "bad_request",
+            "at most 8 DKIM selectors can be given".into(),
+        );
+    }
+    let mut opts = AuditOptions::new(resolver, now());
+    opts.selectors = parsed.selectors;
+    // Spamhaus answers public resolvers with error codes; a DQS key
+    // (secret SPAMHAUS_DQS_KEY) makes its lists usable from the Worker.
+    opts.blocklists.dqs_key = env_text(&ctx.env, "SPAMHAUS_DQS_KEY");
+    // Test bed only: list zones under a private suffix.
+    opts.blocklists.zone_suffix = env_text(&ctx.env, "BLOCKLIST_ZONE_SUFFIX");
     match audit_domain(&WorkerNet, &parsed.domain, &opts).await {
         Ok(report) => Response::from_json(&report),
         Err(e) => json_error(400, "bad_domain", e.to_string()),

@@ -345,6 +345,40 @@ cat > "$K/zones/zen.bl.test.zone" <<EOF
 26.25.18.198 A 127.0.0.2          ; the weak MTA is listed
 26.25.18.198 TXT "listed: weak test MTA"
 EOF
+# bl.test: real list definitions under a private suffix (mailaudit audit --blocklist-zone-suffix bl.test):
+# each list's test entry is listed, the weak MTA is on ZEN (SBL), weak.test is on DBL
+cat > "$K/zones/bl.test.zone" <<EOF
+\$ORIGIN bl.test.
+\$TTL 300
+@          SOA ns1.example.test. hostmaster.example.test. 1 3600 600 86400 300
+@          NS  ns1.example.test.
+2.0.0.127.zen.spamhaus.org       A   127.0.0.2
+26.25.18.198.zen.spamhaus.org    A   127.0.0.2
+26.25.18.198.zen.spamhaus.org    TXT "listed: weak test MTA"
+dbltest.com.dbl.spamhaus.org     A   127.0.1.2
+weak.test.dbl.spamhaus.org       A   127.0.1.2
+2.0.0.127.bl.spamcop.net         A   127.0.0.2
+2.0.0.127.b.barracudacentral.org A   127.0.0.2
+2.0.0.127.bl.mailspike.net       A   127.0.0.2
+2.0.0.127.psbl.surriel.com       A   127.0.0.2
+test.surbl.org.multi.surbl.org   A   127.0.0.254
+EOF
+# isp.test: the weak MTA's PTR name points elsewhere (not forward-confirmed, and it looks dynamic)
+cat > "$K/zones/isp.test.zone" <<EOF
+\$ORIGIN isp.test.
+\$TTL 300
+@          SOA ns1.example.test. hostmaster.example.test. 1 3600 600 86400 300
+@          NS  ns1.example.test.
+dynamic-198-18-25-26 A 198.18.25.126
+EOF
+# blerr.test: a "list" that refuses every query the way Spamhaus refuses public resolvers
+cat > "$K/zones/blerr.test.zone" <<EOF
+\$ORIGIN blerr.test.
+\$TTL 300
+@          SOA ns1.example.test. hostmaster.example.test. 1 3600 600 86400 300
+@          NS  ns1.example.test.
+*          A   127.255.255.254
+EOF
 cat > "$K/zones/25.18.198.in-addr.arpa.zone" <<EOF
 \$ORIGIN 25.18.198.in-addr.arpa.
 \$TTL 300
@@ -389,6 +423,9 @@ zone:
   - domain: nomail.test
   - domain: bogus.test
   - domain: zen.bl.test
+  - domain: bl.test
+  - domain: blerr.test
+  - domain: isp.test
   - domain: 25.18.198.in-addr.arpa
 EOF
 chown -R knot:knot "$K"
@@ -427,6 +464,9 @@ server:
     domain-insecure: "weak.test"
     domain-insecure: "nomail.test"
     domain-insecure: "zen.bl.test"
+    domain-insecure: "bl.test"
+    domain-insecure: "blerr.test"
+    domain-insecure: "isp.test"
     domain-insecure: "25.18.198.in-addr.arpa"
     cache-max-ttl: 5
     cache-max-negative-ttl: 1
