@@ -7,6 +7,7 @@
 //! Certificates are untrusted input: nothing here panics on them; an
 //! unparsable certificate is reported, not fatal.
 
+#[cfg(feature = "tls")]
 use super::Handshake;
 
 /// The facts of one certificate that the rules and the evidence use.
@@ -67,7 +68,7 @@ pub struct CertReport {
     pub host: String,
     /// "TLS 1.3, TLS_AES_256_GCM_SHA384", when a handshake completed.
     pub negotiated: Option<String>,
-    /// The handshake signature check ([`Handshake::signature`]).
+    /// The handshake signature check (`Handshake::signature`).
     pub handshake_signature: Result<(), String>,
     /// The presented certificates, leaf first, that could be parsed.
     pub chain: Vec<CertSummary>,
@@ -99,7 +100,12 @@ pub fn analyze_handshake(
 /// Parses `chain` (DER, leaf first, as presented) and checks the path at
 /// `now_unix` against webpki-roots plus `extra_roots` (DER).
 #[cfg(feature = "tls")]
-pub fn analyze(chain: &[Vec<u8>], host: &str, now_unix: i64, extra_roots: &[Vec<u8>]) -> CertReport {
+pub fn analyze(
+    chain: &[Vec<u8>],
+    host: &str,
+    now_unix: i64,
+    extra_roots: &[Vec<u8>],
+) -> CertReport {
     let mut parsed = Vec::new();
     let mut unparsable = Vec::new();
     for (i, der) in chain.iter().enumerate() {
@@ -194,7 +200,11 @@ mod imp {
             Ok(PublicKey::RSA(rsa)) => ("RSA".into(), rsa.key_size() as u32),
             Ok(PublicKey::EC(ec)) => {
                 let (name, bits) = curve();
-                let bits = if bits == 0 { ec.key_size() as u32 } else { bits };
+                let bits = if bits == 0 {
+                    ec.key_size() as u32
+                } else {
+                    bits
+                };
                 (format!("EC {name}"), bits)
             }
             Ok(PublicKey::DSA(y)) => ("DSA".into(), (y.len() * 8) as u32),
@@ -233,8 +243,9 @@ mod imp {
                         match n {
                             GeneralName::DNSName(d) => s.dns_names.push(d.to_string()),
                             GeneralName::IPAddress(ip) => s.ip_names.push(match ip.len() {
-                                4 => std::net::Ipv4Addr::new(ip[0], ip[1], ip[2], ip[3])
-                                    .to_string(),
+                                4 => {
+                                    std::net::Ipv4Addr::new(ip[0], ip[1], ip[2], ip[3]).to_string()
+                                }
                                 16 => {
                                     let mut a = [0u8; 16];
                                     a.copy_from_slice(ip);
@@ -303,9 +314,7 @@ mod imp {
                  accepted (e.g. SHA-1, MD5, or an RSA key below 2048 bits)"
                     .into()
             }
-            E::InvalidSignatureForPublicKey => {
-                "a signature in the chain does not verify".into()
-            }
+            E::InvalidSignatureForPublicKey => "a signature in the chain does not verify".into(),
             E::CaUsedAsEndEntity => "the server certificate is a CA certificate".into(),
             E::EndEntityUsedAsCa => "an intermediate is not a CA certificate".into(),
             E::RequiredEkuNotFoundContext(_) => {

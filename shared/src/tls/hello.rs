@@ -134,8 +134,16 @@ pub const SUITES: &[(u16, &str, &[Weakness])] = &[
     (0x000e, "TLS_DH_RSA_EXPORT_WITH_DES40_CBC_SHA", &[Export]),
     (0x0011, "TLS_DHE_DSS_EXPORT_WITH_DES40_CBC_SHA", &[Export]),
     (0x0014, "TLS_DHE_RSA_EXPORT_WITH_DES40_CBC_SHA", &[Export]),
-    (0x0017, "TLS_DH_anon_EXPORT_WITH_RC4_40_MD5", &[Export, Rc4, Anonymous]),
-    (0x0019, "TLS_DH_anon_EXPORT_WITH_DES40_CBC_SHA", &[Export, Anonymous]),
+    (
+        0x0017,
+        "TLS_DH_anon_EXPORT_WITH_RC4_40_MD5",
+        &[Export, Rc4, Anonymous],
+    ),
+    (
+        0x0019,
+        "TLS_DH_anon_EXPORT_WITH_DES40_CBC_SHA",
+        &[Export, Anonymous],
+    ),
     (0x0062, "TLS_RSA_EXPORT1024_WITH_DES_CBC_SHA", &[Export]),
     (0x0064, "TLS_RSA_EXPORT1024_WITH_RC4_56_SHA", &[Export, Rc4]),
     // single DES
@@ -157,11 +165,23 @@ pub const SUITES: &[(u16, &str, &[Weakness])] = &[
     (0x0013, "TLS_DHE_DSS_WITH_3DES_EDE_CBC_SHA", &[TripleDes]),
     (0x0016, "TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA", &[TripleDes]),
     (0xc003, "TLS_ECDH_ECDSA_WITH_3DES_EDE_CBC_SHA", &[TripleDes]),
-    (0xc008, "TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA", &[TripleDes]),
+    (
+        0xc008,
+        "TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA",
+        &[TripleDes],
+    ),
     (0xc00d, "TLS_ECDH_RSA_WITH_3DES_EDE_CBC_SHA", &[TripleDes]),
     (0xc012, "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA", &[TripleDes]),
-    (0x001b, "TLS_DH_anon_WITH_3DES_EDE_CBC_SHA", &[TripleDes, Anonymous]),
-    (0xc017, "TLS_ECDH_anon_WITH_3DES_EDE_CBC_SHA", &[TripleDes, Anonymous]),
+    (
+        0x001b,
+        "TLS_DH_anon_WITH_3DES_EDE_CBC_SHA",
+        &[TripleDes, Anonymous],
+    ),
+    (
+        0xc017,
+        "TLS_ECDH_anon_WITH_3DES_EDE_CBC_SHA",
+        &[TripleDes, Anonymous],
+    ),
     // anonymous
     (0x0034, "TLS_DH_anon_WITH_AES_128_CBC_SHA", &[Anonymous]),
     (0x003a, "TLS_DH_anon_WITH_AES_256_CBC_SHA", &[Anonymous]),
@@ -169,8 +189,16 @@ pub const SUITES: &[(u16, &str, &[Weakness])] = &[
     (0x006d, "TLS_DH_anon_WITH_AES_256_CBC_SHA256", &[Anonymous]),
     (0x00a6, "TLS_DH_anon_WITH_AES_128_GCM_SHA256", &[Anonymous]),
     (0x00a7, "TLS_DH_anon_WITH_AES_256_GCM_SHA384", &[Anonymous]),
-    (0x0046, "TLS_DH_anon_WITH_CAMELLIA_128_CBC_SHA", &[Anonymous]),
-    (0x0089, "TLS_DH_anon_WITH_CAMELLIA_256_CBC_SHA", &[Anonymous]),
+    (
+        0x0046,
+        "TLS_DH_anon_WITH_CAMELLIA_128_CBC_SHA",
+        &[Anonymous],
+    ),
+    (
+        0x0089,
+        "TLS_DH_anon_WITH_CAMELLIA_256_CBC_SHA",
+        &[Anonymous],
+    ),
     (0xc018, "TLS_ECDH_anon_WITH_AES_128_CBC_SHA", &[Anonymous]),
     (0xc019, "TLS_ECDH_anon_WITH_AES_256_CBC_SHA", &[Anonymous]),
 ];
@@ -409,7 +437,10 @@ pub struct ServerHello {
 pub enum Answer {
     Hello(ServerHello),
     /// A fatal alert (or close_notify) before any ServerHello.
-    Alert { level: u8, description: u8 },
+    Alert {
+        level: u8,
+        description: u8,
+    },
     /// The server closed the connection without a word.
     Closed,
     /// Not a TLS answer (plain text, a malformed record, SSLv2).
@@ -732,7 +763,11 @@ mod tests {
         let rec13 = server_hello_record(TLS12, 0x1302, true);
         assert!(matches!(
             parse_answer(&rec13),
-            Parse::Done(Answer::Hello(ServerHello { version: TLS13, legacy_version: TLS12, .. }))
+            Parse::Done(Answer::Hello(ServerHello {
+                version: TLS13,
+                legacy_version: TLS12,
+                ..
+            }))
         ));
         // Every prefix is "need more", never a wrong answer.
         for i in 0..rec.len() {
@@ -790,7 +825,10 @@ mod tests {
         assert_eq!(weaknesses(0x000a), &[TripleDes]);
         assert!(tls12_suites().iter().all(|s| weaknesses(*s).is_empty()));
         assert!(legacy_suites().contains(&0x000a) && legacy_suites().contains(&0xc013));
-        assert!(!legacy_suites().contains(&0xc027), "SHA-256 CBC is TLS 1.2 only");
+        assert!(
+            !legacy_suites().contains(&0xc027),
+            "SHA-256 CBC is TLS 1.2 only"
+        );
         let ids: std::collections::HashSet<_> = SUITES.iter().map(|s| s.0).collect();
         assert_eq!(ids.len(), SUITES.len(), "duplicate suite id");
         for k in Weakness::ALL {

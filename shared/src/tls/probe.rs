@@ -342,7 +342,8 @@ where
                 server_name: server_name.map(str::to_string),
             };
             let p = question(&mut connect, &o).await;
-            out.probes.push(("TLS 1.2 with only AEAD suites".into(), p.clone()));
+            out.probes
+                .push(("TLS 1.2 with only AEAD suites".into(), p.clone()));
             p.verdict
         });
     }
@@ -437,11 +438,18 @@ mod tests {
     #[test]
     fn modern_server() {
         let n = Cell::new(0);
-        let v = block_on(probe_versions(connector(&modern(), &n), Some("mx.example.org")));
+        let v = block_on(probe_versions(
+            connector(&modern(), &n),
+            Some("mx.example.org"),
+        ));
         assert_eq!(n.get(), 5, "one connection per version");
         assert_eq!(v.ssl3.verdict, Verdict::NotAccepted);
         assert_eq!(v.tls10.verdict, Verdict::NotAccepted);
-        assert!(v.tls10.detail.contains("protocol_version"), "{}", v.tls10.detail);
+        assert!(
+            v.tls10.detail.contains("protocol_version"),
+            "{}",
+            v.tls10.detail
+        );
         assert_eq!(v.tls11.verdict, Verdict::NotAccepted);
         assert_eq!(v.tls12.verdict, Verdict::Accepted);
         assert_eq!(v.tls12.suite, Some(0xc030));
@@ -483,12 +491,19 @@ mod tests {
         assert!(kinds.contains(&Weakness::Rc4), "{c:?}");
         assert!(kinds.contains(&Weakness::TripleDes), "{c:?}");
         assert!(kinds.contains(&Weakness::Anonymous), "{c:?}");
-        assert!(kinds.contains(&Weakness::Export), "EXPORT found on TLS 1.0: {c:?}");
+        assert!(
+            kinds.contains(&Weakness::Export),
+            "EXPORT found on TLS 1.0: {c:?}"
+        );
         assert_eq!(c.tls12_aead, Some(Verdict::NotAccepted), "CBC only");
         assert!(c.complete);
         let f = crate::tls::rules::judge_ciphers("mx:25", &c);
         assert_eq!(f.status, crate::Status::Fail);
-        assert!(f.detail.contains("TLS_RSA_WITH_RC4_128_SHA"), "{}", f.detail);
+        assert!(
+            f.detail.contains("TLS_RSA_WITH_RC4_128_SHA"),
+            "{}",
+            f.detail
+        );
         // Bounded: rounds per version never exceed the kinds.
         assert!(n.get() <= 2 * Weakness::ALL.len() + 1, "{}", n.get());
     }
@@ -546,9 +561,18 @@ mod tests {
                 retry_request: false,
             })
         };
-        assert_eq!(judge_answer(&o, &h(TLS12, 0xc013)).verdict, Verdict::NotAccepted);
-        assert_eq!(judge_answer(&o, &h(TLS11, 0x0005)).verdict, Verdict::Unknown);
-        assert_eq!(judge_answer(&o, &h(TLS11, 0xc013)).verdict, Verdict::Accepted);
+        assert_eq!(
+            judge_answer(&o, &h(TLS12, 0xc013)).verdict,
+            Verdict::NotAccepted
+        );
+        assert_eq!(
+            judge_answer(&o, &h(TLS11, 0x0005)).verdict,
+            Verdict::Unknown
+        );
+        assert_eq!(
+            judge_answer(&o, &h(TLS11, 0xc013)).verdict,
+            Verdict::Accepted
+        );
         let decode = Answer::Alert {
             level: 2,
             description: 50,

@@ -76,7 +76,11 @@ pub static TLS_CERT_KEY: Rule = Rule {
     description: "The server certificate has an RSA or DSA key below 2048 bits or an EC key \
         below 256 bits, or a certificate in the chain (below the root) is signed with SHA-1 \
         or MD5.",
-    refs: &["NIST SP 800-131A r2", "NIST SP 800-57 Part 1 §5.6", "RFC 9155"],
+    refs: &[
+        "NIST SP 800-131A r2",
+        "NIST SP 800-57 Part 1 §5.6",
+        "RFC 9155",
+    ],
 };
 
 /// The rules this module decides, in catalog order.
@@ -102,7 +106,11 @@ fn verdict_word(v: Verdict) -> &'static str {
 }
 
 fn probe_note(what: &str, p: &Probe) -> Evidence {
-    note(format!("{what}: {} ({})", verdict_word(p.verdict), p.detail))
+    note(format!(
+        "{what}: {} ({})",
+        verdict_word(p.verdict),
+        p.detail
+    ))
 }
 
 const VERSIONS_FIX: &str = "Accept TLS 1.2 and 1.3 only.\n\
@@ -414,8 +422,7 @@ pub fn name_matches(pattern: &str, host: &str) -> bool {
         return false;
     }
     if let Some(rest) = p.strip_prefix("*.") {
-        if rest.contains('*') || rest.split('.').count() < 2 || rest.split('.').any(str::is_empty)
-        {
+        if rest.contains('*') || rest.split('.').count() < 2 || rest.split('.').any(str::is_empty) {
             return false;
         }
         return match h.split_once('.') {
@@ -447,9 +454,9 @@ pub fn judge_cert_name(cert: Result<&CertReport, &str>, mta_sts_enforce: bool) -
     );
     let is_ip = host.parse::<std::net::IpAddr>().is_ok();
     let matched = if is_ip {
-        leaf.ip_names.iter().find(|n| {
-            n.parse::<std::net::IpAddr>().ok() == host.parse::<std::net::IpAddr>().ok()
-        })
+        leaf.ip_names
+            .iter()
+            .find(|n| n.parse::<std::net::IpAddr>().ok() == host.parse::<std::net::IpAddr>().ok())
     } else {
         leaf.dns_names.iter().find(|n| name_matches(n, host))
     };
@@ -529,8 +536,11 @@ pub fn judge_cert_chain(cert: Result<&CertReport, &str>) -> Finding {
     );
     let (detail, ca_urls) = match &r.trust {
         Trust::Trusted { root } => {
-            let detail = format!("The certificate chain of {host} leads to the trusted root {root}.");
-            let f = TLS_CERT_CHAIN.finding(Status::Pass, detail).with_evidences(ev);
+            let detail =
+                format!("The certificate chain of {host} leads to the trusted root {root}.");
+            let f = TLS_CERT_CHAIN
+                .finding(Status::Pass, detail)
+                .with_evidences(ev);
             return f;
         }
         Trust::SelfSigned => (

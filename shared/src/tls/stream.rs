@@ -154,7 +154,9 @@ pub struct TlsStream<C> {
 
 impl<C> std::fmt::Debug for TlsStream<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TlsStream").field("info", &self.info).finish()
+        f.debug_struct("TlsStream")
+            .field("info", &self.info)
+            .finish()
     }
 }
 
@@ -335,5 +337,144 @@ impl<C: Conn> Conn for TlsStream<C> {
         self.tls.send_close_notify();
         let _ = self.flush().await;
         self.conn.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::executor::block_on;
+    use rustls::pki_types::PrivateKeyDer;
+    use rustls::{ServerConfig, ServerConnection};
+
+    const LEAF: &[u8] = include_bytes!("../../tests/data/tls/leaf.der");
+    const INT: &[u8] = include_bytes!("../../tests/data/tls/int.der");
+    const KEY: &[u8] = include_bytes!("../../tests/data/tls/leaf.key.der");
+    /// 2026-06-01: inside the leaf's validity.
+    const NOW: u64 = 1_780_272_000;
+
+    /// The server end as a `Conn`: a rustls server fed synchronously by
+    /// what the client writes; it echoes application data back.
+    struct Server {
+        tls: ServerConnection,
+        out: Vec<u8>,
+    }
+
+    fn server(versions: &[&'static rustls::SupportedProtocolVersion]) -> Server {
+        let config = ServerConfig::builder_with_details(
+            Arc::new(provider::default_provider()),
+            Arc::new(FixedTime(NOW)),
+        )
+        .with_protocol_versions(versions)
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![LEAF.to_vec().into(), INT.to_vec().into()],
+            PrivateKeyDer::Pkcs8(KEY.to_vec().into()),
+        )
+        .unwrap();
+        Server {
+            tls: ServerConnection::new(Arc::new(config)).unwrap(),
+            out: Vec::new(),
+        }
+    }
+
+    impl Conn for Server {
+        async fn read(&mut self, buf: &mut [u8]) -> Result<usize, NetError> {
+            while self.tls.wants_write() {
+                self.tls.write_tls(&mut self.out).map_err(tls_err)?;
+            }
+            // Small reads, so records arrive in pieces.
+            let n = buf.len().min(self.out.len()).min(100);
+            buf[..n].copy_from_slice(&self.out[..n]);
+            self.out.drain(..n);
+            Ok(n)
+        }
+        async fn write_all(&mut self, mut data: &[u8]) -> Result<(), NetError> {
+            while !data.is_empty() {
+                self.tls.read_tls(&mut data).map_err(tls_err)?;
+                self.tls.process_new_packets().map_err(tls_err)?;
+            }
+            let mut plain = Vec::new();
+            let _ = self.tls.reader().read_to_end(&mut plain);
+            if !plain.is_empty() {
+                self.tls.writer().write_all(&plain).map_err(tls_err)?;
+            }
+            Ok(())
+        }
+        async fn close(&mut self) {}
+    }
+
+    #[test]
+    fn handshake_records_chain_and_carries_data() {
+        for (versions, want) in [
+            (&[&rustls::version::TLS13][..], 0x0304),
+            (&[&rustls::version::TLS12][..], 0x0303),
+        ] {
+            let mut s = block_on(connect(server(versions), "mail.example.org", NOW))
+                .unwrap_or_else(|e| panic!("{e}"));
+            let info = s.info().clone();
+            assert_eq!(info.version, want);
+            assert_eq!(info.chain, vec![LEAF.to_vec(), INT.to_vec()]);
+            assert_eq!(info.signature, Ok(()));
+            assert!(info.describe().contains("TLS 1."), "{}", info.describe());
+            // The stream is a Conn: an SMTP exchange runs over it.
+            block_on(s.write_all(b"EHLO probe.example\r\n")).unwrap();
+            let mut got = Vec::new();
+            let mut buf = [0u8; 7];
+            while got.len() < 20 {
+                let n = block_on(s.read(&mut buf)).unwrap();
+                assert!(n > 0);
+                got.extend_from_slice(&buf[..n]);
+            }
+            assert_eq!(got, b"EHLO probe.example\r\n");
+            block_on(s.close());
+        }
+    }
+
+    #[test]
+    fn the_name_is_not_checked_here() {
+        // A name the certificate does not cover still completes: the
+        // mismatch is tls.cert_name's finding, not a dead connection.
+        let s = block_on(connect(
+            server(rustls::ALL_VERSIONS),
+            "wrong.example.net",
+            NOW,
+        ));
+        assert!(s.is_ok());
+        // A time outside the certificate's validity too.
+        let s = block_on(connect(server(rustls::ALL_VERSIONS), "mail.example.org", 0));
+        assert!(s.is_ok());
+    }
+
+    struct Bytes(Vec<u8>, usize);
+    impl Conn for Bytes {
+        async fn read(&mut self, buf: &mut [u8]) -> Result<usize, NetError> {
+            let n = buf.len().min(self.0.len() - self.1);
+            buf[..n].copy_from_slice(&self.0[self.1..self.1 + n]);
+            self.1 += n;
+            Ok(n)
+        }
+        async fn write_all(&mut self, _: &[u8]) -> Result<(), NetError> {
+            Ok(())
+        }
+        async fn close(&mut self) {}
+    }
+
+    #[test]
+    fn garbage_and_silence_are_errors_not_panics() {
+        for bytes in [
+            b"".to_vec(),
+            b"454 4.7.0 TLS not available\r\n".to_vec(),
+            vec![21, 3, 3, 0, 2, 2, 40],
+            vec![22, 3, 3, 0, 4, 2, 0, 0, 0],
+        ] {
+            let r = block_on(connect(Bytes(bytes.clone(), 0), "mail.example.org", NOW));
+            let e = r.expect_err("no handshake");
+            assert!(matches!(e.error, NetError::Tls(_)), "{bytes:?}: {e:?}");
+            assert!(e.chain.is_empty());
+        }
+        let e = block_on(connect(Bytes(vec![], 0), "bad name!", NOW)).expect_err("bad name");
+        assert!(e.to_string().contains("bad server name"));
     }
 }

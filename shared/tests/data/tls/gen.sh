@@ -2,8 +2,8 @@
 # Regenerates the certificate fixtures of the tls module's tests (DER).
 # Fixed validity dates (openssl ca -startdate/-enddate), so the tests can
 # pass in a time and know what to expect. Needs OpenSSL >= 1.1.1.
-#   root.der        test root CA (self-signed, P-256), 2025-01-01 .. 2045-01-01
-#   int.der         intermediate CA signed by root
+#   root.der        test root CA (self-signed, P-256), 2022-01-01 .. 2045-01-01
+#   int.der         intermediate CA signed by root, 2023-01-01 .. 2035-01-01
 #   leaf.der        mail.example.org, P-256, SHA-256, 2026-01-01 .. 2027-01-01, by int
 #   leaf.key.der    its key (PKCS#8), for the in-memory handshake test
 #   expired.der     mail.example.org, 2024-01-01 .. 2025-01-01, by int
@@ -69,13 +69,13 @@ csr() { openssl req -new -key "$1" -subj "$2" -out "$T/req.csr"; }
 ec "$T/root.key"
 csr "$T/root.key" "/CN=mailaudit Test Root"
 openssl ca -batch -config "$T/ca.cnf" -selfsign -keyfile "$T/root.key" -in "$T/req.csr" \
-    -out "$T/out.pem" -extensions ca_ext -startdate 20250101000000Z -enddate 20450101000000Z \
+    -out "$T/out.pem" -extensions ca_ext -startdate 20220101000000Z -enddate 20450101000000Z \
     -notext 2>/dev/null
 openssl x509 -in "$T/out.pem" -outform DER -out root.der
 openssl x509 -in "$T/out.pem" -out "$T/root.pem"
 ec "$T/int.key"
 csr "$T/int.key" "/CN=mailaudit Test Intermediate"
-ca "$T/root.key" "$T/root.pem" "$T/req.csr" int.der ca_ext 20250101000000Z 20350101000000Z
+ca "$T/root.key" "$T/root.pem" "$T/req.csr" int.der ca_ext 20230101000000Z 20350101000000Z
 openssl x509 -inform DER -in int.der -out "$T/int.pem"
 
 leaf() { # NAME KEY SUBJECT SAN START END [MD] [EXT]
