@@ -311,23 +311,24 @@ fn cert_evidence(r: &CertReport) -> Vec<Evidence> {
 fn leaf_or<'a>(
     rule: &'static Rule,
     cert: Result<&'a CertReport, &str>,
-) -> Result<(&'a CertReport, &'a CertSummary), Finding> {
+) -> Result<(&'a CertReport, &'a CertSummary), Box<Finding>> {
     match cert {
-        Err(why) => Err(rule.finding(
+        Err(why) => Err(Box::new(rule.finding(
             Status::Unknown,
             format!("No certificate could be examined: {why}."),
-        )),
+        ))),
         Ok(r) => match r.leaf() {
             Some(l) => Ok((r, l)),
-            None => Err(rule
-                .finding(
+            None => Err(Box::new(
+                rule.finding(
                     Status::Unknown,
                     format!(
                         "{} presented no certificate that could be parsed (see tls.cert_chain).",
                         r.host
                     ),
                 )
-                .with_evidences(cert_evidence(r))),
+                .with_evidences(cert_evidence(r)),
+            )),
         },
     }
 }
@@ -344,7 +345,7 @@ into a calendar the team watches.";
 pub fn judge_cert_expiry(cert: Result<&CertReport, &str>, now_unix: i64) -> Finding {
     let (r, leaf) = match leaf_or(&TLS_CERT_EXPIRY, cert) {
         Ok(x) => x,
-        Err(f) => return f,
+        Err(f) => return *f,
     };
     let mut ev = cert_evidence(r);
     for c in r.chain.iter().skip(1).filter(|c| !c.self_signed) {
@@ -438,7 +439,7 @@ pub fn name_matches(pattern: &str, host: &str) -> bool {
 pub fn judge_cert_name(cert: Result<&CertReport, &str>, mta_sts_enforce: bool) -> Finding {
     let (r, leaf) = match leaf_or(&TLS_CERT_NAME, cert) {
         Ok(x) => x,
-        Err(f) => return f,
+        Err(f) => return *f,
     };
     let host = &r.host;
     let ev = cert_evidence(r);
@@ -585,7 +586,7 @@ pub fn judge_cert_chain(cert: Result<&CertReport, &str>) -> Finding {
 pub fn judge_cert_key(cert: Result<&CertReport, &str>) -> Finding {
     let (r, leaf) = match leaf_or(&TLS_CERT_KEY, cert) {
         Ok(x) => x,
-        Err(f) => return f,
+        Err(f) => return *f,
     };
     let host = &r.host;
     let mut ev = cert_evidence(r);
