@@ -282,6 +282,11 @@ impl<C: Conn> TlsStream<C> {
         }
         let mut slice = &self.pending[..];
         let taken = self.tls.read_tls(&mut slice).map_err(tls_err)?;
+        if taken == 0 {
+            // rustls takes nothing more until its buffers drain: a peer
+            // flooding us in the handshake. Never spin.
+            return Err(NetError::Tls("TLS input stalled".into()));
+        }
         self.pending.drain(..taken);
         self.process().await?;
         Ok(true)
