@@ -21,6 +21,7 @@ pub mod report;
 pub mod rules;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod tls;
 pub mod web;
 
 pub use report::{Evidence, Finding, Report, Severity, Status};
