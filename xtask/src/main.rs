@@ -281,26 +281,11 @@ fn test() -> Result<()> {
         ]);
         run(c)
     })?;
-    step("rust tests", || {
-        let mut c = cargo();
-        c.args([
-            "test",
-            "--workspace",
-            "--exclude",
-            "mailaudit-frontend",
-            "--exclude",
-            "mailaudit-worker",
-        ]);
-        run(c)
-    })?;
-    step("build site", build_site)?;
-    step("build worker", build_worker)?;
-    step("build cli", || {
-        let mut c = cargo();
-        c.args(["build", "--package", "mailaudit"]);
-        run(c)
-    })?;
+    // The bed comes up first: the Rust tests include live probes of its
+    // mail servers (BED_ENV), and `--install` brings the Debian postfix whose
+    // postconf the differential test uses as its oracle.
     let bed = r.join("tests/testbed");
+    let bed_env = bed.join("run/bed.env");
     step("test bed up", || {
         let mut c = Command::new("bash");
         c.arg(bed.join("bin/bed-up.sh")).arg("--install");
@@ -308,27 +293,49 @@ fn test() -> Result<()> {
     })?;
     let out = r.join("tests/out");
     let _ = fs::create_dir_all(&out);
-    let e2e = step(
-        "end-to-end tests (CLI, Worker under workerd, browser)",
-        || {
-            let mut c = Command::new("node");
-            c.current_dir(&r)
-                .args(["--test", "--test-concurrency=1"])
-                .arg("tests/e2e/")
-                .env("MAILAUDIT_BIN", cli_binary())
-                .env("MAILAUDIT_SITE", site_dir())
-                .env("BED_ENV", bed.join("run/bed.env"))
-                .env("TEST_OUT", &out)
-                .env("WORKER_DIR", r.join("worker"));
+    let tests = (|| {
+        step("rust tests", || {
+            let mut c = cargo();
+            c.args([
+                "test",
+                "--workspace",
+                "--exclude",
+                "mailaudit-frontend",
+                "--exclude",
+                "mailaudit-worker",
+            ])
+            .env("BED_ENV", &bed_env);
             run(c)
-        },
-    );
+        })?;
+        step("build site", build_site)?;
+        step("build worker", build_worker)?;
+        step("build cli", || {
+            let mut c = cargo();
+            c.args(["build", "--package", "mailaudit"]);
+            run(c)
+        })?;
+        step(
+            "end-to-end tests (CLI, Worker under workerd, browser)",
+            || {
+                let mut c = Command::new("node");
+                c.current_dir(&r)
+                    .args(["--test", "--test-concurrency=1"])
+                    .arg("tests/e2e/")
+                    .env("MAILAUDIT_BIN", cli_binary())
+                    .env("MAILAUDIT_SITE", site_dir())
+                    .env("BED_ENV", &bed_env)
+                    .env("TEST_OUT", &out)
+                    .env("WORKER_DIR", r.join("worker"));
+                run(c)
+            },
+        )
+    })();
     let down = step("test bed down", || {
         let mut c = Command::new("bash");
         c.arg(bed.join("bin/bed-down.sh"));
         run(c)
     });
-    e2e?;
+    tests?;
     down?;
     sizes()?;
     eprintln!(
