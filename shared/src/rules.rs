@@ -76,6 +76,7 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         crate::dns::mx::RULES,
         crate::dns::spf::RULES,
         crate::dns::dmarc::RULES,
+        crate::probe::RULES,
     ]
     .into_iter()
     .flatten()
