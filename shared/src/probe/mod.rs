@@ -47,6 +47,8 @@ pub mod rules;
 #[cfg(any(test, feature = "testing"))]
 pub mod script;
 pub mod smtp;
+#[cfg(test)]
+mod tests;
 pub mod versions;
 
 pub use rules::{judge, RULES};

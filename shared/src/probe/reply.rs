@@ -122,18 +122,22 @@ impl fmt::Display for ReplyError {
 pub fn printable(bytes: &[u8]) -> String {
     let s = String::from_utf8_lossy(bytes);
     let mut out = String::new();
-    for (n, c) in s.chars().enumerate() {
-        if n >= KEEP_LINE {
+    let mut n = 0;
+    for c in s.chars() {
+        let piece = match c {
+            '\r' => "<CR>".to_string(),
+            '\n' => "<LF>".to_string(),
+            '\t' => "\t".to_string(),
+            c if c.is_control() => format!("<{:02X}>", c as u32),
+            c => c.to_string(),
+        };
+        let len = piece.chars().count();
+        if n + len > KEEP_LINE {
             out.push('…');
             break;
         }
-        match c {
-            '\r' => out.push_str("<CR>"),
-            '\n' => out.push_str("<LF>"),
-            '\t' => out.push('\t'),
-            c if c.is_control() => out.push_str(&format!("<{:02X}>", c as u32)),
-            c => out.push(c),
-        }
+        n += len;
+        out.push_str(&piece);
     }
     out
 }

@@ -319,14 +319,21 @@ pub fn judge_banner(p: &MxProbe) -> Finding {
         let why = p.banner.why_not().unwrap_or_default();
         return unknown(&SMTP_BANNER, p, &format!("no greeting ({why})"), "main");
     };
-    let mut texts: Vec<(String, String)> = banner
+    let label = if banner.code == 220 {
+        "220 banner".to_string()
+    } else {
+        format!("{} greeting", banner.code)
+    };
+    // (where, text, whether the text starts with the host name)
+    let mut texts: Vec<(String, String, bool)> = banner
         .lines
         .iter()
-        .map(|l| ("220 banner".to_string(), l.clone()))
+        .enumerate()
+        .map(|(i, l)| (label.clone(), l.clone(), i == 0))
         .collect();
     let mut ev = vec![greeting(banner)];
     if let Some(h) = p.hello.done() {
-        texts.push(("EHLO greeting".into(), h.reply.first().to_string()));
+        texts.push(("EHLO greeting".into(), h.reply.first().to_string(), true));
         ev.push(exchange(
             &format!("EHLO {}", our_name(p)),
             &Reply {
@@ -338,14 +345,19 @@ pub fn judge_banner(p: &MxProbe) -> Finding {
     }
     let mut disclosed = Vec::new();
     let mut named = Vec::new();
-    for (wher, text) in &texts {
-        if let Some(d) = versions::detect(text) {
+    for (wher, text, named_first) in &texts {
+        let (d, os) = if *named_first {
+            (versions::detect(text), versions::detect_os(text))
+        } else {
+            (versions::detect_in(text), versions::detect_os_in(text))
+        };
+        if let Some(d) = d {
             match &d.version {
                 Some(v) => disclosed.push(format!("{} {v} in the {wher}", d.software)),
                 None => named.push(format!("{} in the {wher}", d.software)),
             }
         }
-        for os in versions::detect_os(text) {
+        for os in os {
             disclosed.push(format!("the operating system ({os}) in the {wher}"));
         }
     }
@@ -369,6 +381,17 @@ pub fn judge_banner(p: &MxProbe) -> Finding {
                  Sendmail (sendmail.mc): define(`confSMTP_LOGIN_MSG', `$j ESMTP')dnl\n\
                  Exchange: Set-ReceiveConnector <name> -Banner \"220 mail.example.org ESMTP\"",
             );
+    }
+    if banner.code != 220 {
+        return SMTP_BANNER
+            .finding(
+                Status::Unknown,
+                format!(
+                    "{t} greeted with {} instead of 220, so its real banner was not seen.",
+                    banner.code
+                ),
+            )
+            .with_evidences(ev);
     }
     let extra = if named.is_empty() {
         String::new()
@@ -464,6 +487,15 @@ pub fn judge_helo_name(p: &MxProbe, ptr: Option<&str>) -> Finding {
                 )
                 .with_evidences(ev)
         }
+        (Some(b), None) if b == ptr => SMTP_HELO_NAME
+            .finding(
+                Status::Pass,
+                format!(
+                    "{t} greets as {b}, the PTR name of {} (its EHLO reply was not seen).{mx_note}",
+                    p.ip
+                ),
+            )
+            .with_evidences(ev),
         (Some(b), e) if b == ptr => SMTP_HELO_NAME
             .finding(
                 Status::Warn,
@@ -1027,7 +1059,14 @@ pub fn judge_software_version(p: &MxProbe) -> Finding {
     let mut candidates: Vec<(Detected, Evidence)> = banner
         .lines
         .iter()
-        .filter_map(|l| versions::detect(l))
+        .enumerate()
+        .filter_map(|(i, l)| {
+            if i == 0 {
+                versions::detect(l)
+            } else {
+                versions::detect_in(l)
+            }
+        })
         .map(|d| (d, greeting(banner)))
         .collect();
     if let Some(h) = p.hello.done() {
@@ -1037,6 +1076,17 @@ pub fn judge_software_version(p: &MxProbe) -> Finding {
     }
     // Prefer a detection that carries a version.
     candidates.sort_by_key(|(d, _)| d.version.is_none());
+    if banner.code != 220 && !candidates.iter().any(|(d, _)| d.version.is_some()) {
+        return SMTP_SOFTWARE_VERSION
+            .finding(
+                Status::Unknown,
+                format!(
+                    "{t} greeted with {} instead of 220, so its real banner was not seen.",
+                    banner.code
+                ),
+            )
+            .with_evidence(greeting(banner));
+    }
     let Some((d, ev)) = candidates.into_iter().next() else {
         return SMTP_SOFTWARE_VERSION
             .finding(

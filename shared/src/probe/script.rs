@@ -42,7 +42,7 @@ fn crlf(text: &str) -> Vec<u8> {
 }
 
 /// One scripted server. Rules match the start of a command line, case
-/// insensitively; the first match wins, else `otherwise`.
+/// insensitively; the longest match wins, else `otherwise`.
 #[derive(Debug, Clone)]
 pub struct Peer {
     pub greeting: Act,
@@ -70,11 +70,12 @@ impl Peer {
         self
     }
 
-    /// Answers lines starting with `prefix` (earlier rules win).
+    /// Answers lines starting with `prefix`: a rule for the same prefix is
+    /// replaced, and the longest matching prefix wins.
     pub fn on(mut self, prefix: &str, act: Act) -> Peer {
-        // Keep QUIT last so tests can override it.
-        let at = self.rules.len().saturating_sub(1);
-        self.rules.insert(at, (prefix.to_ascii_uppercase(), act));
+        let prefix = prefix.to_ascii_uppercase();
+        self.rules.retain(|(p, _)| *p != prefix);
+        self.rules.push((prefix, act));
         self
     }
 
@@ -141,7 +142,8 @@ impl Peer {
         let text = String::from_utf8_lossy(line).to_ascii_uppercase();
         self.rules
             .iter()
-            .find(|(p, _)| text.starts_with(p.as_str()))
+            .filter(|(p, _)| text.starts_with(p.as_str()))
+            .max_by_key(|(p, _)| p.len())
             .map(|(_, a)| a.clone())
             .unwrap_or_else(|| self.otherwise.clone())
     }

@@ -162,9 +162,14 @@ fn after_name(text: &str) -> &str {
     }
 }
 
-/// Software (and version when shown) named in a greeting line.
+/// Software (and version when shown) named in a greeting's first line
+/// (whose first word, the host name, is skipped).
 pub fn detect(text: &str) -> Option<Detected> {
-    let rest = after_name(text);
+    detect_in(after_name(text))
+}
+
+/// Software named anywhere in `rest` (a continuation line of a greeting).
+pub fn detect_in(rest: &str) -> Option<Detected> {
     let w = words(rest);
     for (i, word) in w.iter().enumerate() {
         let Some(sw) = SOFTWARE.iter().find(|s| s.eq_ignore_ascii_case(word)) else {
@@ -190,9 +195,13 @@ pub fn detect(text: &str) -> Option<Detected> {
     None
 }
 
-/// Operating systems named in a greeting line.
+/// Operating systems named in a greeting's first line (host name skipped).
 pub fn detect_os(text: &str) -> Vec<&'static str> {
-    let rest = after_name(text);
+    detect_os_in(after_name(text))
+}
+
+/// Operating systems named anywhere in `rest`.
+pub fn detect_os_in(rest: &str) -> Vec<&'static str> {
     let lower = rest.to_ascii_lowercase();
     let w: Vec<String> = words(&lower).into_iter().map(str::to_string).collect();
     OS.iter()
