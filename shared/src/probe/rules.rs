@@ -1118,8 +1118,15 @@ pub fn judge_software_version(p: &MxProbe) -> Finding {
                     Status::Pass,
                     format!(
                         "{t} runs {} {v}, which has the fixes for every vulnerability in \
-                         mailaudit's table.",
-                        d.software
+                         mailaudit's table.{}",
+                        d.software,
+                        if d.software == "Postfix" {
+                            " Postfix's SMTP smuggling fix works only when \
+                             smtpd_forbid_bare_newline is set (before 3.9): smtp.smuggling \
+                             checks the behaviour."
+                        } else {
+                            ""
+                        }
                     ),
                 )
                 .with_evidence(ev);
