@@ -278,4 +278,15 @@ fn live_bed_hardened_and_weak_postfix() {
         matches!(p.starttls, Attempt::NotRun(_)),
         "weak has no STARTTLS"
     );
+
+    // smtp.exposed_ports: only port 25 listens on the bed's MTAs.
+    let scan = block_on(probe::scan_ports(&net, hard.parse().unwrap(), 5_000));
+    let f = probe::judge_exposed_ports("mail.example.test", &scan);
+    println!("{} {}: {}", f.status.as_str(), f.id, f.detail);
+    assert_eq!(f.status, Status::Info, "{}", f.detail);
+    assert!(
+        f.detail.contains("open mail ports: 25 (SMTP)."),
+        "{}",
+        f.detail
+    );
 }

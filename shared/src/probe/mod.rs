@@ -23,6 +23,10 @@
 //!    TLS handshake belongs to the TLS checks, which use
 //!    [`open_starttls`]).
 //!
+//! Separately, [`scan_ports`] tries the mail ports of an address
+//! (`smtp.exposed_ports`, see [`ports`]): connect-only, except a capability
+//! question on POP3/IMAP; never a login.
+//!
 //! # Safety guarantees
 //!
 //! - `DATA` and `BDAT` are never sent, so nothing can be delivered, even
@@ -42,6 +46,7 @@
 //! - Every exchange is kept in a bounded [`smtp::Transcript`]; findings
 //!   quote the relevant lines as evidence.
 
+pub mod ports;
 pub mod reply;
 pub mod rules;
 #[cfg(any(test, feature = "testing"))]
@@ -51,6 +56,7 @@ pub mod smtp;
 mod tests;
 pub mod versions;
 
+pub use ports::{judge_exposed_ports, scan_ports, PortScan};
 pub use rules::{judge, RULES};
 
 use crate::net::Network;

@@ -110,6 +110,17 @@ pub static SMTP_SMUGGLING: Rule = Rule {
     ],
 };
 
+pub static SMTP_EXPOSED_PORTS: Rule = Rule {
+    id: "smtp.exposed_ports",
+    area: Area::Server,
+    title: "Exposed mail ports",
+    severity: Severity::Medium,
+    description: "On each MX address, which mail-related ports answer (25, 110, 143, 465, 587, \
+        993, 995, 2525, 4190 — no wider scan); POP3/IMAP on 110/143 accepting logins without \
+        STARTTLS = medium (fail); the list itself is info.",
+    refs: &["RFC 8314", "RFC 2595", "RFC 3501 §6.2.3"],
+};
+
 pub static SMTP_SOFTWARE_VERSION: Rule = Rule {
     id: "smtp.software_version",
     area: Area::Server,
@@ -139,11 +150,13 @@ pub static RULES: &[&Rule] = &[
     &SMTP_VRFY_EXPN,
     &SMTP_SIZE,
     &SMTP_SMUGGLING,
+    &SMTP_EXPOSED_PORTS,
     &SMTP_SOFTWARE_VERSION,
 ];
 
-/// Every `smtp.*` finding for one probed address. `ptr` is the PTR name of
-/// `p.ip` when the caller looked it up (for `smtp.helo_name`).
+/// Every `smtp.*` finding of one [`MxProbe`] (all but `smtp.exposed_ports`,
+/// which judges a separate [`super::ports::scan_ports`]). `ptr` is the PTR
+/// name of `p.ip` when the caller looked it up (for `smtp.helo_name`).
 pub fn judge(p: &MxProbe, ptr: Option<&str>) -> Vec<Finding> {
     vec![
         judge_reachable(p),

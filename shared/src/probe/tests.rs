@@ -568,7 +568,8 @@ fn random_replies_never_panic() {
         peer = peer.on_bare_lf(Act::Send(rng.bytes()));
         let (p, net) = probe(peer);
         let fs = judge(&p, Some("mail.example.org"));
-        assert_eq!(fs.len(), RULES.len(), "seed {seed}");
+        // All but smtp.exposed_ports, which judges a port scan.
+        assert_eq!(fs.len(), RULES.len() - 1, "seed {seed}");
         assert!(net.max_concurrent() <= 3);
         for f in fs {
             assert!(f.detail.len() < 20_000, "seed {seed}: {}", f.id);
