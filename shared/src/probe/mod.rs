@@ -69,7 +69,8 @@ use std::net::IpAddr;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeOptions {
     pub port: u16,
-    /// Budget of each TCP connect (and, by the host, of the greeting).
+    /// Budget of each TCP connect, enforced by the host's `tcp_connect`.
+    /// Reads are bounded by the host's own read timeout (see the module doc).
     pub connect_timeout_ms: u32,
     /// The name we give in EHLO/HELO.
     pub ehlo_name: String,

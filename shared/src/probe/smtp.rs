@@ -403,8 +403,9 @@ impl<C: Conn> SmtpClient<C> {
     /// QUIT (when the connection is still open), then close. Returns the
     /// transcript.
     pub async fn quit(mut self) -> Transcript {
-        if !self.closed && self.command("QUIT").await.is_ok() {
-            // 221 read; nothing more to do.
+        if !self.closed {
+            // The 221 (or its absence) changes nothing.
+            let _ = self.command("QUIT").await;
         }
         self.close().await
     }
