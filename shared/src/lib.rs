@@ -16,6 +16,7 @@ pub mod audit;
 pub mod config;
 pub mod dns;
 pub mod net;
+pub mod probe;
 pub mod render;
 pub mod report;
 pub mod rules;

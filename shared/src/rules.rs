@@ -85,6 +85,7 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         crate::dns::bimi::RULES,
         crate::dns::dane::RULES,
         crate::dns::blocklist::RULES,
+        crate::probe::RULES,
         crate::tls::RULES,
     ]
     .into_iter()
