@@ -118,19 +118,34 @@ pub struct NativeConn {
     stream: TcpStream,
 }
 
+/// A peer that sends nothing for this long is given up on: the engine has
+/// no clock, so a silent server (one waiting for a CRLF after a bare-LF
+/// probe, say) would otherwise hold a probe until it hangs up itself.
+const READ_TIMEOUT_MS: u32 = 20_000;
+
 impl Conn for NativeConn {
     async fn read(&mut self, buf: &mut [u8]) -> Result<usize, NetError> {
-        self.stream
-            .read(buf)
-            .await
-            .map_err(|e| NetError::Other(e.to_string()))
+        match tokio::time::timeout(
+            std::time::Duration::from_millis(READ_TIMEOUT_MS.into()),
+            self.stream.read(buf),
+        )
+        .await
+        {
+            Ok(r) => r.map_err(|e| NetError::Other(e.to_string())),
+            Err(_) => Err(NetError::Timeout(READ_TIMEOUT_MS)),
+        }
     }
 
     async fn write_all(&mut self, data: &[u8]) -> Result<(), NetError> {
-        self.stream
-            .write_all(data)
-            .await
-            .map_err(|e| NetError::Other(e.to_string()))
+        match tokio::time::timeout(
+            std::time::Duration::from_millis(READ_TIMEOUT_MS.into()),
+            self.stream.write_all(data),
+        )
+        .await
+        {
+            Ok(r) => r.map_err(|e| NetError::Other(e.to_string())),
+            Err(_) => Err(NetError::Timeout(READ_TIMEOUT_MS)),
+        }
     }
 
     async fn close(&mut self) {

@@ -304,7 +304,8 @@ fn test() -> Result<()> {
                 "--exclude",
                 "mailaudit-worker",
             ])
-            .env("BED_ENV", &bed_env);
+            .env("BED_ENV", &bed_env)
+            .env("BED_REQUIRED", "1");
             run(c)
         })?;
         step("build site", build_site)?;
