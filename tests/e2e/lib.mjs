@@ -137,3 +137,58 @@ export async function checkPolicy(assert, base) {
   assert.match(pre.headers.get("access-control-allow-methods") || "", /POST/);
   assert.match(pre.headers.get("access-control-allow-headers") || "", /content-type/);
 }
+
+/** Runs the CLI inside the test bed's namespace: host names (mta-sts.*)
+ * resolve through the bed's resolver there, and nothing can leave the
+ * machine. Returns {code, stdout, stderr}. */
+export function cliInBed(b, args, input) {
+  const r = spawnSync("ip", ["netns", "exec", b.BED_NS, requireEnv("MAILAUDIT_BIN"), ...args], {
+    input,
+    encoding: "utf8",
+    timeout: 120_000,
+  });
+  if (r.error) throw r.error;
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `mailaudit audit DOMAIN` inside the bed, against its resolver (or
+ * `resolver`), with blocklist zones under `suffix` (the bed's `bl.test` by
+ * default). Returns the report. */
+export function auditInBed(b, domain, { resolver = b.BED_DOH_URL, suffix = "bl.test", extra = [] } = {}) {
+  const r = cliInBed(b, [
+    "audit", domain, "--resolver", resolver, "--ca-file", b.BED_CA,
+    "--blocklist-zone-suffix", suffix, "--format", "json", ...extra,
+  ]);
+  if (r.code !== 0 && r.code !== 1) throw new Error(`audit ${domain}: exit ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** Starts the Worker under workerd (wrangler dev) inside the bed's
+ * namespace: fetch() resolves bed names (mta-sts.*) through the bed's
+ * resolver, and nothing the Worker does can leave the machine. Returns
+ * {proc, base}. */
+export async function startWorker(b, vars = {}) {
+  requireEnv("WORKER_DIR");
+  const port = await freePort();
+  const root = new URL("../../", import.meta.url).pathname;
+  const varArgs = Object.entries({ DOH_URL: b.BED_DOH11_URL, ...vars }).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+  const proc = start(
+    "ip",
+    ["netns", "exec", b.BED_NS, `${root}node_modules/.bin/wrangler`,
+      "dev", "--ip", b.BED_WORKER_ADDR, "--port", String(port), "--inspector-port", String(await freePort()), ...varArgs],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        NODE_EXTRA_CA_CERTS: b.BED_CA,
+        WRANGLER_SEND_METRICS: "false",
+        WRANGLER_SEND_ERROR_REPORTS: "false",
+        CLOUDFLARE_CF_FETCH_ENABLED: "false",
+        CI: "true",
+      },
+    },
+  );
+  const base = `http://${b.BED_WORKER_ADDR}:${port}`;
+  await waitHttp(`${base}/healthz`, proc, 90_000);
+  return { proc, base };
+}
