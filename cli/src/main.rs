@@ -100,8 +100,9 @@ enum Command {
         /// bed serves real list definitions under a private zone).
         #[arg(long, value_name = "SUFFIX", hide = true)]
         blocklist_zone_suffix: Option<String>,
-        /// Most DNS/HTTP/TCP subrequests the audit may make.
-        #[arg(long, value_name = "N", default_value_t = 50)]
+        /// Most DNS/HTTP/TCP subrequests the audit may make (the Worker's
+        /// limit is 50; the live probes need about 25 more).
+        #[arg(long, value_name = "N", default_value_t = 150)]
         budget: usize,
         /// Make no connection to the domain's mail servers.
         #[arg(long)]
@@ -200,6 +201,30 @@ fn read_ca(path: &Option<String>) -> Result<Option<Vec<u8>>, UsageError> {
         .transpose()
 }
 
+/// The DER certificates of a PEM file (anything else in it is skipped).
+fn pem_certificates(pem: &[u8]) -> Vec<Vec<u8>> {
+    use rustls_pki_types::pem::PemObject;
+    rustls_pki_types::CertificateDer::pem_slice_iter(pem)
+        .filter_map(Result::ok)
+        .map(|c| c.to_vec())
+        .collect()
+}
+
+/// A local part no mail server has, new for every run, so VRFY/EXPN
+/// answers for it can be told from those for postmaster.
+fn random_local_part() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.write_u32(std::process::id());
+    format!("mailaudit-{:012x}", h.finish() & 0xffff_ffff_ffff)
+}
+
 fn print_report(r: &Report, format: Format) {
     let out = match format {
         Format::Text => render::text(r),
@@ -269,6 +294,9 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
                 probe: !no_probe,
                 ..AuditOptions::new(resolver, now_rfc3339(None)?)
             };
+            // The private CA that may sign a resolver may sign mail servers too.
+            opts.live.extra_roots = pem_certificates(&read_ca(&ca_file)?.unwrap_or_default());
+            opts.live.probe.random_local_part = random_local_part();
             opts.budget.subrequests = budget;
             opts.blocklists.dqs_key = dqs_key.filter(|k| !k.trim().is_empty());
             opts.blocklists.zone_suffix = blocklist_zone_suffix;

@@ -17,6 +17,7 @@ use crate::dns::{
     RecordType, Resolver,
 };
 use crate::net::{Budget, Budgeted, Network};
+use crate::probe::{self, plan::LiveOptions};
 use crate::report::{Assumption, Report};
 use futures::FutureExt;
 use thiserror::Error;
@@ -33,6 +34,10 @@ pub struct AuditOptions {
     pub config_selectors: Vec<String>,
     /// Whether the user allowed connections to the mail servers.
     pub probe: bool,
+    /// Why probes do not run, when `probe` is false (shown in the report).
+    pub no_probe_reason: String,
+    /// How the live SMTP/TLS checks run.
+    pub live: LiveOptions,
     /// Subrequest and concurrency limits of the audit.
     pub budget: Budget,
     /// Which blocklists, how (DQS key), and how many queries.
@@ -47,6 +52,8 @@ impl AuditOptions {
             selectors: Vec::new(),
             config_selectors: Vec::new(),
             probe: true,
+            no_probe_reason: "Not run: probing was turned off (--no-probe).".into(),
+            live: LiveOptions::default(),
             budget: Budget::default(),
             blocklists: BlocklistOptions::default(),
         }
@@ -194,14 +201,6 @@ pub async fn audit_domain<N: Network>(
             "RFC 7208 check_host() for a client no term matches (look-up counts), and for \
              each MX address (at most 10)",
         ),
-        Assumption::new(
-            "probes",
-            if opts.probe {
-                "none run: this version makes no connection to the mail servers"
-            } else {
-                "none run: probing was turned off (--no-probe)"
-            },
-        ),
     ];
     assumptions.push(Assumption::new("dkim.selectors", selectors.summary()));
     assumptions.push(Assumption::new(
@@ -221,6 +220,28 @@ pub async fn audit_domain<N: Network>(
                 ""
             }
         ),
+    ));
+    // Live checks on the first MX host, once DNS has named it.
+    let probe_target = probe::plan::target(&mx_lookup);
+    let live = match (opts.probe, crate::probe::plan::unix_time(&opts.now)) {
+        (false, _) => probe::plan::not_run(&opts.no_probe_reason),
+        (true, None) => probe::plan::not_run("Not run: the audit time is not an RFC 3339 time."),
+        (true, Some(now)) => {
+            let enforce = mtasts::enforced(&mtasts_found);
+            probe::plan::run(&net, &mx_lookup, &ptr_found, enforce, now, &opts.live).await
+        }
+    };
+    findings.extend(live);
+    assumptions.push(Assumption::new(
+        "probes",
+        match (&probe_target, opts.probe) {
+            (_, false) => opts.no_probe_reason.clone(),
+            (Some((host, ip)), true) => format!(
+                "SMTP on {host} ({ip}) port 25 (never DATA: the relay test stops at RCPT), \
+                 STARTTLS, TLS versions and weak suites, certificate, mail ports"
+            ),
+            (None, true) => "none: no MX address".into(),
+        },
     ));
     // The evaluator and the shared MX look-up borrow `domain`.
     drop(evaluator);
@@ -302,12 +323,25 @@ mod tests {
         let mut o = opts();
         o.blocklists.lists = Some(vec!["spamhaus-zen".into(), "spamhaus-dbl".into()]);
         let r = block_on(audit_domain(&net, "example.org", &o)).unwrap();
+        // The scripted mail server refuses connections: the live checks
+        // are unknown (never pass), everything DNS can tell passes.
         let bad: Vec<_> = r
             .findings
             .iter()
             .filter(|f| !matches!(f.status, Status::Pass | Status::Info))
+            .filter(|f| !(f.id.starts_with("smtp.") || f.id.starts_with("tls.")))
             .collect();
         assert!(bad.is_empty(), "{bad:#?}");
+        let live: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| f.id.starts_with("smtp.") || f.id.starts_with("tls."))
+            .collect();
+        assert_eq!(live.len(), 17);
+        assert!(
+            live.iter().all(|f| f.status == Status::Unknown),
+            "{live:#?}"
+        );
         for id in [
             "dns.mx",
             "spf.lookup_limit",

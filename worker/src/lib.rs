@@ -182,6 +182,14 @@ async fn audit(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
     }
     let mut opts = AuditOptions::new(resolver, now());
     opts.selectors = parsed.selectors;
+    // Workers cannot open port 25; the probe agent (PROBE_AGENT_URL) is
+    // not part of this version.
+    opts.probe = false;
+    opts.no_probe_reason = format!(
+        "Not run from this deployment: Cloudflare Workers cannot connect to port 25. Run \
+         `mailaudit audit {}` from a host that can reach the mail servers.",
+        parsed.domain.trim()
+    );
     // Spamhaus answers public resolvers with error codes; a DQS key
     // (secret SPAMHAUS_DQS_KEY) makes its lists usable from the Worker.
     opts.blocklists.dqs_key = env_text(&ctx.env, "SPAMHAUS_DQS_KEY");

@@ -127,6 +127,22 @@ pub struct Policy {
     pub mx: Vec<String>,
 }
 
+/// Whether a valid policy in `enforce` mode was served (senders then
+/// refuse MX hosts whose certificate does not name them).
+pub fn enforced(l: &Lookup) -> bool {
+    let Some(Fetch {
+        result: Ok(resp), ..
+    }) = &l.fetch
+    else {
+        return false;
+    };
+    resp.status == 200
+        && std::str::from_utf8(&resp.body)
+            .ok()
+            .and_then(|t| parse_policy(t).ok())
+            .is_some_and(|p| p.mode == Mode::Enforce)
+}
+
 /// The policy's URL for `domain`.
 pub fn policy_url(domain: &str) -> String {
     format!("https://mta-sts.{domain}/.well-known/mta-sts.txt")

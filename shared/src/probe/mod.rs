@@ -46,6 +46,7 @@
 //! - Every exchange is kept in a bounded [`smtp::Transcript`]; findings
 //!   quote the relevant lines as evidence.
 
+pub mod plan;
 pub mod ports;
 pub mod reply;
 pub mod rules;
