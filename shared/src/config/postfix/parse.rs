@@ -152,17 +152,27 @@ impl Logical {
     }
 }
 
+/// White space as Postfix sees it in its files (C `isspace` in the C
+/// locale): not U+00A0 and the other Unicode spaces Rust's `trim` knows.
+pub(crate) fn is_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r')
+}
+
+fn trim_space(s: &str) -> &str {
+    s.trim_matches(is_space)
+}
+
 fn logical_lines(file: &str, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<Logical> {
     let mut out: Vec<Logical> = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let n = u32::try_from(i + 1).unwrap_or(u32::MAX);
         let line = line.trim_end_matches(['\r', '\n']);
-        let trimmed = line.trim();
+        let trimmed = trim_space(line);
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
-        let shown = line.trim_end().to_string();
-        if line.starts_with(char::is_whitespace) {
+        let shown = line.trim_end_matches(is_space).to_string();
+        if line.starts_with(is_space) {
             match out.last_mut() {
                 Some(last) => {
                     let at = last.joined.len();
@@ -186,6 +196,13 @@ fn logical_lines(file: &str, text: &str, diagnostics: &mut Vec<Diagnostic>) -> V
             segments: vec![(n, 0, shown)],
         });
     }
+    // Postfix handles each logical line as a C string: a NUL byte ends it,
+    // continuation lines included.
+    for l in &mut out {
+        if let Some(at) = l.joined.find('\0') {
+            l.joined.truncate(at);
+        }
+    }
     out
 }
 
@@ -196,7 +213,7 @@ fn tokens(s: &str) -> Vec<(&str, usize)> {
     let mut start: Option<usize> = None;
     let mut level = 0usize;
     for (i, c) in s.char_indices() {
-        if c.is_whitespace() && level == 0 {
+        if matches!(c, ' ' | '\t' | '\r' | '\n') && level == 0 {
             if let Some(st) = start.take() {
                 out.push((&s[st..i], st));
             }
@@ -219,18 +236,21 @@ fn tokens(s: &str) -> Vec<(&str, usize)> {
 
 /// `{ text }` → `text` (Postfix's extpar), trimmed.
 pub fn strip_braces(s: &str) -> &str {
-    let t = s.trim();
+    let t = trim_space(s);
     match t.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
-        Some(inner) => inner.trim(),
+        Some(inner) => trim_space(inner),
         None => t,
     }
 }
 
+/// Postfix's `split_nameval`: the name runs to white space or `=`, then
+/// only white space may come before the `=`; name and value are trimmed.
 fn split_nameval(s: &str) -> Option<(String, String)> {
-    let (name, value) = s.split_once('=')?;
-    let name = name.trim();
-    let ok = !name.is_empty() && !name.contains(|c: char| c.is_whitespace() || "{}$".contains(c));
-    ok.then(|| (name.to_string(), value.trim().to_string()))
+    let s = s.trim_start_matches(is_space);
+    let end = s.find(|c: char| is_space(c) || c == '=')?;
+    let name = &s[..end];
+    let value = s[end..].trim_start_matches(is_space).strip_prefix('=')?;
+    (!name.is_empty()).then(|| (name.to_string(), trim_space(value).to_string()))
 }
 
 impl Config {
@@ -344,9 +364,11 @@ fn parse_service(
             break;
         }
         match split_nameval(strip_braces(value)) {
+            // The value keeps its own braces: `-o { name = { x } }` sets
+            // `{ x }`, as `postconf -P` shows.
             Some((name, value)) => overrides.push(Param {
                 name,
-                value: strip_braces(&value).to_string(),
+                value,
                 source,
             }),
             None => diagnostics.push(Diagnostic {
@@ -382,10 +404,34 @@ mod tests {
         assert_eq!(c.main("a").unwrap().value, "1  continued");
         assert_eq!(c.main("b").unwrap().value, "z  lead");
         assert_eq!(c.main("b").unwrap().source.line, 6);
-        assert!(c.main("\0nul").is_some());
+        // A logical line ends at a NUL byte (Postfix reads C strings): one
+        // that starts with it has no name ("missing attribute name").
+        assert!(c.main("\0nul").is_none() && c.main("").is_none());
+        assert_eq!(c.diagnostics.len(), 1);
         let c = parse("  lead = 1\nname with space = 1\nnovalue\nok = 1\n");
         assert_eq!(c.diagnostics.len(), 3);
         assert_eq!(c.main("ok").unwrap().value, "1");
+    }
+
+    /// Checked with `postconf -c DIR -h` (3.7.11).
+    #[test]
+    fn whitespace_nul_and_names_as_postfix() {
+        // U+00A0 is not white space to Postfix; \v and \f are.
+        let c = parse("a = \u{a0}x\u{a0}\n\u{a0}b = 1\nc = \x0b1\x0c\nd = 1\n\x0bx\n");
+        assert_eq!(c.main("a").unwrap().value, "\u{a0}x\u{a0}");
+        assert_eq!(c.main("\u{a0}b").unwrap().value, "1");
+        assert_eq!(c.main("c").unwrap().value, "1");
+        assert_eq!(c.main("d").unwrap().value, "1\x0bx");
+        // NUL ends the logical line, its continuations included.
+        let c = parse("a = x\0y\n  z\nb = 1\n  2\0 3\n  4\nn\0ame = 1\n");
+        assert_eq!(c.main("a").unwrap().value, "x");
+        assert_eq!(c.main("b").unwrap().value, "1  2");
+        assert!(c.main("n").is_none());
+        assert_eq!(c.diagnostics.len(), 1);
+        // split_nameval: any name up to white space or '='.
+        let c = parse("a{b}$ = 1\nx y = 2\n");
+        assert_eq!(c.main("a{b}$").unwrap().value, "1");
+        assert_eq!(c.diagnostics.len(), 1);
     }
 
     #[test]
@@ -423,7 +469,7 @@ submission/inet/smtpd_helo_required = yes
     /// The same text given to `postconf -P` (3.7.11) gives these overrides.
     #[test]
     fn master_cf_matches_postconf_p() {
-        let m = "smtp inet n - y - - smtpd\n# comment inside\n  -o smtpd_banner=x\r\n\n  -o { smtpd_tls_security_level =\n     encrypt }\n  -o {smtpd_recipient_restrictions = permit_mynetworks,\n    { check_client_access inline:{1.2.3.4=OK} }, reject}\nsubmission inet n - y - - smtpd -oa=1 -o b=2 -v\n  -o c=has=equals\n";
+        let m = "smtp inet n - y - - smtpd\n# comment inside\n  -o smtpd_banner=x\r\n\n  -o { smtpd_tls_security_level =\n     encrypt }\n  -o {smtpd_recipient_restrictions = permit_mynetworks,\n    { check_client_access inline:{1.2.3.4=OK} }, reject}\nsubmission inet n - y - - smtpd -oa=1 -o b=2 -v\n  -o c=has=equals\n  -o { d = { x y } } -o e={x}\n";
         let c = Config::parse(&[Input::new("master.cf", m)]);
         let got: Vec<(String, String, String)> = c
             .services
@@ -446,6 +492,9 @@ submission/inet/smtpd_helo_required = yes
             ("submission", "a", "1"),
             ("submission", "b", "2"),
             ("submission", "c", "has=equals"),
+            // The value keeps its braces.
+            ("submission", "d", "{ x y }"),
+            ("submission", "e", "{x}"),
         ];
         assert_eq!(got.len(), want.len());
         for (g, w) in got.iter().zip(want) {
