@@ -60,7 +60,7 @@ fn distance(a: &str, b: &str, max: usize) -> Option<usize> {
 }
 
 /// Names referred to as `$name`, `${name…}` or `$(name…)` in a value.
-fn references(value: &str, out: &mut HashSet<String>) {
+fn references<'a>(value: &'a str, out: &mut HashSet<&'a str>) {
     let mut rest = value;
     while let Some(i) = rest.find('$') {
         let after = rest[i + 1..].trim_start_matches(['{', '(']);
@@ -68,10 +68,34 @@ fn references(value: &str, out: &mut HashSet<String>) {
             .find(|c: char| !is_name_char(c))
             .unwrap_or(after.len());
         if end > 0 {
-            out.insert(after[..end].to_string());
+            out.insert(&after[..end]);
         }
         rest = &rest[i + 1..];
     }
+}
+
+/// Known names by length, so a typo is compared only with names at most
+/// `max` longer or shorter.
+fn names_near(len: usize, max: usize) -> impl Iterator<Item = &'static str> {
+    static BY_LEN: std::sync::OnceLock<Vec<Vec<&'static str>>> = std::sync::OnceLock::new();
+    let by_len = BY_LEN.get_or_init(|| {
+        let mut v: Vec<Vec<&'static str>> = Vec::new();
+        for n in NAMES {
+            if v.len() <= n.len() {
+                v.resize(n.len() + 1, Vec::new());
+            }
+            v[n.len()].push(n);
+        }
+        v
+    });
+    let lo = len.saturating_sub(max);
+    let hi = (len + max + 1).min(by_len.len());
+    by_len
+        .get(lo..hi.max(lo))
+        .unwrap_or(&[])
+        .iter()
+        .flatten()
+        .copied()
 }
 
 /// Stock services whose `<service>_<suffix>` parameters Postfix knows.
@@ -143,6 +167,11 @@ pub const READ_PARAMS: &[&str] = &[
 /// Parameters whose built-in default depends on the host Postfix runs on
 /// (`gethostname()`, the network interfaces): no release default exists.
 pub const HOST_DEPENDENT: &[&str] = &["myhostname", "mydomain", "mynetworks"];
+
+/// How much an expansion may add to the text it starts from: an expanded
+/// value is never longer than its raw text plus this (hostile `$name`
+/// fan-out is cut off, with an error).
+pub const MAX_EXPANSION_GROWTH: usize = super::expand::MAX_OUTPUT;
 
 /// A value as one service sees it (see [`effective`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -253,9 +282,8 @@ pub(crate) fn unknown_parameter(ctx: &Ctx) -> Finding {
         if checked > 200 {
             break;
         }
-        let nearest = NAMES
-            .iter()
-            .filter_map(|k| distance(name, k, 2).map(|d| (d, *k)))
+        let nearest = names_near(name.len(), 2)
+            .filter_map(|k| distance(name, k, 2).map(|d| (d, k)))
             .min();
         match nearest {
             Some((_, k)) => {

@@ -13,6 +13,7 @@
 //! Parsing never fails: what is not understood becomes a diagnostic.
 
 use super::Input;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::report::Evidence;
@@ -129,25 +130,28 @@ pub const MAX_OVERRIDES: usize = 1000;
 
 pub const SERVICE_TYPES: &[&str] = &["inet", "unix", "fifo", "pass", "unix-dgram"];
 
-/// A logical line: the joined text and, for each physical line in it, its
-/// number, its offset in the joined text and its own text.
-struct Logical {
-    joined: String,
-    segments: Vec<(u32, usize, String)>,
+/// A logical line: the joined text (borrowed when it is one physical
+/// line, the common case) and, for each physical line in it, its number,
+/// its offset in the joined text and its own text.
+struct Logical<'a> {
+    joined: Cow<'a, str>,
+    first: (u32, &'a str),
+    /// Continuation lines: (number, offset in `joined`, text).
+    more: Vec<(u32, usize, &'a str)>,
 }
 
-impl Logical {
+impl Logical<'_> {
     fn source_at(&self, file: &str, offset: usize) -> Source {
-        let (line, _, text) = self
-            .segments
+        let (line, text) = self
+            .more
             .iter()
             .rev()
             .find(|s| s.1 <= offset)
-            .unwrap_or(&self.segments[0]);
+            .map_or(self.first, |s| (s.0, s.2));
         Source {
             file: file.to_string(),
-            line: *line,
-            text: text.clone(),
+            line,
+            text: text.to_string(),
         }
     }
 }
@@ -162,28 +166,39 @@ fn trim_space(s: &str) -> &str {
     s.trim_matches(is_space)
 }
 
-fn logical_lines(file: &str, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<Logical> {
+fn logical_lines<'a>(
+    file: &str,
+    text: &'a str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Logical<'a>> {
     let mut out: Vec<Logical> = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let n = u32::try_from(i + 1).unwrap_or(u32::MAX);
         let line = line.trim_end_matches(['\r', '\n']);
-        let trimmed = trim_space(line);
-        if trimmed.is_empty() || trimmed.starts_with('#') {
+        let continues = line.starts_with(is_space);
+        // Most lines start with a name: only others can be blank or an
+        // indented comment.
+        let first = if continues {
+            trim_space(line).bytes().next()
+        } else {
+            line.bytes().next()
+        };
+        if matches!(first, None | Some(b'#')) {
             continue;
         }
-        let shown = line.trim_end_matches(is_space).to_string();
-        if line.starts_with(is_space) {
+        let shown = line.trim_end_matches(is_space);
+        if continues {
             match out.last_mut() {
                 Some(last) => {
-                    let at = last.joined.len();
-                    last.joined.push_str(line);
-                    last.segments.push((n, at, shown));
+                    let joined = last.joined.to_mut();
+                    last.more.push((n, joined.len(), shown));
+                    joined.push_str(line);
                 }
                 None => diagnostics.push(Diagnostic {
                     source: Source {
                         file: file.to_string(),
                         line: n,
-                        text: shown,
+                        text: shown.to_string(),
                     },
                     message: "logical line must not start with whitespace (Postfix ignores it)"
                         .into(),
@@ -192,18 +207,36 @@ fn logical_lines(file: &str, text: &str, diagnostics: &mut Vec<Diagnostic>) -> V
             continue;
         }
         out.push(Logical {
-            joined: line.to_string(),
-            segments: vec![(n, 0, shown)],
+            joined: Cow::Borrowed(line),
+            first: (n, shown),
+            more: Vec::new(),
         });
     }
     // Postfix handles each logical line as a C string: a NUL byte ends it,
     // continuation lines included.
     for l in &mut out {
         if let Some(at) = l.joined.find('\0') {
-            l.joined.truncate(at);
+            l.joined.to_mut().truncate(at);
         }
     }
     out
+}
+
+/// Whether a logical line may be a master.cf service (`name type ...`):
+/// a cheap look at the second word before the full tokenising.
+fn may_be_service(line: &str) -> bool {
+    let sep = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let b = line.as_bytes();
+    let Some(gap) = b.iter().position(sep) else {
+        return false;
+    };
+    let rest = &b[gap..];
+    let Some(start) = rest.iter().position(|c| !sep(c)) else {
+        return false;
+    };
+    let word = &rest[start..];
+    let word = &word[..word.iter().position(sep).unwrap_or(word.len())];
+    SERVICE_TYPES.iter().any(|t| t.as_bytes() == word)
 }
 
 /// Splits at white space, keeping `{ ... }` groups (nesting counted) whole;
@@ -263,15 +296,30 @@ impl Config {
             let lines = logical_lines(&part.name, &part.text, &mut diags);
             cfg.diagnostics.extend(diags);
             for l in lines {
-                let first = l.source_at(&part.name, 0);
-                let toks = tokens(&l.joined);
+                let toks = if may_be_service(&l.joined) {
+                    tokens(&l.joined)
+                } else {
+                    Vec::new()
+                };
                 if toks.len() >= 8 && SERVICE_TYPES.contains(&toks[1].0) {
                     cfg.has_master = true;
                     let svc = parse_service(&part.name, &l, &toks, &mut cfg.diagnostics);
                     cfg.services.push(svc);
-                } else if let Some((name, value)) = split_nameval(&l.joined) {
-                    let parts3: Vec<&str> = name.split('/').collect();
-                    if parts3.len() == 3 && parts3.iter().all(|p| !p.is_empty()) {
+                    continue;
+                }
+                let first = l.source_at(&part.name, 0);
+                if let Some((name, value)) = split_nameval(&l.joined) {
+                    let mut parts3 = [""; 3];
+                    let mut slashes = 0;
+                    if name.contains('/') {
+                        for (i, p) in name.splitn(4, '/').enumerate() {
+                            slashes = i;
+                            if let Some(slot) = parts3.get_mut(i) {
+                                *slot = p;
+                            }
+                        }
+                    }
+                    if slashes == 2 && parts3.iter().all(|p| !p.is_empty()) {
                         per_service.push((
                             parts3[0].to_string(),
                             parts3[1].to_string(),
@@ -282,7 +330,12 @@ impl Config {
                             },
                         ));
                     } else {
-                        cfg.index.insert(name.clone(), cfg.params.len());
+                        match cfg.index.get_mut(name.as_str()) {
+                            Some(i) => *i = cfg.params.len(),
+                            None => {
+                                cfg.index.insert(name.clone(), cfg.params.len());
+                            }
+                        }
                         cfg.params.push(Param {
                             name,
                             value,
