@@ -65,19 +65,18 @@ enum Answer {
 }
 
 impl Postconf {
+    /// `POSTCONF` when set (and only it), else the usual places.
     fn find() -> Option<Postconf> {
-        let candidates = std::env::var_os("POSTCONF")
-            .map(PathBuf::from)
+        let candidates: Vec<PathBuf> = match std::env::var_os("POSTCONF") {
+            Some(p) => vec![PathBuf::from(p)],
+            None => ["/usr/sbin/postconf", "/usr/bin/postconf", "/sbin/postconf"]
+                .map(PathBuf::from)
+                .to_vec(),
+        };
+        candidates
             .into_iter()
-            .chain(
-                ["/usr/sbin/postconf", "/usr/bin/postconf", "/sbin/postconf"].map(PathBuf::from),
-            );
-        for bin in candidates {
-            if bin.is_file() {
-                return Some(Postconf { bin });
-            }
-        }
-        None
+            .find(|b| b.is_file())
+            .map(|bin| Postconf { bin })
     }
 
     /// `postconf -c DIR ARGS`, in a clean environment (no MAIL_CONFIG).
