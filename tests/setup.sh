@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a Debian 12 machine, and does
 # nothing that is already done (a warm machine passes through in seconds).
-#   - Debian packages: chromium (browser tests), fonts, iproute2, curl, python3
-#     (the test bed installs its own: Knot, Unbound, Postfix, …)
+#   - Debian packages: chromium (browser tests), fonts, iproute2, curl, python3,
+#     postfix (its postconf is the oracle of shared/tests/postconf_diff.rs;
+#     installed unconfigured, no daemon started). The test bed installs its
+#     own: Knot, Unbound, …
 #   - the wasm32 Rust target
 #   - npm packages pinned in package-lock.json (wrangler/workerd, playwright-core)
 set -euo pipefail
@@ -15,12 +17,24 @@ dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need_apt+=(fonts-dejavu-core)
 command -v ip >/dev/null || need_apt+=(iproute2)
 command -v curl >/dev/null || need_apt+=(curl ca-certificates)
 [ -x /usr/bin/python3 ] || need_apt+=(python3)
+[ -x /usr/sbin/postconf ] || need_apt+=(postfix)
 if [ ${#need_apt[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || { echo "setup: need root to apt-get install ${need_apt[*]}" >&2; exit 1; }
   log "apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # No postinst may start a daemon (port 25 of the host; works without
+  # systemd too); removed again unless it was there before.
+  policy_rc_created=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
+    policy_rc_created=1
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  # Postfix without a configuration: no main.cf written, nothing started.
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  if [ $policy_rc_created = 1 ]; then rm -f /usr/sbin/policy-rc.d; trap - EXIT; fi
 fi
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then

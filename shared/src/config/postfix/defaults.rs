@@ -171,6 +171,8 @@ pub fn default(name: &str, v: &Version) -> Option<String> {
         "smtpd_sasl_type" => s("cyrus"),
         "smtpd_banner" => s("$myhostname ESMTP $mail_name"),
         "message_size_limit" => s("10240000"),
+        // A message_size_limit above these stops local/virtual delivery.
+        "mailbox_size_limit" | "virtual_mailbox_limit" => s("51200000"),
         "smtpd_client_connection_rate_limit"
         | "smtpd_client_message_rate_limit"
         | "smtpd_client_recipient_rate_limit"

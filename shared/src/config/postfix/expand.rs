@@ -1,23 +1,38 @@
 //! `$name` expansion as Postfix's `mac_expand` does it: `$name`, `${name}`,
 //! `$(name)`, `$$`, `${name?value}`, `${name:value}`, `${name?{value}}`,
 //! `${name:{value}}`, `${name?{value1}:{value2}}` and the relational form
-//! `${{text1} == {text2} ? {text3} : {text4}}` (with the `<level`-style
-//! compatibility-level comparisons Postfix uses in its own defaults).
+//! `${{text1} == {text2} ? {text3} : {text4}}` (numeric when both sides are
+//! all digits, else byte-wise; with the `<level`-style compatibility-level
+//! comparisons Postfix uses in its own defaults).
 //!
-//! Untrusted input: depth, work and output size are capped, and a reference
-//! cycle stops at once. Postfix treats every such error as fatal; here the
-//! error is recorded and the partial text kept.
+//! Untrusted input: nesting, work and output size are capped, and a
+//! reference cycle stops at once. Postfix treats every such error as fatal;
+//! here the error is recorded and the partial text kept.
 
 use super::Source;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-/// Postfix's own limit ("unreasonable macro call nesting").
-pub(crate) const MAX_DEPTH: usize = 100;
+/// Postfix's own limit: `mac_expand` counts one level per macro or literal
+/// text it handles, nested, and stops ("unreasonable macro call nesting")
+/// past this one. A chain of 100 `$name` references ending in text is fine,
+/// 101 are not.
+pub(crate) const MAX_LEVEL: usize = 100;
+/// Our own bound on real recursion: Postfix starts counting levels afresh
+/// for the operands of a relational expression (and would recurse without
+/// end through one that refers to itself); we do not. Small enough for a
+/// 1 MiB stack (wasm), large enough for every expansion Postfix accepts.
+pub(crate) const MAX_RECURSION: usize = 150;
 /// Output an expansion may add to the text it starts from (plain text of
 /// any length is never cut; growth through references is).
 pub(crate) const MAX_OUTPUT: usize = 64 * 1024;
-/// Parameter look-ups per expansion.
-pub(crate) const MAX_STEPS: usize = 1_000;
+/// Parameter look-ups per expansion (a value that refers to an empty one
+/// 2^n times grows no output but takes time).
+pub(crate) const MAX_STEPS: usize = 100_000;
+/// Bytes of looked-up values per expansion.
+pub(crate) const MAX_LOOKUP_BYTES: usize = 64 << 20;
+
+/// Bytes of expanded values kept for re-use per expansion.
+const MAX_MEMO_BYTES: usize = 4 << 20;
 
 /// Where `$name` values come from.
 pub(crate) trait Lookup {
@@ -37,10 +52,18 @@ pub(crate) struct Expansion {
 struct Ctx<'a> {
     lookup: &'a dyn Lookup,
     steps: usize,
+    looked_up: usize,
     cap: usize,
-    depth: usize,
+    recursion: usize,
     stack: Vec<String>,
     seen: HashSet<String>,
+    /// `$name` values already expanded in this expansion (the same text
+    /// every time), with how many levels below their own they nest: a
+    /// value referred to 2^n times is expanded once.
+    memo: HashMap<String, (String, usize)>,
+    memo_bytes: usize,
+    /// The deepest level reached.
+    deepest: usize,
     out: Expansion,
 }
 
@@ -48,18 +71,27 @@ pub(crate) fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 
+/// White space inside macro expressions (Postfix's `CHARS_SPACE`).
+fn is_ws(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n')
+}
+
 pub(crate) fn expand(lookup: &dyn Lookup, text: &str) -> Expansion {
     let mut ctx = Ctx {
         lookup,
         steps: 0,
+        looked_up: 0,
         cap: MAX_OUTPUT + text.len(),
-        depth: 0,
+        recursion: 0,
         stack: Vec::new(),
         seen: HashSet::new(),
+        memo: HashMap::new(),
+        memo_bytes: 0,
+        deepest: 0,
         out: Expansion::default(),
     };
     let mut buf = String::new();
-    ctx.expand_into(text, &mut buf);
+    ctx.parse(text, 0, &mut buf);
     ctx.out.text = buf;
     ctx.out
 }
@@ -81,29 +113,37 @@ fn matching(text: &str, open_at: usize, open: char, close: char) -> Option<usize
     None
 }
 
-/// Parses `{text}` at the start of `s` (after white space): (inner, rest).
-fn braced(s: &str) -> Option<(&str, &str)> {
-    let s = s.trim_start();
-    if !s.starts_with('{') {
-        return None;
-    }
-    let end = matching(s, 0, '{', '}')?;
-    Some((&s[1..end - 1], &s[end..]))
+/// `MAC_EXP_FIND_LEFT_CURLY`: white space, then `{`? The text from the `{`.
+fn left_curly(s: &str) -> Option<&str> {
+    let t = s.trim_start_matches(is_ws);
+    t.starts_with('{').then_some(t)
 }
 
-fn level_key(s: &str) -> Option<Vec<u64>> {
-    let s = s.trim();
-    if s.is_empty() {
-        return None;
+/// `{payload}` at the start of `s`: (payload, rest after trailing white
+/// space); None when unbalanced.
+fn payload(s: &str) -> Option<(&str, &str)> {
+    let end = matching(s, 0, '{', '}')?;
+    Some((&s[1..end - 1], s[end..].trim_start_matches(is_ws)))
+}
+
+/// A compatibility level (`3`, `3.6`, `3.6.1`), compared part by part.
+fn level_key(s: &str) -> Option<[u64; 3]> {
+    let mut v = [0u64; 3];
+    let mut parts = s.split('.');
+    for slot in v.iter_mut() {
+        match parts.next() {
+            Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+                *slot = p.parse().ok()?
+            }
+            Some(_) => return None,
+            None => break,
+        }
     }
-    let mut v: Vec<u64> = s
-        .split('.')
-        .map(|p| p.parse::<u64>().ok())
-        .collect::<Option<Vec<_>>>()?;
-    while v.len() < 3 {
-        v.push(0);
-    }
-    Some(v)
+    parts.next().is_none().then_some(v)
+}
+
+fn all_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 impl Ctx<'_> {
@@ -132,30 +172,53 @@ impl Ctx<'_> {
         }
     }
 
-    fn expand_into(&mut self, text: &str, buf: &mut String) {
-        if self.depth >= MAX_DEPTH {
+    /// One `mac_expand_callback` at `level`: false (and an error) past
+    /// Postfix's nesting limit.
+    fn enter(&mut self, level: usize, what: &str) -> bool {
+        self.deepest = self.deepest.max(level);
+        if level > MAX_LEVEL {
+            self.fail(format!(
+                "unreasonable macro call nesting: \"{}\"",
+                short(what)
+            ));
+        }
+        !self.stopped()
+    }
+
+    /// `mac_parse`: literal text and macros of one text, each handled at
+    /// `level`; what they expand to is parsed at `level + 1`.
+    fn parse(&mut self, text: &str, level: usize, buf: &mut String) {
+        if self.recursion >= MAX_RECURSION {
             self.fail("unreasonable macro call nesting");
             return;
         }
-        self.depth += 1;
-        self.expand_level(text, buf);
-        self.depth -= 1;
+        self.recursion += 1;
+        self.parse_text(text, level, buf);
+        self.recursion -= 1;
     }
 
-    fn expand_level(&mut self, text: &str, buf: &mut String) {
+    fn parse_text(&mut self, text: &str, level: usize, buf: &mut String) {
         let mut rest = text;
-        while !self.stopped() {
-            let Some(i) = rest.find('$') else {
-                self.push(buf, rest);
-                return;
+        while !self.stopped() && !rest.is_empty() {
+            let i = rest.find('$').unwrap_or(rest.len());
+            let after = rest.get(i + 1..).unwrap_or("");
+            let (literal, next) = match after.chars().next() {
+                // `$$` is a literal `$`.
+                Some('$') => (Some((&rest[..i], "$")), &after[1..]),
+                _ if i > 0 || i == rest.len() => (Some((&rest[..i], "")), &rest[i..]),
+                _ => (None, rest),
             };
-            self.push(buf, &rest[..i]);
-            let after = &rest[i + 1..];
-            match after.chars().next() {
-                Some('$') => {
-                    self.push(buf, "$");
-                    rest = &after[1..];
+            if let Some((text, dollar)) = literal {
+                if !self.enter(level, text) {
+                    return;
                 }
+                self.push(buf, text);
+                self.push(buf, dollar);
+                rest = next;
+                continue;
+            }
+            // At a `$` that starts a macro.
+            match after.chars().next() {
                 Some(open @ ('{' | '(')) => {
                     let close = if open == '{' { '}' } else { ')' };
                     let Some(end) = matching(after, 0, open, close) else {
@@ -163,20 +226,29 @@ impl Ctx<'_> {
                         return;
                     };
                     let inner = &after[1..end - 1];
-                    self.braced_ref(inner, buf);
+                    if inner.is_empty() {
+                        self.fail(format!("empty macro name: \"{}\"", short(text)));
+                        return;
+                    }
+                    if !self.enter(level, inner) {
+                        return;
+                    }
+                    self.expression(inner, level, buf);
                     rest = &after[end..];
                 }
                 Some(c) if is_name_char(c) => {
                     let end = after
                         .find(|c: char| !is_name_char(c))
                         .unwrap_or(after.len());
-                    self.name_value(&after[..end], buf);
+                    if !self.enter(level, &after[..end]) {
+                        return;
+                    }
+                    self.name_value(&after[..end], level, buf);
                     rest = &after[end..];
                 }
                 _ => {
                     self.fail(format!("empty macro name: \"{}\"", short(text)));
-                    self.push(buf, "$");
-                    rest = after;
+                    return;
                 }
             }
         }
@@ -194,79 +266,94 @@ impl Ctx<'_> {
                 .refs
                 .push((name.to_string(), found.as_ref().and_then(|f| f.1.clone())));
         }
-        found.map(|f| f.0)
+        let v = found.map(|f| f.0);
+        self.looked_up += v.as_ref().map_or(0, String::len);
+        if self.looked_up > MAX_LOOKUP_BYTES {
+            self.fail(format!(
+                "more than {MAX_LOOKUP_BYTES} bytes of parameter values looked up"
+            ));
+            return None;
+        }
+        v
     }
 
-    fn name_value(&mut self, name: &str, buf: &mut String) {
+    /// `$name` (and `${name}`): the value, expanded one level down.
+    fn name_value(&mut self, name: &str, level: usize, buf: &mut String) {
         if self.stack.iter().any(|n| n == name) {
             self.fail(format!(
                 "unreasonable macro call nesting: \"{name}\" refers to itself"
             ));
             return;
         }
+        if let Some((text, height)) = self.memo.get(name) {
+            self.steps += 1;
+            if self.steps > MAX_STEPS {
+                return self.fail(format!("more than {MAX_STEPS} parameter look-ups"));
+            }
+            let (text, deepest) = (text.clone(), level + 1 + height);
+            if !self.enter(deepest, name) {
+                return;
+            }
+            return self.push(buf, &text);
+        }
         if let Some(v) = self.raw(name) {
+            if v.is_empty() {
+                return;
+            }
             self.stack.push(name.to_string());
-            self.expand_into(&v, buf);
+            let (start, saved) = (buf.len(), self.deepest);
+            self.deepest = level + 1;
+            self.parse(&v, level + 1, buf);
+            let height = self.deepest - (level + 1);
+            self.deepest = self.deepest.max(saved);
             self.stack.pop();
+            let text = &buf[start..];
+            if !self.stopped() && self.memo_bytes + text.len() <= MAX_MEMO_BYTES {
+                self.memo_bytes += text.len() + name.len();
+                self.memo
+                    .insert(name.to_string(), (text.to_string(), height));
+            }
         }
     }
 
     /// The inside of `${...}` or `$(...)`.
-    fn braced_ref(&mut self, inner: &str, buf: &mut String) {
-        if inner.trim_start().starts_with('{') {
-            return self.relational(inner, buf);
-        }
-        // White space around the name is allowed: `${ name }`.
-        let inner = inner.trim_start();
-        let end = inner
-            .find(|c: char| !is_name_char(c))
-            .unwrap_or(inner.len());
-        let (name, rest) = inner.split_at(end);
-        let rest = rest.trim_start();
-        if name.is_empty() {
-            return self.fail(format!(
-                "attribute name syntax error at: \"{}\"",
-                short(inner)
-            ));
-        }
-        let mut chars = rest.chars();
-        let op = chars.next();
-        let cond = chars.as_str();
-        match op {
-            None => self.name_value(name, buf),
-            Some(q @ ('?' | ':')) => {
-                let raw = self.raw(name);
-                let set = raw.as_deref().is_some_and(|v| !v.is_empty());
-                let (when_true, when_false) = if cond.trim_start().starts_with('{') {
-                    let Some((a, after)) = braced(cond) else {
-                        return self.fail(format!("unbalanced {{ in \"{}\"", short(inner)));
-                    };
-                    let after = after.trim_start();
-                    if after.is_empty() {
-                        (Some(a), None)
-                    } else if let (Some(rest), '?') = (after.strip_prefix(':'), q) {
-                        // `{value2}`, or plain text to the end.
-                        match braced(rest) {
-                            Some((b, tail)) if tail.trim().is_empty() => (Some(a), Some(b)),
-                            Some(_) => {
-                                return self
-                                    .fail(format!("unexpected input at: \"{}\"", short(after)))
-                            }
-                            None => (Some(a), Some(rest.trim_start())),
-                        }
-                    } else {
-                        return self.fail(format!("\":\" expected at: \"{}\"", short(after)));
+    fn expression(&mut self, inner: &str, level: usize, buf: &mut String) {
+        if let Some(cp) = left_curly(inner) {
+            // Relational: the result stands for a parameter value "true"
+            // or "" in what follows.
+            let Some((result, rest)) = self.relational(cp) else {
+                return;
+            };
+            let set = result;
+            let mut chars = rest.chars();
+            return match chars.next() {
+                None => {
+                    if set {
+                        self.parse("true", level + 1, buf)
                     }
-                } else {
-                    (Some(cond), None)
-                };
-                let pick = if (q == '?') == set {
-                    when_true
-                } else {
-                    when_false
-                };
-                if let Some(t) = pick {
-                    self.expand_into(t, buf);
+                }
+                Some(op @ ('?' | ':')) => self.conditional(set, op, chars.as_str(), level, buf),
+                Some(_) => self.fail(format!(
+                    "\"?\" or \":\" expected at: \"...}}>>>{}\"",
+                    short(rest)
+                )),
+            };
+        }
+        // A name, white space around it allowed: `${ name }`, `${name ?x}`.
+        let start = inner.trim_start_matches(is_ws);
+        let end = start
+            .find(|c: char| !is_name_char(c))
+            .unwrap_or(start.len());
+        let (name, rest) = start.split_at(end);
+        let after_ws = rest.trim_start_matches(is_ws);
+        let mut chars = after_ws.chars();
+        match chars.next() {
+            None if name.is_empty() => self.fail(format!("empty macro name: \"{}\"", short(inner))),
+            None => self.name_value(name, level, buf),
+            Some(op @ ('?' | ':')) => {
+                let set = self.raw(name).is_some_and(|v| !v.is_empty());
+                if !self.stopped() {
+                    self.conditional(set, op, chars.as_str(), level, buf)
                 }
             }
             Some(_) => self.fail(format!(
@@ -276,72 +363,114 @@ impl Ctx<'_> {
         }
     }
 
-    fn relational(&mut self, inner: &str, buf: &mut String) {
-        let bad = |c: &mut Self| c.fail(format!("bad relational expression: \"{}\"", short(inner)));
-        let Some((lhs, rest)) = braced(inner) else {
-            return bad(self);
-        };
-        let rest = rest.trim_start();
-        let op_end = rest
-            .find(|c: char| c.is_whitespace() || c == '{')
-            .unwrap_or(rest.len());
-        let (op, rest) = rest.split_at(op_end);
-        let Some((rhs, rest)) = braced(rest) else {
-            return bad(self);
-        };
-        let Some(rest) = rest.trim_start().strip_prefix('?') else {
-            return bad(self);
-        };
-        let Some((when_true, rest)) = braced(rest) else {
-            return bad(self);
-        };
-        let rest = rest.trim_start();
-        let when_false = if rest.is_empty() {
-            None
-        } else {
-            match rest.strip_prefix(':').and_then(braced) {
-                Some((f, tail)) if tail.trim().is_empty() => Some(f),
-                _ => return bad(self),
+    /// After `?` or `:` (the text `cp` follows the operator): Postfix's
+    /// fall-through from `?{text}` to `:{text}`.
+    fn conditional(&mut self, set: bool, op: char, cp: &str, level: usize, buf: &mut String) {
+        let mut cp = cp;
+        if op == '?' {
+            let when_true = match left_curly(cp) {
+                Some(t) => match payload(t) {
+                    Some((p, rest)) => {
+                        cp = rest;
+                        p
+                    }
+                    None => return self.fail(format!("unbalanced {{}} in \"{}\"", short(t))),
+                },
+                None => std::mem::take(&mut cp),
+            };
+            if set {
+                self.parse(when_true, level + 1, buf);
             }
+            if cp.is_empty() || self.stopped() {
+                return;
+            }
+            let Some(rest) = cp.strip_prefix(':') else {
+                return self.fail(format!("\":\" expected at: \"...}}>>>{}\"", short(cp)));
+            };
+            cp = rest;
+        }
+        let when_false = match left_curly(cp) {
+            Some(t) => match payload(t) {
+                Some((p, rest)) => {
+                    cp = rest;
+                    p
+                }
+                None => return self.fail(format!("unbalanced {{}} in \"{}\"", short(t))),
+            },
+            None => std::mem::take(&mut cp),
         };
+        if !set {
+            self.parse(when_false, level + 1, buf);
+        }
+        if !cp.is_empty() {
+            self.fail(format!("unexpected input at: \"...}}>>>{}\"", short(cp)));
+        }
+    }
+
+    /// `{left} op {right}` at the start of `cp`: (result, text after it).
+    fn relational<'t>(&mut self, cp: &'t str) -> Option<(bool, &'t str)> {
+        let bad = |c: &mut Self, why: &str| {
+            c.fail(format!(
+                "bad relational expression ({why}): \"{}\"",
+                short(cp)
+            ));
+            None
+        };
+        let Some((lhs, rest)) = payload(cp) else {
+            return bad(self, "unbalanced {}");
+        };
+        let op_len = rest
+            .find(|c: char| !"<>!=?+-*/~&|%".contains(c))
+            .unwrap_or(rest.len());
+        let (op, rest) = rest.split_at(op_len);
+        if !matches!(op, "==" | "!=" | "<" | "<=" | ">" | ">=") {
+            return bad(self, "operator expected");
+        }
+        let suffix_len = rest
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(rest.len());
+        let (suffix, rest) = rest.split_at(suffix_len);
+        if !suffix.is_empty() && suffix != "level" {
+            return bad(self, "bad operator suffix");
+        }
+        let Some((rhs, rest)) = left_curly(rest).and_then(payload) else {
+            return bad(self, "{expression} expected");
+        };
+        // Postfix expands each operand as a new expansion (its nesting
+        // count starts afresh).
         let mut l = String::new();
         let mut r = String::new();
-        self.expand_into(lhs, &mut l);
-        self.expand_into(rhs, &mut r);
-        let result = match op {
-            "==" => Some(l == r),
-            "!=" => Some(l != r),
-            "<" | "<=" | ">" | ">=" => match (l.trim().parse::<f64>(), r.trim().parse::<f64>()) {
-                (Ok(a), Ok(b)) => Some(match op {
-                    "<" => a < b,
-                    "<=" => a <= b,
-                    ">" => a > b,
-                    _ => a >= b,
-                }),
-                _ => None,
-            },
-            _ => match (op.strip_suffix("level"), level_key(&l), level_key(&r)) {
-                (Some(o), Some(a), Some(b)) => match o {
-                    "==" => Some(a == b),
-                    "!=" => Some(a != b),
-                    "<" => Some(a < b),
-                    "<=" => Some(a <= b),
-                    ">" => Some(a > b),
-                    ">=" => Some(a >= b),
-                    _ => None,
-                },
-                _ => None,
-            },
-        };
-        match result {
-            Some(true) => self.expand_into(when_true, buf),
-            Some(false) => {
-                if let Some(f) = when_false {
-                    self.expand_into(f, buf)
+        let saved = self.deepest;
+        self.parse(lhs, 0, &mut l);
+        self.parse(rhs, 0, &mut r);
+        self.deepest = saved;
+        if self.stopped() {
+            return None;
+        }
+        let ord = if suffix == "level" {
+            match (level_key(&l), level_key(&r)) {
+                (Some(a), Some(b)) => a.cmp(&b),
+                _ => {
+                    return bad(self, "malformed compatibility level syntax");
                 }
             }
-            None => bad(self),
-        }
+        } else if all_digits(&l) && all_digits(&r) {
+            match (l.parse::<i64>(), r.parse::<i64>()) {
+                (Ok(a), Ok(b)) => a.cmp(&b),
+                _ => return bad(self, "number out of range"),
+            }
+        } else {
+            l.as_bytes().cmp(r.as_bytes())
+        };
+        let result = match op {
+            "==" => ord.is_eq(),
+            "!=" => ord.is_ne(),
+            "<" => ord.is_lt(),
+            "<=" => ord.is_le(),
+            ">" => ord.is_gt(),
+            _ => ord.is_ge(),
+        };
+        Some((result, rest))
     }
 }
 
@@ -410,6 +539,71 @@ mod tests {
         }
     }
 
+    fn chain(n: usize) -> Vec<(&'static str, &'static str)> {
+        let mut defs = vec![("d0", "bottom"), ("a", "x")];
+        for i in 1..=n {
+            let (k, v) = (format!("d{i}"), format!("$d{}", i - 1));
+            defs.push((Box::leak(k.into_boxed_str()), Box::leak(v.into_boxed_str())));
+        }
+        defs
+    }
+
+    /// postconf 3.7.11 expands a chain of 100 references ending in text
+    /// and stops at 101: mac_expand counts literal text as a level too.
+    #[test]
+    fn nesting_limit_is_postfix_s() {
+        let e = x(&chain(99), "$d99");
+        assert_eq!((e.text.as_str(), e.error), ("bottom", None));
+        assert!(x(&chain(100), "$d100").error.unwrap().contains("nesting"));
+        // A memoised value still counts its depth where it is re-used
+        // (each case checked with postconf).
+        let e = x(&chain(99), "$d50 ${d99}");
+        assert_eq!(e.error, None);
+        let e = x(&chain(99), "$d98 ${a?{$d99}}");
+        assert!(e.error.is_some(), "{}", e.text);
+        assert_eq!(x(&chain(99), "${a?{$d98}}").error, None);
+        assert!(x(&chain(99), "${a?{$d99}}").error.is_some());
+    }
+
+    /// Checked with `postconf -c DIR -x -h` (3.7.11).
+    #[test]
+    fn relational_and_odd_forms_match_postconf() {
+        let d = [("a", "x"), ("mail_name", "Postfix")];
+        for (text, want) in [
+            // No operator after the expression: the fake value "true".
+            ("${{a}=={a}}|${{a}=={b}}", "true|"),
+            ("${{a}=={a}:{x}}|${{a}=={b}:{x}}", "|x"),
+            // All digits: numbers; otherwise bytes.
+            ("${{010}=={10}?{num}:{str}}", "num"),
+            ("${{abc} < {abd}?{lt}:{ge}}", "lt"),
+            ("${{3.6}<{3.10}?{lt}:{ge}}", "ge"),
+            ("${{-1}<{2}?{lt}:{ge}}", "lt"),
+            ("${{}=={}?{empty}}", "empty"),
+            ("${{2}<level{10}?{lt}:{ge}}", "lt"),
+            // An empty name in a test is an undefined parameter.
+            ("${?x}|${:y}", "|y"),
+            (
+                "${ mail_name ?x}|${mail_name\t?\t{y}}|${mail_name?a{b}c}",
+                "x|y|a{b}c",
+            ),
+        ] {
+            let e = x(&d, text);
+            assert_eq!(e.text, want, "{text}");
+            assert_eq!(e.error, None, "{text}");
+        }
+        for bad in [
+            "${}",
+            "${{x}<level{10}?{a}}",
+            "${{a}~{b}?{c}}",
+            "${{a}==x{b}?{c}}",
+            "$(mail_name?{a)b})",
+            "${mail_name\x0b?x}",
+            "${{99999999999999999999}=={1}?{a}}",
+        ] {
+            assert!(x(&d, bad).error.is_some(), "{bad}");
+        }
+    }
+
     #[test]
     fn cycles_and_blowups_stop() {
         let e = x(&[("a", "$b"), ("b", "$a")], "$a");
@@ -431,6 +625,21 @@ mod tests {
         let long = "x".repeat(MAX_OUTPUT * 2);
         assert_eq!(x(&[], &long).text.len(), MAX_OUTPUT * 2);
         let deep: String = "${a?".repeat(5000) + &"}".repeat(5000);
-        let _ = x(&[("a", "1")], &deep);
+        assert!(x(&[("a", "1")], &deep).error.is_some());
+        // 2^60 references to an empty value: no output, bounded work.
+        let mut defs: Vec<(&'static str, &'static str)> = vec![("e0", "")];
+        for i in 1..=60 {
+            let (k, v) = (format!("e{i}"), format!("${{e{0}?}}$e{0}$e{0}", i - 1));
+            defs.push((Box::leak(k.into_boxed_str()), Box::leak(v.into_boxed_str())));
+        }
+        let t = std::time::Instant::now();
+        let e = x(&defs, "$e60");
+        assert!(e.text.is_empty());
+        assert!(t.elapsed().as_secs() < 5);
+        // Relational operands restart Postfix's count; ours still stops.
+        let rel = "${{$r} == {x} ? {y}}";
+        assert!(x(&[("r", rel)], "$r").error.is_some());
+        let nested: String = "${{".repeat(3000) + &"} == {x} ? {y}}".repeat(3000);
+        assert!(x(&[], &nested).error.is_some());
     }
 }

@@ -206,6 +206,10 @@ impl Lookup for View<'_> {
         {
             return Some((p.value.clone(), Some(p.source.clone())));
         }
+        // A daemon's service_name is its master.cf service (`postconf -P -x`).
+        if let (Some(s), "service_name") = (self.service, name) {
+            return Some((s.name.clone(), None));
+        }
         if let Some(p) = self.cfg.main(name) {
             return Some((p.value.clone(), Some(p.source.clone())));
         }
@@ -224,6 +228,8 @@ impl<'a> View<'a> {
     }
 
     pub fn get(&self, name: &str) -> Value {
+        #[cfg(test)]
+        params::note_read(name);
         if let Some(v) = self.cache.borrow().get(name) {
             return v.clone();
         }

@@ -4,7 +4,7 @@
 use super::defaults::BARE_NEWLINE;
 use super::expand::is_name_char;
 use super::names::NAMES;
-use super::{list, Ctx, Param};
+use super::{list, Config, Ctx, Param, Service, Version, View};
 use crate::report::{Evidence, Finding, Severity, Status};
 use crate::rules::{Area, Rule};
 use std::collections::HashSet;
@@ -60,7 +60,7 @@ fn distance(a: &str, b: &str, max: usize) -> Option<usize> {
 }
 
 /// Names referred to as `$name`, `${name…}` or `$(name…)` in a value.
-fn references(value: &str, out: &mut HashSet<String>) {
+fn references<'a>(value: &'a str, out: &mut HashSet<&'a str>) {
     let mut rest = value;
     while let Some(i) = rest.find('$') {
         let after = rest[i + 1..].trim_start_matches(['{', '(']);
@@ -68,13 +68,158 @@ fn references(value: &str, out: &mut HashSet<String>) {
             .find(|c: char| !is_name_char(c))
             .unwrap_or(after.len());
         if end > 0 {
-            out.insert(after[..end].to_string());
+            out.insert(&after[..end]);
         }
         rest = &rest[i + 1..];
     }
 }
 
+/// Known names by length, so a typo is compared only with names at most
+/// `max` longer or shorter.
+fn names_near(len: usize, max: usize) -> impl Iterator<Item = &'static str> {
+    static BY_LEN: std::sync::OnceLock<Vec<Vec<&'static str>>> = std::sync::OnceLock::new();
+    let by_len = BY_LEN.get_or_init(|| {
+        let mut v: Vec<Vec<&'static str>> = Vec::new();
+        for n in NAMES {
+            if v.len() <= n.len() {
+                v.resize(n.len() + 1, Vec::new());
+            }
+            v[n.len()].push(n);
+        }
+        v
+    });
+    let lo = len.saturating_sub(max);
+    let hi = (len + max + 1).min(by_len.len());
+    by_len
+        .get(lo..hi.max(lo))
+        .unwrap_or(&[])
+        .iter()
+        .flatten()
+        .copied()
+}
+
 /// Stock services whose `<service>_<suffix>` parameters Postfix knows.
+/// Every parameter a rule reads through a view (`View::get`), sorted: the
+/// single list the differential test against `postconf`
+/// (`tests/postconf_diff.rs`) checks value by value. A test below runs the
+/// rules and fails when one reads a name missing here. Restriction class
+/// names (user-defined, from `smtpd_restriction_classes`) and
+/// `tls_<grade>_cipherlist` for the grade a `*_ciphers` value names are read
+/// too.
+pub const READ_PARAMS: &[&str] = &[
+    "content_filter",
+    "disable_vrfy_command",
+    "inet_interfaces",
+    "mail_name",
+    "mailbox_size_limit",
+    "maillog_file",
+    "message_size_limit",
+    "mynetworks",
+    "mynetworks_style",
+    "non_smtpd_milters",
+    "postscreen_dnsbl_sites",
+    "postscreen_greet_action",
+    "smtp_dns_support_level",
+    "smtp_enforce_tls",
+    "smtp_tls_ciphers",
+    "smtp_tls_loglevel",
+    "smtp_tls_mandatory_ciphers",
+    "smtp_tls_mandatory_protocols",
+    "smtp_tls_protocols",
+    "smtp_tls_security_level",
+    "smtp_use_tls",
+    "smtpd_banner",
+    "smtpd_client_auth_rate_limit",
+    "smtpd_client_connection_rate_limit",
+    "smtpd_client_message_rate_limit",
+    "smtpd_client_recipient_rate_limit",
+    "smtpd_client_restrictions",
+    "smtpd_data_restrictions",
+    "smtpd_discard_ehlo_keywords",
+    "smtpd_enforce_tls",
+    "smtpd_forbid_bare_newline",
+    "smtpd_forbid_bare_newline_exclusions",
+    "smtpd_helo_required",
+    "smtpd_helo_restrictions",
+    "smtpd_milters",
+    "smtpd_recipient_restrictions",
+    "smtpd_relay_restrictions",
+    "smtpd_restriction_classes",
+    "smtpd_sasl_auth_enable",
+    "smtpd_sasl_security_options",
+    "smtpd_sasl_tls_security_options",
+    "smtpd_sender_restrictions",
+    "smtpd_tls_auth_only",
+    "smtpd_tls_cert_file",
+    "smtpd_tls_chain_files",
+    "smtpd_tls_ciphers",
+    "smtpd_tls_dcert_file",
+    "smtpd_tls_eccert_file",
+    "smtpd_tls_loglevel",
+    "smtpd_tls_mandatory_ciphers",
+    "smtpd_tls_mandatory_protocols",
+    "smtpd_tls_protocols",
+    "smtpd_tls_security_level",
+    "smtpd_tls_wrappermode",
+    "smtpd_use_tls",
+    "tls_high_cipherlist",
+    "tls_medium_cipherlist",
+    "virtual_mailbox_limit",
+];
+
+/// Parameters whose built-in default depends on the host Postfix runs on
+/// (`gethostname()`, the network interfaces): no release default exists.
+pub const HOST_DEPENDENT: &[&str] = &["myhostname", "mydomain", "mynetworks"];
+
+/// How much an expansion may add to the text it starts from: an expanded
+/// value is never longer than its raw text plus this (hostile `$name`
+/// fan-out is cut off, with an error).
+pub const MAX_EXPANSION_GROWTH: usize = super::expand::MAX_OUTPUT;
+
+/// A value as one service sees it (see [`effective`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EffectiveValue {
+    pub name: String,
+    /// Expanded text (cut off at the expansion caps).
+    pub text: String,
+    /// The expansion error Postfix would stop at (or the cap that stopped
+    /// us); None when the value expanded cleanly.
+    pub error: Option<String>,
+    /// Set in main.cf or by a master.cf `-o` (not the built-in default).
+    pub set: bool,
+    /// Known: set, or a parameter of the judged release.
+    pub exists: bool,
+    /// Names the expansion looked up, directly or not.
+    pub refs: Vec<String>,
+}
+
+/// The values of `names` as the rules see them for `service` (its `-o`
+/// overrides, else main.cf, else the default of `version`), with `$name`
+/// references expanded: what `postconf -x -h NAME` (main.cf) or
+/// `postconf -P -x` (a service's overrides) shows.
+pub fn effective<'n>(
+    cfg: &Config,
+    service: Option<&Service>,
+    version: &Version,
+    names: impl IntoIterator<Item = &'n str>,
+) -> Vec<EffectiveValue> {
+    let view = View::new(cfg, service, version);
+    names
+        .into_iter()
+        .map(|n| {
+            let v = view.get(n);
+            EffectiveValue {
+                name: v.name.clone(),
+                set: v.is_set(),
+                exists: v.exists,
+                refs: v.ref_names,
+                error: v.error,
+                text: v.text,
+            }
+        })
+        .collect()
+}
+
 const STOCK_SERVICES: &[&str] = &[
     "smtp", "lmtp", "relay", "local", "virtual", "error", "retry", "discard", "pipe",
 ];
@@ -140,9 +285,8 @@ pub(crate) fn unknown_parameter(ctx: &Ctx) -> Finding {
         if checked > 200 {
             break;
         }
-        let nearest = NAMES
-            .iter()
-            .filter_map(|k| distance(name, k, 2).map(|d| (d, *k)))
+        let nearest = names_near(name.len(), 2)
+            .filter_map(|k| distance(name, k, 2).map(|d| (d, k)))
             .min();
         match nearest {
             Some((_, k)) => {
@@ -280,5 +424,101 @@ mod tests {
         assert_eq!(distance("abc", "xyzabc", 2), None);
         let long = "a".repeat(10_000);
         assert_eq!(distance(&long, &long, 2), None);
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    static READ: std::cell::RefCell<HashSet<String>> = std::cell::RefCell::new(HashSet::new());
+}
+
+/// Test builds: records each name a rule reads through a view.
+#[cfg(test)]
+pub(crate) fn note_read(name: &str) {
+    READ.with(|r| r.borrow_mut().insert(name.to_string()));
+}
+
+#[cfg(test)]
+mod read_params {
+    use super::super::defaults::{default, Version};
+    use super::super::test_support::*;
+    use super::*;
+
+    #[test]
+    fn every_name_a_rule_reads_is_listed() {
+        assert!(READ_PARAMS.windows(2).all(|w| w[0] < w[1]), "keep sorted");
+        let postscreen = "smtp inet n - y - - postscreen\nsmtpd pass - - y - - smtpd\n\
+            submission inet n - y - - smtpd -o smtpd_tls_security_level=encrypt \
+            -o smtpd_sasl_auth_enable=yes\n";
+        let mut cases: Vec<(String, Option<&str>)> = vec![
+            (HARD.to_string(), None),
+            (String::new(), None),
+            (String::new(), Some(postscreen)),
+            (
+                "smtpd_restriction_classes = cls\ncls = permit\n\
+                 smtpd_relay_restrictions = cls, reject_unauth_destination\n"
+                    .into(),
+                None,
+            ),
+        ];
+        for grade in ["high", "medium", "low", "export", "null"] {
+            cases.push((
+                format!(
+                    "smtpd_tls_ciphers = {grade}\nsmtp_tls_mandatory_ciphers = {grade}\n\
+                     tls_{grade}_cipherlist = ALL\n"
+                ),
+                Some(postscreen),
+            ));
+        }
+        READ.with(|r| r.borrow_mut().clear());
+        for (main, master) in &cases {
+            for v in [None, Some("3.7.11"), Some("2.9"), Some("3.10")] {
+                let _ = run_v(main, *master, v);
+            }
+        }
+        let read = READ.with(|r| r.borrow().clone());
+        let mut missing: Vec<&String> = read
+            .iter()
+            .filter(|n| READ_PARAMS.binary_search(&n.as_str()).is_err() && *n != "cls")
+            .collect();
+        missing.sort();
+        assert!(missing.is_empty(), "add to READ_PARAMS: {missing:?}");
+        // And the list holds nothing the rules no longer read.
+        for n in READ_PARAMS {
+            assert!(
+                read.contains(*n),
+                "{n} is in READ_PARAMS but no rule read it"
+            );
+        }
+    }
+
+    /// `postconf -P -x`: `$service_name` is the master.cf service.
+    #[test]
+    fn service_name_in_a_service_view() {
+        let cfg = Config::parse(&[
+            crate::config::Input::new("main.cf", "syslog_name = main/$service_name\n"),
+            crate::config::Input::new(
+                "master.cf",
+                "127.0.0.1:10025 inet n - n - - smtpd -o syslog_name=postfix/$service_name\n",
+            ),
+        ]);
+        let v = Version::parse("3.7.11").unwrap();
+        let svc = effective(&cfg, Some(&cfg.services[0]), &v, ["syslog_name"]);
+        assert_eq!(svc[0].text, "postfix/127.0.0.1:10025");
+        assert_eq!(effective(&cfg, None, &v, ["syslog_name"])[0].text, "main/");
+    }
+
+    #[test]
+    fn every_read_name_has_a_default() {
+        for v in ["3.7.11", "3.10"] {
+            let v = Version::parse(v).unwrap();
+            for n in READ_PARAMS {
+                assert_eq!(
+                    default(n, &v).is_some(),
+                    !HOST_DEPENDENT.contains(n),
+                    "{n} in {v}"
+                );
+            }
+        }
     }
 }

@@ -13,6 +13,7 @@
 //! Parsing never fails: what is not understood becomes a diagnostic.
 
 use super::Input;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::report::Evidence;
@@ -129,51 +130,75 @@ pub const MAX_OVERRIDES: usize = 1000;
 
 pub const SERVICE_TYPES: &[&str] = &["inet", "unix", "fifo", "pass", "unix-dgram"];
 
-/// A logical line: the joined text and, for each physical line in it, its
-/// number, its offset in the joined text and its own text.
-struct Logical {
-    joined: String,
-    segments: Vec<(u32, usize, String)>,
+/// A logical line: the joined text (borrowed when it is one physical
+/// line, the common case) and, for each physical line in it, its number,
+/// its offset in the joined text and its own text.
+struct Logical<'a> {
+    joined: Cow<'a, str>,
+    first: (u32, &'a str),
+    /// Continuation lines: (number, offset in `joined`, text).
+    more: Vec<(u32, usize, &'a str)>,
 }
 
-impl Logical {
+impl Logical<'_> {
     fn source_at(&self, file: &str, offset: usize) -> Source {
-        let (line, _, text) = self
-            .segments
+        let (line, text) = self
+            .more
             .iter()
             .rev()
             .find(|s| s.1 <= offset)
-            .unwrap_or(&self.segments[0]);
+            .map_or(self.first, |s| (s.0, s.2));
         Source {
             file: file.to_string(),
-            line: *line,
-            text: text.clone(),
+            line,
+            text: text.to_string(),
         }
     }
 }
 
-fn logical_lines(file: &str, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<Logical> {
+/// White space as Postfix sees it in its files (C `isspace` in the C
+/// locale): not U+00A0 and the other Unicode spaces Rust's `trim` knows.
+pub(crate) fn is_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r')
+}
+
+fn trim_space(s: &str) -> &str {
+    s.trim_matches(is_space)
+}
+
+fn logical_lines<'a>(
+    file: &str,
+    text: &'a str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Logical<'a>> {
     let mut out: Vec<Logical> = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let n = u32::try_from(i + 1).unwrap_or(u32::MAX);
         let line = line.trim_end_matches(['\r', '\n']);
-        let trimmed = line.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
+        let continues = line.starts_with(is_space);
+        // Most lines start with a name: only others can be blank or an
+        // indented comment.
+        let first = if continues {
+            trim_space(line).bytes().next()
+        } else {
+            line.bytes().next()
+        };
+        if matches!(first, None | Some(b'#')) {
             continue;
         }
-        let shown = line.trim_end().to_string();
-        if line.starts_with(char::is_whitespace) {
+        let shown = line.trim_end_matches(is_space);
+        if continues {
             match out.last_mut() {
                 Some(last) => {
-                    let at = last.joined.len();
-                    last.joined.push_str(line);
-                    last.segments.push((n, at, shown));
+                    let joined = last.joined.to_mut();
+                    last.more.push((n, joined.len(), shown));
+                    joined.push_str(line);
                 }
                 None => diagnostics.push(Diagnostic {
                     source: Source {
                         file: file.to_string(),
                         line: n,
-                        text: shown,
+                        text: shown.to_string(),
                     },
                     message: "logical line must not start with whitespace (Postfix ignores it)"
                         .into(),
@@ -182,11 +207,36 @@ fn logical_lines(file: &str, text: &str, diagnostics: &mut Vec<Diagnostic>) -> V
             continue;
         }
         out.push(Logical {
-            joined: line.to_string(),
-            segments: vec![(n, 0, shown)],
+            joined: Cow::Borrowed(line),
+            first: (n, shown),
+            more: Vec::new(),
         });
     }
+    // Postfix handles each logical line as a C string: a NUL byte ends it,
+    // continuation lines included.
+    for l in &mut out {
+        if let Some(at) = l.joined.find('\0') {
+            l.joined.to_mut().truncate(at);
+        }
+    }
     out
+}
+
+/// Whether a logical line may be a master.cf service (`name type ...`):
+/// a cheap look at the second word before the full tokenising.
+fn may_be_service(line: &str) -> bool {
+    let sep = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let b = line.as_bytes();
+    let Some(gap) = b.iter().position(sep) else {
+        return false;
+    };
+    let rest = &b[gap..];
+    let Some(start) = rest.iter().position(|c| !sep(c)) else {
+        return false;
+    };
+    let word = &rest[start..];
+    let word = &word[..word.iter().position(sep).unwrap_or(word.len())];
+    SERVICE_TYPES.iter().any(|t| t.as_bytes() == word)
 }
 
 /// Splits at white space, keeping `{ ... }` groups (nesting counted) whole;
@@ -196,7 +246,7 @@ fn tokens(s: &str) -> Vec<(&str, usize)> {
     let mut start: Option<usize> = None;
     let mut level = 0usize;
     for (i, c) in s.char_indices() {
-        if c.is_whitespace() && level == 0 {
+        if matches!(c, ' ' | '\t' | '\r' | '\n') && level == 0 {
             if let Some(st) = start.take() {
                 out.push((&s[st..i], st));
             }
@@ -219,18 +269,21 @@ fn tokens(s: &str) -> Vec<(&str, usize)> {
 
 /// `{ text }` → `text` (Postfix's extpar), trimmed.
 pub fn strip_braces(s: &str) -> &str {
-    let t = s.trim();
+    let t = trim_space(s);
     match t.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
-        Some(inner) => inner.trim(),
+        Some(inner) => trim_space(inner),
         None => t,
     }
 }
 
+/// Postfix's `split_nameval`: the name runs to white space or `=`, then
+/// only white space may come before the `=`; name and value are trimmed.
 fn split_nameval(s: &str) -> Option<(String, String)> {
-    let (name, value) = s.split_once('=')?;
-    let name = name.trim();
-    let ok = !name.is_empty() && !name.contains(|c: char| c.is_whitespace() || "{}$".contains(c));
-    ok.then(|| (name.to_string(), value.trim().to_string()))
+    let s = s.trim_start_matches(is_space);
+    let end = s.find(|c: char| is_space(c) || c == '=')?;
+    let name = &s[..end];
+    let value = s[end..].trim_start_matches(is_space).strip_prefix('=')?;
+    (!name.is_empty()).then(|| (name.to_string(), trim_space(value).to_string()))
 }
 
 impl Config {
@@ -243,15 +296,30 @@ impl Config {
             let lines = logical_lines(&part.name, &part.text, &mut diags);
             cfg.diagnostics.extend(diags);
             for l in lines {
-                let first = l.source_at(&part.name, 0);
-                let toks = tokens(&l.joined);
+                let toks = if may_be_service(&l.joined) {
+                    tokens(&l.joined)
+                } else {
+                    Vec::new()
+                };
                 if toks.len() >= 8 && SERVICE_TYPES.contains(&toks[1].0) {
                     cfg.has_master = true;
                     let svc = parse_service(&part.name, &l, &toks, &mut cfg.diagnostics);
                     cfg.services.push(svc);
-                } else if let Some((name, value)) = split_nameval(&l.joined) {
-                    let parts3: Vec<&str> = name.split('/').collect();
-                    if parts3.len() == 3 && parts3.iter().all(|p| !p.is_empty()) {
+                    continue;
+                }
+                let first = l.source_at(&part.name, 0);
+                if let Some((name, value)) = split_nameval(&l.joined) {
+                    let mut parts3 = [""; 3];
+                    let mut slashes = 0;
+                    if name.contains('/') {
+                        for (i, p) in name.splitn(4, '/').enumerate() {
+                            slashes = i;
+                            if let Some(slot) = parts3.get_mut(i) {
+                                *slot = p;
+                            }
+                        }
+                    }
+                    if slashes == 2 && parts3.iter().all(|p| !p.is_empty()) {
                         per_service.push((
                             parts3[0].to_string(),
                             parts3[1].to_string(),
@@ -262,7 +330,12 @@ impl Config {
                             },
                         ));
                     } else {
-                        cfg.index.insert(name.clone(), cfg.params.len());
+                        match cfg.index.get_mut(name.as_str()) {
+                            Some(i) => *i = cfg.params.len(),
+                            None => {
+                                cfg.index.insert(name.clone(), cfg.params.len());
+                            }
+                        }
                         cfg.params.push(Param {
                             name,
                             value,
@@ -344,9 +417,11 @@ fn parse_service(
             break;
         }
         match split_nameval(strip_braces(value)) {
+            // The value keeps its own braces: `-o { name = { x } }` sets
+            // `{ x }`, as `postconf -P` shows.
             Some((name, value)) => overrides.push(Param {
                 name,
-                value: strip_braces(&value).to_string(),
+                value,
                 source,
             }),
             None => diagnostics.push(Diagnostic {
@@ -382,10 +457,34 @@ mod tests {
         assert_eq!(c.main("a").unwrap().value, "1  continued");
         assert_eq!(c.main("b").unwrap().value, "z  lead");
         assert_eq!(c.main("b").unwrap().source.line, 6);
-        assert!(c.main("\0nul").is_some());
+        // A logical line ends at a NUL byte (Postfix reads C strings): one
+        // that starts with it has no name ("missing attribute name").
+        assert!(c.main("\0nul").is_none() && c.main("").is_none());
+        assert_eq!(c.diagnostics.len(), 1);
         let c = parse("  lead = 1\nname with space = 1\nnovalue\nok = 1\n");
         assert_eq!(c.diagnostics.len(), 3);
         assert_eq!(c.main("ok").unwrap().value, "1");
+    }
+
+    /// Checked with `postconf -c DIR -h` (3.7.11).
+    #[test]
+    fn whitespace_nul_and_names_as_postfix() {
+        // U+00A0 is not white space to Postfix; \v and \f are.
+        let c = parse("a = \u{a0}x\u{a0}\n\u{a0}b = 1\nc = \x0b1\x0c\nd = 1\n\x0bx\n");
+        assert_eq!(c.main("a").unwrap().value, "\u{a0}x\u{a0}");
+        assert_eq!(c.main("\u{a0}b").unwrap().value, "1");
+        assert_eq!(c.main("c").unwrap().value, "1");
+        assert_eq!(c.main("d").unwrap().value, "1\x0bx");
+        // NUL ends the logical line, its continuations included.
+        let c = parse("a = x\0y\n  z\nb = 1\n  2\0 3\n  4\nn\0ame = 1\n");
+        assert_eq!(c.main("a").unwrap().value, "x");
+        assert_eq!(c.main("b").unwrap().value, "1  2");
+        assert!(c.main("n").is_none());
+        assert_eq!(c.diagnostics.len(), 1);
+        // split_nameval: any name up to white space or '='.
+        let c = parse("a{b}$ = 1\nx y = 2\n");
+        assert_eq!(c.main("a{b}$").unwrap().value, "1");
+        assert_eq!(c.diagnostics.len(), 1);
     }
 
     #[test]
@@ -423,7 +522,7 @@ submission/inet/smtpd_helo_required = yes
     /// The same text given to `postconf -P` (3.7.11) gives these overrides.
     #[test]
     fn master_cf_matches_postconf_p() {
-        let m = "smtp inet n - y - - smtpd\n# comment inside\n  -o smtpd_banner=x\r\n\n  -o { smtpd_tls_security_level =\n     encrypt }\n  -o {smtpd_recipient_restrictions = permit_mynetworks,\n    { check_client_access inline:{1.2.3.4=OK} }, reject}\nsubmission inet n - y - - smtpd -oa=1 -o b=2 -v\n  -o c=has=equals\n";
+        let m = "smtp inet n - y - - smtpd\n# comment inside\n  -o smtpd_banner=x\r\n\n  -o { smtpd_tls_security_level =\n     encrypt }\n  -o {smtpd_recipient_restrictions = permit_mynetworks,\n    { check_client_access inline:{1.2.3.4=OK} }, reject}\nsubmission inet n - y - - smtpd -oa=1 -o b=2 -v\n  -o c=has=equals\n  -o { d = { x y } } -o e={x}\n";
         let c = Config::parse(&[Input::new("master.cf", m)]);
         let got: Vec<(String, String, String)> = c
             .services
@@ -446,6 +545,9 @@ submission/inet/smtpd_helo_required = yes
             ("submission", "a", "1"),
             ("submission", "b", "2"),
             ("submission", "c", "has=equals"),
+            // The value keeps its braces.
+            ("submission", "d", "{ x y }"),
+            ("submission", "e", "{x}"),
         ];
         assert_eq!(got.len(), want.len());
         for (g, w) in got.iter().zip(want) {

@@ -1,0 +1,70 @@
+//! The Postfix engine alone on one configuration directory: what the CLI's
+//! `config` command does after reading the files (`analyze`: split, detect,
+//! parse, expand, 23 rules, the report), repeated; prints the median.
+//! Also times the steps one by one (split into files, detection, parse,
+//! rules). Driven by `bench/postfix_vs_postconf.sh` (not a test; no dependencies):
+//!
+//!     cargo bench -p mailaudit-core --bench postfix -- DIR [RUNS]
+
+use mailaudit_core::config::postfix::{check, looks_like_postfix, Config};
+use mailaudit_core::config::{analyze, split_files, ConfigOptions, Input};
+use std::time::Instant;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; the rest are ours.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let Some(dir) = args.first() else {
+        eprintln!("usage: postfix DIR [RUNS]  (DIR holds main.cf and master.cf)");
+        std::process::exit(2);
+    };
+    let runs: usize = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(51);
+    let read = |f: &str| {
+        let p = std::path::Path::new(dir).join(f);
+        let b = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        Input::new(
+            p.display().to_string(),
+            String::from_utf8_lossy(&b).into_owned(),
+        )
+    };
+    let inputs = [read("main.cf"), read("master.cf")];
+    let opts = ConfigOptions {
+        now: "2026-01-01T00:00:00Z".into(),
+        ..Default::default()
+    };
+    let (mut parse, mut full, mut split, mut detect, mut rules) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut findings = 0;
+    for _ in 0..runs {
+        // The steps of analyze(), one by one.
+        let t = Instant::now();
+        let parts = split_files(&inputs);
+        split.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        assert!(looks_like_postfix(std::hint::black_box(&parts)));
+        detect.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        let cfg = Config::parse(&parts);
+        parse.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        std::hint::black_box(check(&cfg, None));
+        rules.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        let report = analyze(&inputs, &opts).expect("a Postfix configuration");
+        full.push(t.elapsed().as_secs_f64());
+        findings = std::hint::black_box(report).findings.len();
+    }
+    println!("engine_split_median_ms={:.3}", median(split) * 1e3);
+    println!("engine_detect_median_ms={:.3}", median(detect) * 1e3);
+    println!("engine_parse_median_ms={:.3}", median(parse) * 1e3);
+    println!("engine_rules_median_ms={:.3}", median(rules) * 1e3);
+    println!("engine_analyze_median_ms={:.3}", median(full) * 1e3);
+    println!("engine_findings={findings} runs={runs}");
+}
