@@ -133,6 +133,16 @@ enum Command {
         resolver: String,
         #[arg(long, value_name = "PEM")]
         ca_file: Option<String>,
+        /// Let visitors' audits also run the live SMTP/TLS probes (off by
+        /// default: a public server would otherwise connect wherever a
+        /// visitor's domain points). Only public addresses are ever probed.
+        #[arg(long)]
+        probe: bool,
+        /// Also allow connections to this address block (repeatable) — for
+        /// a private deployment or a test bed; by default this server
+        /// connects only to public unicast addresses.
+        #[arg(long = "allow-net", value_name = "CIDR")]
+        allow_net: Vec<String>,
     },
 }
 
@@ -340,13 +350,29 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             site,
             resolver,
             ca_file,
+            probe,
+            allow_net,
         } => {
-            let net = net::NativeNet::new(read_ca(&ca_file)?.as_deref()).map_err(UsageError)?;
+            let mut policy = mailaudit_core::addr::AddressPolicy::public_only();
+            for cidr in &allow_net {
+                policy
+                    .allow
+                    .push(mailaudit_core::addr::Net::parse(cidr).ok_or_else(|| {
+                        UsageError(format!("--allow-net {cidr:?} is not an address block"))
+                    })?);
+            }
+            let ca = read_ca(&ca_file)?;
+            let net =
+                net::NativeNet::guarded(ca.as_deref(), policy, &resolver).map_err(UsageError)?;
+            let live = serve::Live {
+                probe,
+                extra_roots: pem_certificates(&ca.unwrap_or_default()),
+            };
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
                 .map_err(|e| UsageError(format!("cannot start the runtime: {e}")))?;
-            rt.block_on(serve::serve(&listen, &site, resolver, net))
+            rt.block_on(serve::serve(&listen, &site, resolver, net, live))
                 .map_err(UsageError)?;
             Ok(ExitCode::SUCCESS)
         }

@@ -1,7 +1,17 @@
 //! The native [`Network`]: reqwest (rustls, ring) for HTTPS, tokio for TCP.
 //! Moves bytes only; every judgement is in mailaudit-core.
+//!
+//! With an [`AddressPolicy`] (as `mailaudit serve` uses it) it never
+//! connects to an address the policy refuses: TCP connections must name an
+//! IP address (the engine connects by the address it looked up), and HTTPS
+//! requests resolve through a resolver that drops refused addresses, so the
+//! address checked is the address connected to. Requests to the configured
+//! DoH resolver itself are exempt: the operator chose it.
 
+use mailaudit_core::addr::AddressPolicy;
 use mailaudit_core::net::{Conn, HttpRequest, HttpResponse, Method, NetError, Network};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -9,11 +19,73 @@ use tokio::net::TcpStream;
 #[derive(Clone)]
 pub struct NativeNet {
     client: reqwest::Client,
+    /// With a guard: the client for everything but the DoH resolver.
+    guarded: Option<(reqwest::Client, Arc<AddressPolicy>, String)>,
+}
+
+/// reqwest's name resolution, keeping only addresses the policy allows.
+struct GuardedResolver(Arc<AddressPolicy>);
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let policy = self.0.clone();
+        Box::pin(async move {
+            let host = name.as_str().to_string();
+            let all: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let mut refused = Vec::new();
+            let allowed: Vec<SocketAddr> = all
+                .into_iter()
+                .filter(|a| match policy.check(a.ip()) {
+                    Ok(()) => true,
+                    Err(why) => {
+                        refused.push(why);
+                        false
+                    }
+                })
+                .collect();
+            if allowed.is_empty() {
+                let why = refused
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(|| format!("{host} has no address"));
+                return Err(format!("refused by policy: {why}").into());
+            }
+            Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
 }
 
 impl NativeNet {
     /// `extra_ca` is PEM text of additional trusted roots (e.g. a test CA).
     pub fn new(extra_ca: Option<&[u8]>) -> Result<NativeNet, String> {
+        Ok(NativeNet {
+            client: Self::client(extra_ca, None)?,
+            guarded: None,
+        })
+    }
+
+    /// A network that connects only where `policy` allows, except to the
+    /// DoH resolver at `resolver_url`.
+    pub fn guarded(
+        extra_ca: Option<&[u8]>,
+        policy: AddressPolicy,
+        resolver_url: &str,
+    ) -> Result<NativeNet, String> {
+        let policy = Arc::new(policy);
+        Ok(NativeNet {
+            client: Self::client(extra_ca, None)?,
+            guarded: Some((
+                Self::client(extra_ca, Some(policy.clone()))?,
+                policy,
+                resolver_url.to_string(),
+            )),
+        })
+    }
+
+    fn client(
+        extra_ca: Option<&[u8]>,
+        policy: Option<Arc<AddressPolicy>>,
+    ) -> Result<reqwest::Client, String> {
         let mut b = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(5))
@@ -29,8 +101,21 @@ impl NativeNet {
                 b = b.add_root_certificate(c);
             }
         }
-        let client = b.build().map_err(|e| format!("HTTP client: {e}"))?;
-        Ok(NativeNet { client })
+        if let Some(p) = policy {
+            b = b.dns_resolver(Arc::new(GuardedResolver(p)));
+        }
+        b.build().map_err(|e| format!("HTTP client: {e}"))
+    }
+
+    /// The policy's verdict on a TCP destination (None: no guard).
+    fn refuse_tcp(&self, host: &str) -> Option<NetError> {
+        let (_, policy, _) = self.guarded.as_ref()?;
+        match host.trim_matches(['[', ']']).parse::<IpAddr>() {
+            Ok(ip) => policy.check(ip).err().map(NetError::Refused),
+            Err(_) => Some(NetError::Refused(format!(
+                "{host} is a name: this service connects only to addresses it looked up and checked"
+            ))),
+        }
     }
 }
 
@@ -41,7 +126,9 @@ fn describe(e: &reqwest::Error) -> NetError {
         cause = next;
     }
     let text = cause.to_string();
-    if e.is_timeout() {
+    if let Some(why) = text.strip_prefix("refused by policy: ") {
+        NetError::Refused(why.to_string())
+    } else if e.is_timeout() {
         NetError::Timeout(0)
     } else if text.contains("certificate") || text.contains("tls") || text.contains("TLS") {
         NetError::Tls(text)
@@ -58,9 +145,26 @@ impl Network for NativeNet {
     async fn http(&self, req: HttpRequest) -> Result<HttpResponse, NetError> {
         let timeout = req.timeout_ms;
         let exchange = async {
+            let client = match &self.guarded {
+                Some((guarded, policy, resolver)) if req.url != *resolver => {
+                    // An address in the URL skips name resolution: check it here.
+                    let url = reqwest::Url::parse(&req.url)
+                        .map_err(|e| NetError::Other(format!("bad URL {}: {e}", req.url)))?;
+                    let literal = match url.host() {
+                        Some(url::Host::Ipv4(a)) => Some(IpAddr::V4(a)),
+                        Some(url::Host::Ipv6(a)) => Some(IpAddr::V6(a)),
+                        _ => None,
+                    };
+                    if let Some(ip) = literal {
+                        policy.check(ip).map_err(NetError::Refused)?;
+                    }
+                    guarded
+                }
+                _ => &self.client,
+            };
             let mut rb = match req.method {
-                Method::Get => self.client.get(&req.url),
-                Method::Post => self.client.post(&req.url).body(req.body.clone()),
+                Method::Get => client.get(&req.url),
+                Method::Post => client.post(&req.url).body(req.body.clone()),
             };
             for (k, v) in &req.headers {
                 rb = rb.header(k, v);
@@ -105,6 +209,9 @@ impl Network for NativeNet {
         port: u16,
         timeout_ms: u32,
     ) -> Result<NativeConn, NetError> {
+        if let Some(refused) = self.refuse_tcp(host) {
+            return Err(refused);
+        }
         let connect = TcpStream::connect((host, port));
         match tokio::time::timeout(Duration::from_millis(timeout_ms.into()), connect).await {
             Ok(Ok(s)) => Ok(NativeConn { stream: s }),
@@ -157,6 +264,67 @@ impl Conn for NativeConn {
 mod tests {
     use super::*;
     use tokio::net::TcpListener;
+
+    #[tokio::test]
+    async fn the_guard_refuses_private_addresses_and_names() {
+        let net = NativeNet::guarded(
+            None,
+            AddressPolicy::public_only(),
+            "https://127.0.0.1:9/dns-query",
+        )
+        .unwrap();
+        for host in [
+            "127.0.0.1",
+            "10.0.0.1",
+            "169.254.169.254",
+            "::1",
+            "::ffff:10.0.0.1",
+            "0.0.0.0",
+        ] {
+            match net.tcp_connect(host, 25, 1000).await {
+                Err(NetError::Refused(why)) => assert!(why.contains("not public"), "{why}"),
+                other => panic!("{host}: {:?}", other.map(|_| ())),
+            }
+        }
+        assert!(matches!(
+            net.tcp_connect("mail.example.org", 25, 1000).await,
+            Err(NetError::Refused(_))
+        ));
+        for url in [
+            "https://10.0.0.1/x",
+            "http://[::1]:8080/",
+            "https://169.254.169.254/latest/meta-data/",
+        ] {
+            let r = net.http(HttpRequest::get(url)).await;
+            assert!(matches!(r, Err(NetError::Refused(_))), "{url}: {r:?}");
+        }
+        // A name that resolves to loopback is refused at resolution time.
+        let r = net.http(HttpRequest::get("http://localhost:9/")).await;
+        assert!(matches!(r, Err(NetError::Refused(_))), "{r:?}");
+        // The operator's own resolver is exempt (here: nothing listens).
+        let r = net
+            .http(HttpRequest::post(
+                "https://127.0.0.1:9/dns-query",
+                "x",
+                vec![],
+            ))
+            .await;
+        assert!(!matches!(r, Err(NetError::Refused(_))), "{r:?}");
+    }
+
+    #[tokio::test]
+    async fn an_allowed_block_is_reachable_and_the_cli_is_unguarded() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let policy = AddressPolicy {
+            allow: vec![mailaudit_core::addr::Net::parse("127.0.0.0/8").unwrap()],
+            unrestricted: false,
+        };
+        let net = NativeNet::guarded(None, policy, "https://x.invalid/").unwrap();
+        assert!(net.tcp_connect("127.0.0.1", port, 2000).await.is_ok());
+        let plain = NativeNet::new(None).unwrap();
+        assert!(plain.tcp_connect("127.0.0.1", port, 2000).await.is_ok());
+    }
 
     #[tokio::test]
     async fn tcp_round_trip_on_loopback() {

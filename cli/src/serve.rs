@@ -17,6 +17,15 @@ use tower_http::services::{ServeDir, ServeFile};
 struct AppState {
     net: NativeNet,
     resolver: String,
+    live: Live,
+}
+
+/// Whether visitors' audits probe the mail servers, and how.
+#[derive(Clone)]
+pub struct Live {
+    pub probe: bool,
+    /// Extra trust anchors (DER) for the certificate checks.
+    pub extra_roots: Vec<Vec<u8>>,
 }
 
 #[derive(Deserialize)]
@@ -46,11 +55,17 @@ async fn audit(State(st): State<Arc<AppState>>, body: axum::body::Bytes) -> Resp
     let now = time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
-    let opts = AuditOptions::new(
+    let mut opts = AuditOptions::new(
         st.resolver.clone(),
         now.format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default(),
     );
+    opts.probe = st.live.probe;
+    opts.no_probe_reason = "Not run: this server runs DNS checks only (its operator can allow \
+        live probes with `mailaudit serve --probe`); `mailaudit audit` runs them from your own \
+        machine."
+        .into();
+    opts.live.extra_roots = st.live.extra_roots.clone();
     // The engine's futures need not be Send (the Worker's are not), so the
     // audit runs to completion on a blocking thread of this runtime.
     let handle = tokio::runtime::Handle::current();
@@ -101,6 +116,7 @@ pub async fn serve(
     site: &str,
     resolver: String,
     net: NativeNet,
+    live: Live,
 ) -> Result<(), String> {
     let index = Path::new(site).join("index.html");
     if !index.is_file() {
@@ -109,7 +125,11 @@ pub async fn serve(
              or pass --site DIR"
         ));
     }
-    let state = Arc::new(AppState { net, resolver });
+    let state = Arc::new(AppState {
+        net,
+        resolver,
+        live,
+    });
     let app = Router::new()
         .route("/api/v1/audit", post(audit))
         .route(

@@ -299,6 +299,22 @@ default._bimi.badrecords TXT "v=BIMI1; l=http://example.test/logo.svg;"
 danebad MX 10 mx.danebad.example.test.
 mx.danebad A $PF_HARD
 _25._tcp.mx.danebad TLSA 1 1 1 $TLSA
+; SSRF guard (mailaudit serve, the Worker): MX hosts and a policy host at addresses a public service
+; must never connect to
+ssrf-loop MX 10 mx.ssrf-loop.example.test.
+mx.ssrf-loop A 127.0.0.1
+_mta-sts.ssrf-loop TXT "v=STSv1; id=1;"
+mta-sts.ssrf-loop A 127.0.0.1
+ssrf-private MX 10 mx.ssrf-private.example.test.
+mx.ssrf-private A 10.0.0.1
+ssrf-metadata MX 10 mx.ssrf-metadata.example.test.
+mx.ssrf-metadata A 169.254.169.254
+ssrf-v6loop MX 10 mx.ssrf-v6loop.example.test.
+mx.ssrf-v6loop AAAA ::1
+ssrf-mapped MX 10 mx.ssrf-mapped.example.test.
+mx.ssrf-mapped AAAA ::ffff:10.0.0.1
+ssrf-zero MX 10 mx.ssrf-zero.example.test.
+mx.ssrf-zero A 0.0.0.0
 ; provider.hosted: Microsoft 365
 hosted MX 0 hosted-example-test.mail.protection.outlook.com.
 hosted TXT "v=spf1 include:spf.protection.outlook.com -all"
