@@ -13,33 +13,6 @@ use common::Rng;
 const LEAF: &[u8] = include_bytes!("data/dane/leaf.der");
 const INTER: &[u8] = include_bytes!("data/dane/inter.der");
 
-fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
-    let mut v = seed.to_vec();
-    for _ in 0..=rng.below(6) {
-        match rng.below(4) {
-            0 if !v.is_empty() => {
-                let i = rng.below(v.len());
-                v[i] = rng.next() as u8;
-            }
-            1 if !v.is_empty() => {
-                let i = rng.below(v.len());
-                v.truncate(i);
-            }
-            2 => {
-                let i = rng.below(v.len() + 1);
-                v.insert(i, rng.next() as u8);
-            }
-            _ if v.len() > 2 => {
-                let i = rng.below(v.len());
-                let j = rng.below(v.len());
-                v.swap(i, j);
-            }
-            _ => {}
-        }
-    }
-    v
-}
-
 #[test]
 fn served_certificates_never_panic_dane_matching() {
     let mut rng = Rng(0x5eed_da9e);
@@ -57,13 +30,9 @@ fn served_certificates_never_panic_dane_matching() {
         .collect();
     for i in 0..3_000 {
         let chain = if i % 2 == 0 {
-            vec![mutate(&mut rng, LEAF), INTER.to_vec()]
+            vec![rng.mutate(LEAF), INTER.to_vec()]
         } else {
-            vec![
-                LEAF.to_vec(),
-                mutate(&mut rng, INTER),
-                mutate(&mut rng, INTER),
-            ]
+            vec![LEAF.to_vec(), rng.mutate(INTER), rng.mutate(INTER)]
         };
         let _ = match_chain(&records, &chain, "mx.example.org");
     }
@@ -89,7 +58,7 @@ fn tlsa_answers_never_panic() {
     assert_eq!(ok.of_type().next().unwrap().to_string(), "3 1 1 01020304");
     let mut rng = Rng(52);
     for _ in 0..10_000 {
-        let m = mutate(&mut rng, &seed);
+        let m = rng.mutate(&seed);
         if let Ok(a) = decode_answer("_25._tcp.mx.example.org", RecordType::TLSA, &m) {
             for d in a.of_type() {
                 let _ = d.to_string();
@@ -115,7 +84,7 @@ fn ptr_names_never_panic_the_heuristic() {
     ];
     let mut rng = Rng(1912);
     for i in 0..10_000 {
-        let m = mutate(&mut rng, seeds[i % 3]);
+        let m = rng.mutate(seeds[i % 3]);
         let name = String::from_utf8_lossy(&m);
         let _ = generic_reason(&name, ips[i % 2]);
         let _ = reverse_name(ips[i % 2]);

@@ -102,31 +102,6 @@ fn token_soup(rng: &mut Rng) -> Vec<u8> {
     out
 }
 
-fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
-    let mut v = seed.to_vec();
-    for _ in 0..=rng.below(16) {
-        let i = rng.below(v.len() + 1);
-        match rng.below(5) {
-            0 if i < v.len() => v[i] = rng.next() as u8,
-            1 if i < v.len() => {
-                let j = (i + rng.below(64)).min(v.len());
-                v.drain(i..j);
-            }
-            2 => {
-                let t = TOKENS[rng.below(TOKENS.len())];
-                v.splice(i..i, t.bytes());
-            }
-            3 => {
-                let j = (i + rng.below(256)).min(v.len());
-                let chunk = v[i..j].to_vec();
-                v.splice(i..i, chunk);
-            }
-            _ => v.insert(i.min(v.len()), rng.next() as u8),
-        }
-    }
-    v
-}
-
 fn seeds() -> Vec<Vec<u8>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/postconf/corpus");
     let mut dirs: Vec<_> = std::fs::read_dir(&root)
@@ -154,7 +129,7 @@ fn postfix_harness_over_pseudo_random_inputs() {
             0 => token_soup(&mut rng),
             1 => {
                 let seed = &seeds[rng.below(seeds.len())];
-                mutate(&mut rng, seed)
+                rng.mutate(seed)
             }
             _ => {
                 let n = rng.below(512);

@@ -26,32 +26,6 @@ fn server_hello() -> Vec<u8> {
     rec
 }
 
-fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
-    let mut v = seed.to_vec();
-    for _ in 0..=rng.below(6) {
-        match rng.below(4) {
-            0 if !v.is_empty() => {
-                let i = rng.below(v.len());
-                v[i] = rng.next() as u8;
-            }
-            1 if !v.is_empty() => {
-                let i = rng.below(v.len());
-                v.truncate(i);
-            }
-            2 => {
-                let i = rng.below(v.len() + 1);
-                v.insert(i, rng.next() as u8);
-            }
-            _ => {
-                let i = rng.below(v.len() + 1);
-                let chunk = v[..i].to_vec();
-                v.extend_from_slice(&chunk);
-            }
-        }
-    }
-    v
-}
-
 #[test]
 fn the_seed_parses() {
     match parse_answer(&server_hello()) {
@@ -76,7 +50,7 @@ fn random_and_mutated_answers_never_panic() {
             (0..rng.below(300)).map(|_| rng.next() as u8).collect()
         } else {
             let i = rng.below(seeds.len());
-            mutate(&mut rng, &seeds[i])
+            rng.mutate(&seeds[i])
         };
         // Every prefix too: a server that stops mid-record.
         let cut = rng.below(bytes.len() + 1);
@@ -124,7 +98,7 @@ fn the_probe_survives_mutated_peers() {
         let bytes = if s == 0 {
             seed.clone()
         } else {
-            mutate(&mut rng, &seed)
+            rng.mutate(&seed)
         };
         let mut connect = || {
             std::future::ready(Ok::<_, NetError>(Peer {

@@ -10,38 +10,6 @@ use mailaudit_core::dns::{decode_answer, dmarc, encode_query, spf, RecordType};
 mod common;
 use common::Rng;
 
-fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
-    let mut v = seed.to_vec();
-    for _ in 0..=rng.below(8) {
-        match rng.below(5) {
-            0 if !v.is_empty() => {
-                let i = rng.below(v.len());
-                v[i] = rng.next() as u8;
-            }
-            1 if !v.is_empty() => {
-                let i = rng.below(v.len());
-                v.truncate(i);
-            }
-            2 => {
-                let i = rng.below(v.len() + 1);
-                let b = rng.next() as u8;
-                v.insert(i, b);
-            }
-            3 if v.len() > 2 => {
-                let i = rng.below(v.len());
-                let j = rng.below(v.len());
-                v.swap(i, j);
-            }
-            _ => {
-                let i = rng.below(v.len() + 1);
-                let chunk: Vec<u8> = v[..i].to_vec();
-                v.extend_from_slice(&chunk[..chunk.len().min(64)]);
-            }
-        }
-    }
-    v
-}
-
 /// A real answer to mutate: a response to an MX query with one record.
 fn seed_answer() -> Vec<u8> {
     let mut q = encode_query("example.org", RecordType::MX).unwrap();
@@ -63,7 +31,7 @@ fn dns_answers_never_panic() {
     assert_eq!(ok.of_type().count(), 1);
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     for _ in 0..20_000 {
-        let m = mutate(&mut rng, &seed);
+        let m = rng.mutate(&seed);
         let _ = decode_answer("example.org", RecordType::MX, &m);
     }
 }
@@ -78,7 +46,7 @@ fn pasted_configs_never_panic() {
     let opts = ConfigOptions::default();
     let mut rng = Rng(42);
     for i in 0..5_000 {
-        let m = mutate(&mut rng, seeds[i % seeds.len()]);
+        let m = rng.mutate(seeds[i % seeds.len()]);
         let text = String::from_utf8_lossy(&m).into_owned();
         let _ = analyze(&[Input::new("fuzz", text)], &opts);
     }
@@ -92,7 +60,7 @@ fn spf_and_dmarc_text_never_panics() {
     ];
     let mut rng = Rng(7);
     for i in 0..20_000 {
-        let m = mutate(&mut rng, seeds[i % 2]);
+        let m = rng.mutate(seeds[i % 2]);
         let text = String::from_utf8_lossy(&m);
         let _ = spf::terms(&text);
         let _ = dmarc::parse(&text);
@@ -113,7 +81,7 @@ fn domain_policy_text_never_panics() {
     ];
     let mut rng = Rng(0x5eed_d0c5);
     for i in 0..30_000 {
-        let m = mutate(&mut rng, seeds[i % seeds.len()]);
+        let m = rng.mutate(seeds[i % seeds.len()]);
         let text = String::from_utf8_lossy(&m);
         let _ = dmarc::parse(&text);
         let _ = dmarc::is_dmarc_record(&text);
@@ -144,21 +112,21 @@ fn domain_policy_answers_never_panic() {
     for _ in 0..1_500 {
         let net = ScriptedNet::new()
             .mx("example.org", 10, "mail.example.org")
-            .txt_strings("_dmarc.example.org", &[&mutate(&mut rng, record)])
+            .txt_strings("_dmarc.example.org", &[&rng.mutate(record)])
             .txt_strings(
                 "example.org._report._dmarc.vendor.example",
-                &[&mutate(&mut rng, b"v=DMARC1")],
+                &[&rng.mutate(b"v=DMARC1")],
             )
-            .txt_strings("_mta-sts.example.org", &[&mutate(&mut rng, sts)])
+            .txt_strings("_mta-sts.example.org", &[&rng.mutate(sts)])
             .txt_strings(
                 "_smtp._tls.example.org",
-                &[&mutate(&mut rng, b"v=TLSRPTv1; rua=mailto:a@b.example")],
+                &[&rng.mutate(b"v=TLSRPTv1; rua=mailto:a@b.example")],
             )
             .txt_strings(
                 "default._bimi.example.org",
-                &[&mutate(&mut rng, b"v=BIMI1; l=https://a.example/l.svg")],
+                &[&rng.mutate(b"v=BIMI1; l=https://a.example/l.svg")],
             )
-            .page(url, 200, "text/plain", &mutate(&mut rng, policy));
+            .page(url, 200, "text/plain", &rng.mutate(policy));
         let r = Resolver::new(&net, "https://doh.test/dns-query");
         futures::executor::block_on(async {
             let d = dmarc::lookup(&r, "example.org").await;
