@@ -9,7 +9,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use mailaudit_core::audit::{audit_domain, AuditOptions};
 use mailaudit_core::{render, web};
-use serde::Deserialize;
 use std::path::Path;
 use std::sync::Arc;
 use tower_http::services::{ServeDir, ServeFile};
@@ -28,11 +27,6 @@ pub struct Live {
     pub extra_roots: Vec<Vec<u8>>,
 }
 
-#[derive(Deserialize)]
-struct AuditRequest {
-    domain: String,
-}
-
 fn error(status: StatusCode, code: &str, message: String) -> Response {
     (
         status,
@@ -42,15 +36,9 @@ fn error(status: StatusCode, code: &str, message: String) -> Response {
 }
 
 async fn audit(State(st): State<Arc<AppState>>, body: axum::body::Bytes) -> Response {
-    let req: AuditRequest = match serde_json::from_slice(&body) {
+    let req = match web::AuditRequest::parse(&body) {
         Ok(r) => r,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!("expected a JSON body like {{\"domain\": \"example.org\"}}: {e}"),
-            )
-        }
+        Err(message) => return error(StatusCode::BAD_REQUEST, "bad_request", message),
     };
     let now = time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
@@ -60,6 +48,7 @@ async fn audit(State(st): State<Arc<AppState>>, body: axum::body::Bytes) -> Resp
         now.format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default(),
     );
+    opts.selectors = req.selectors;
     opts.probe = st.live.probe;
     opts.no_probe_reason = "Not run: this server runs DNS checks only (its operator can allow \
         live probes with `mailaudit serve --probe`); `mailaudit audit` runs them from your own \

@@ -11,6 +11,36 @@
 //! - The API is open to every origin without credentials (the widget runs
 //!   on third-party sites) and to nothing else: no cookies are ever read.
 
+/// The body of `POST /api/v1/audit` (docs/api.md, docs/openapi.json), as
+/// every host reads it.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditRequest {
+    pub domain: String,
+    /// DKIM selectors to look up besides the common ones.
+    #[serde(default)]
+    pub selectors: Vec<String>,
+}
+
+/// Most DKIM selectors a request may name (each costs a subrequest).
+pub const MAX_REQUEST_SELECTORS: usize = 8;
+
+impl AuditRequest {
+    /// Parses a request body; the error is the message for a 400
+    /// `bad_request`.
+    pub fn parse(body: &[u8]) -> Result<AuditRequest, String> {
+        let r: AuditRequest = serde_json::from_slice(body).map_err(|e| {
+            format!("expected a JSON body like {{\"domain\": \"example.org\"}}: {e}")
+        })?;
+        if r.selectors.len() > MAX_REQUEST_SELECTORS {
+            return Err(format!(
+                "at most {MAX_REQUEST_SELECTORS} DKIM selectors can be given"
+            ));
+        }
+        Ok(r)
+    }
+}
+
 /// Pages under this path may be framed by any site.
 pub const WIDGET_PREFIX: &str = "/widget/";
 
@@ -82,6 +112,20 @@ pub fn assets_headers_file() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn audit_requests_are_strict() {
+        let r = AuditRequest::parse(br#"{"domain":"example.org","selectors":["a"]}"#).unwrap();
+        assert_eq!(r.domain, "example.org");
+        assert_eq!(r.selectors, ["a"]);
+        assert!(AuditRequest::parse(br#"{"domain":"x.org","extra":1}"#).is_err());
+        assert!(AuditRequest::parse(b"not json").is_err());
+        let many = format!(
+            r#"{{"domain":"x.org","selectors":[{}]}}"#,
+            ["\"s\""; 9].join(",")
+        );
+        assert!(AuditRequest::parse(many.as_bytes()).is_err());
+    }
 
     #[test]
     fn only_the_widget_may_be_framed() {

@@ -3,6 +3,7 @@
 // resolver is one that cannot be reached.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { checkPolicy, requireEnv, start, waitHttp } from "./lib.mjs";
 
 let proc;
@@ -26,4 +27,44 @@ after(() => proc && proc.stop());
 
 test("serve: security headers on the site and the API, CORS only on the API", async () => {
   await checkPolicy(assert, base);
+});
+
+test("serve: every route in docs/openapi.json answers as documented", async () => {
+  const spec = JSON.parse(readFileSync(new URL("../../docs/openapi.json", import.meta.url), "utf8"));
+  const ops = Object.entries(spec.paths).flatMap(([path, item]) => Object.keys(item).map((m) => [path, m]));
+  assert.deepEqual(ops.map(([p, m]) => `${m} ${p}`).sort(), [
+    "get /api/v1/rules", "get /healthz", "options /api/v1/audit", "post /api/v1/audit",
+  ]);
+  const report = spec.components.schemas.Report;
+  const r = await fetch(`${base}/api/v1/audit`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ domain: "example.org", selectors: ["s1"] }),
+  });
+  assert.equal(r.status, 200);
+  const body = await r.json();
+  for (const k of report.required) assert.ok(k in body, `report lacks ${k}`);
+  assert.equal(body.schema, report.properties.schema.const);
+  const statuses = spec.components.schemas.Finding.properties.status.enum;
+  for (const f of body.findings) {
+    assert.ok(statuses.includes(f.status), f.id);
+    // The resolver cannot be reached here: nothing may pass.
+    assert.notEqual(f.status, "pass", f.id);
+  }
+  const codes = spec.components.schemas.Error.properties.error.properties.code.enum;
+  for (const [payload, code] of [
+    [{ domain: "192.0.2.1" }, "bad_domain"],
+    [{ domain: "example.org", extra: 1 }, "bad_request"],
+    [{ domain: "example.org", selectors: Array(9).fill("s") }, "bad_request"],
+  ]) {
+    const e = await fetch(`${base}/api/v1/audit`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(payload),
+    });
+    assert.equal(e.status, 400, JSON.stringify(payload));
+    const err = (await e.json()).error;
+    assert.equal(err.code, code, JSON.stringify(payload));
+    assert.ok(codes.includes(err.code));
+  }
 });

@@ -10,7 +10,6 @@ use mailaudit_core::audit::{audit_domain, AuditOptions};
 use mailaudit_core::dns::DEFAULT_RESOLVER;
 use mailaudit_core::net::{self, Conn, HttpRequest, HttpResponse, NetError, Network};
 use mailaudit_core::{render, web};
-use serde::Deserialize;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use worker::*;
@@ -122,15 +121,6 @@ impl Conn for WorkerConn {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AuditRequest {
-    domain: String,
-    /// DKIM selectors to look up besides the common ones.
-    #[serde(default)]
-    selectors: Vec<String>,
-}
-
 /// A configured variable or secret, if set and not empty.
 fn env_text(env: &Env, name: &str) -> Option<String> {
     env.var(name)
@@ -158,28 +148,15 @@ fn now() -> String {
 
 async fn audit(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
     let body = req.bytes().await.unwrap_or_default();
-    let parsed: AuditRequest = match serde_json::from_slice(&body) {
+    let parsed = match web::AuditRequest::parse(&body) {
         Ok(r) => r,
-        Err(e) => {
-            return json_error(
-                400,
-                "bad_request",
-                format!("expected a JSON body like {{\"domain\": \"example.org\"}}: {e}"),
-            )
-        }
+        Err(message) => return json_error(400, "bad_request", message),
     };
     let resolver = ctx
         .env
         .var("DOH_URL")
         .map(|v| v.to_string())
         .unwrap_or_else(|_| DEFAULT_RESOLVER.to_string());
-    if parsed.selectors.len() > 8 {
-        return json_error(
-            400,
-            "bad_request",
-            "at most 8 DKIM selectors can be given".into(),
-        );
-    }
     let mut opts = AuditOptions::new(resolver, now());
     opts.selectors = parsed.selectors;
     // Workers cannot open port 25; the probe agent (PROBE_AGENT_URL) is
