@@ -191,7 +191,7 @@ pub async fn audit_domain<N: Network>(
     findings.extend(mtasts::judge(&domain, &mtasts_found, &mx_lookup));
     findings.extend(tlsrpt::judge(&domain, &tlsrpt_found));
     findings.extend(bimi::judge(&domain, &bimi_found, Some(&dmarc_found)));
-    findings.push(dane::judge(&domain, &dane_found));
+    let dane_records = dane::judge(&domain, &dane_found);
     findings.extend(blocklist::judge(&domain, &bl_found));
     let mut assumptions = vec![
         Assumption::new("resolver", opts.resolver.clone()),
@@ -223,15 +223,24 @@ pub async fn audit_domain<N: Network>(
     ));
     // Live checks on the first MX host, once DNS has named it.
     let probe_target = probe::plan::target(&mx_lookup);
+    let not_run = |why: &str| probe::plan::Live {
+        findings: probe::plan::not_run(why),
+        served: None,
+    };
     let live = match (opts.probe, crate::probe::plan::unix_time(&opts.now)) {
-        (false, _) => probe::plan::not_run(&opts.no_probe_reason),
-        (true, None) => probe::plan::not_run("Not run: the audit time is not an RFC 3339 time."),
+        (false, _) => not_run(&opts.no_probe_reason),
+        (true, None) => not_run("Not run: the audit time is not an RFC 3339 time."),
         (true, Some(now)) => {
             let enforce = mtasts::enforced(&mtasts_found);
             probe::plan::run(&net, &mx_lookup, &ptr_found, enforce, now, &opts.live).await
         }
     };
-    findings.extend(live);
+    findings.extend(live.findings);
+    // DANE: the TLSA records against the chain the probed MX host served.
+    findings.push(match &live.served {
+        Some((host, chain)) => dane::judge_served(dane_records, &dane_found, host, chain),
+        None => dane_records,
+    });
     assumptions.push(Assumption::new(
         "probes",
         match (&probe_target, opts.probe) {

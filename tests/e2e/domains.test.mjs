@@ -41,6 +41,7 @@ const CASES = [
   ["badrecords.example.test", "tlsrpt.record", "fail"],
   ["badrecords.example.test", "bimi.record", "fail"],
   ["danebad.example.test", "dane.tlsa", "fail"],
+  ["danemismatch.example.test", "dns.mx", "pass"],
   ["hosted.example.test", "provider.hosted", "info"],
   ["bogus.test", "dns.dnssec", "fail"],
 ];
@@ -55,6 +56,8 @@ const LIVE_CASES = [
   ["weak.test", "smtp.vrfy_expn", "fail"],
   ["weak.test", "smtp.smuggling", "warn"],
   ["weak.test", "tls.versions", "unknown"],
+  // Records fine on their own; the certificate the MX serves matches none.
+  ["danemismatch.example.test", "dane.tlsa", "fail"],
 ];
 
 // The DKIM key of example.test sits at a selector no list guesses.

@@ -479,6 +479,83 @@ pub enum DaneMatch {
     BadChain(String),
 }
 
+/// `dane.tlsa` once a probe has seen the certificate chain `host` serves:
+/// the record judgement (`records_finding`, from [`judge`]) stays, unless
+/// the host's usable TLSA records match none of the served certificates —
+/// then DANE senders will not deliver at all (critical).
+pub fn judge_served(
+    records_finding: Finding,
+    l: &DaneLookup,
+    host: &str,
+    chain_der: &[Vec<u8>],
+) -> Finding {
+    let Some(answer) = l
+        .hosts
+        .iter()
+        .find(|h| h.host == host)
+        .and_then(|h| h.answer.as_ref().ok())
+    else {
+        return records_finding;
+    };
+    let tlsa = records(answer);
+    if tlsa.is_empty() {
+        return records_finding;
+    }
+    match match_chain(&tlsa, chain_der, host) {
+        DaneMatch::Matched {
+            record,
+            usage,
+            depth,
+        } => {
+            let which = tlsa
+                .get(record)
+                .map(|t| format!("{} {} {}", t.usage, t.selector, t.matching))
+                .unwrap_or_default();
+            let what = if depth == 0 {
+                "the server's own certificate".to_string()
+            } else {
+                format!("the certificate {depth} step(s) up its chain")
+            };
+            let mut f = records_finding;
+            f.evidence.push(Evidence::Note {
+                text: format!(
+                    "{host}: the TLSA record {which} (usage {usage}) matches {what} served after STARTTLS"
+                ),
+            });
+            f
+        }
+        DaneMatch::Mismatch { usable, reason } => DANE_TLSA
+            .finding(
+                Status::Fail,
+                format!(
+                    "None of the {usable} usable TLSA record(s) of {host} matches the certificate \
+                     chain it serves after STARTTLS ({reason}). Senders that use DANE will not \
+                     deliver mail to it at all."
+                ),
+            )
+            .with_severity(Severity::Critical)
+            .with_evidence(answer.evidence())
+            .with_evidence(Evidence::Note {
+                text: format!(
+                    "{host}: served chain of {} certificate(s); TLSA: {}",
+                    chain_der.len(),
+                    tlsa.iter()
+                        .map(|t| format!("{} {} {}", t.usage, t.selector, t.matching))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })
+            .with_remediation(format!(
+                "Publish a TLSA record for the certificate {host} serves now (e.g. `3 1 1 <SHA-256 \
+                 of its public key>`: openssl x509 -in cert.pem -noout -pubkey | openssl pkey \
+                 -pubin -outform DER | openssl dgst -sha256), keep the old and the new record side \
+                 by side during a key rollover, and change certificates only after the new TLSA \
+                 record has been published for at least two TTLs."
+            )),
+        DaneMatch::NoUsableRecords | DaneMatch::BadChain(_) => records_finding,
+    }
+}
+
 /// The parts of a certificate matching needs.
 struct Cert<'a> {
     der: &'a [u8],
@@ -781,6 +858,46 @@ mod tests {
 
     fn chain(certs: &[&[u8]]) -> Vec<Vec<u8>> {
         certs.iter().map(|c| c.to_vec()).collect()
+    }
+
+    fn served(net: &ScriptedNet, chain_der: &[Vec<u8>]) -> (Finding, Finding) {
+        let r = Resolver::new(net, "https://doh.test/dns-query");
+        let m = block_on(mx::lookup(&r, "example.org"));
+        let l = block_on(lookup(&r, &m));
+        let records = judge("example.org", &l);
+        let after = judge_served(records.clone(), &l, "mail.example.org", chain_der);
+        (records, after)
+    }
+
+    #[test]
+    fn the_served_chain_confirms_or_breaks_the_records() {
+        let leaf = rec("leaf", 3, 1, 1);
+        let good = zone()
+            .signed(true)
+            .tlsa(T, 3, 1, 1, &leaf.data)
+            .tlsa(T, 3, 1, 1, &[2; 32]);
+        let (records, after) = served(&good, &chain(&[LEAF, INTER]));
+        assert_eq!(after.status, records.status);
+        assert!(after.evidence.iter().any(|e| matches!(e,
+            Evidence::Note { text } if text.contains("matches the server's own certificate"))));
+
+        let stale = zone()
+            .signed(true)
+            .tlsa(T, 3, 1, 1, &[7; 32])
+            .tlsa(T, 3, 1, 1, &[8; 32]);
+        let (_, after) = served(&stale, &chain(&[LEAF, INTER]));
+        assert_eq!(after.status, Status::Fail);
+        assert_eq!(after.severity, Severity::Critical);
+        assert!(
+            after.detail.contains("will not deliver"),
+            "{}",
+            after.detail
+        );
+
+        // No TLSA at the host: nothing to match, the record finding stands.
+        let none = zone().signed(true);
+        let (records, after) = served(&none, &chain(&[LEAF, INTER]));
+        assert_eq!(after, records);
     }
 
     #[test]

@@ -69,6 +69,15 @@ fn live_rules() -> impl Iterator<Item = &'static Rule> {
         .chain(crate::tls::RULES.iter().copied())
 }
 
+/// What the live checks found.
+#[derive(Debug, Clone, Default)]
+pub struct Live {
+    pub findings: Vec<Finding>,
+    /// The host probed and the certificate chain it served after STARTTLS
+    /// (DER, as presented), for the DANE match.
+    pub served: Option<(String, Vec<Vec<u8>>)>,
+}
+
 /// Runs the live checks against the domain's first MX host.
 pub async fn run<N: Network>(
     net: &N,
@@ -77,11 +86,14 @@ pub async fn run<N: Network>(
     mta_sts_enforce: bool,
     now_unix: i64,
     opts: &LiveOptions,
-) -> Vec<Finding> {
+) -> Live {
     let Some((host, ip)) = target(mx) else {
-        return not_run(
-            "No MX host with an address is known, so no mail server was probed (see dns.mx).",
-        );
+        return Live {
+            findings: not_run(
+                "No MX host with an address is known, so no mail server was probed (see dns.mx).",
+            ),
+            served: None,
+        };
     };
     let ptr_name = ptr
         .addresses
@@ -100,22 +112,24 @@ pub async fn run<N: Network>(
         );
     }
     let offers_starttls = smtp.hello.done().map(|h| h.caps.starttls).unwrap_or(false);
-    findings.extend(
-        tls_checks(
-            net,
-            &host,
-            ip,
-            offers_starttls,
-            mta_sts_enforce,
-            now_unix,
-            opts,
-        )
-        .await,
-    );
+    let (tls, chain) = tls_checks(
+        net,
+        &host,
+        ip,
+        offers_starttls,
+        mta_sts_enforce,
+        now_unix,
+        opts,
+    )
+    .await;
+    findings.extend(tls);
     // Catalog order, whatever order the probes finished in.
     let order: Vec<&str> = live_rules().map(|r| r.id).collect();
     findings.sort_by_key(|f| order.iter().position(|id| *id == f.id));
-    findings
+    Live {
+        findings,
+        served: chain.map(|c| (host, c)),
+    }
 }
 
 #[cfg(feature = "tls")]
@@ -127,7 +141,7 @@ async fn tls_checks<N: Network>(
     mta_sts_enforce: bool,
     now_unix: i64,
     opts: &LiveOptions,
-) -> Vec<Finding> {
+) -> (Vec<Finding>, Option<Vec<Vec<u8>>>) {
     use crate::net::NetError;
     use crate::tls::{cert, probe, rules, stream};
     let tls_unknown = |why: &str| -> Vec<Finding> {
@@ -137,9 +151,10 @@ async fn tls_checks<N: Network>(
             .collect()
     };
     if !offers_starttls {
-        return tls_unknown(&format!(
+        let why = format!(
             "{host} ({ip}) did not offer STARTTLS (see smtp.starttls), so its TLS could not be examined."
-        ));
+        );
+        return (tls_unknown(&why), None);
     }
     let starttls = || async {
         super::open_starttls(net, ip, &opts.probe)
@@ -147,6 +162,7 @@ async fn tls_checks<N: Network>(
             .map(|ready| ready.conn)
             .map_err(|(attempt, _)| NetError::Other(format!("STARTTLS failed: {attempt:?}")))
     };
+    let mut served = None;
     let cert_report = match starttls().await {
         Ok(conn) => {
             let now = u64::try_from(now_unix).unwrap_or(0);
@@ -154,15 +170,19 @@ async fn tls_checks<N: Network>(
                 Ok(mut tls) => {
                     let report =
                         cert::analyze_handshake(tls.info(), host, now_unix, &opts.extra_roots);
+                    served = Some(tls.info().chain.clone());
                     crate::net::Conn::close(&mut tls).await;
                     Ok(report)
                 }
-                Err(fail) if !fail.chain.is_empty() => Ok(cert::analyze(
-                    &fail.chain,
-                    host,
-                    now_unix,
-                    &opts.extra_roots,
-                )),
+                Err(fail) if !fail.chain.is_empty() => {
+                    served = Some(fail.chain.clone());
+                    Ok(cert::analyze(
+                        &fail.chain,
+                        host,
+                        now_unix,
+                        &opts.extra_roots,
+                    ))
+                }
                 Err(fail) => Err(format!("the TLS handshake failed: {}", fail.error)),
             }
         }
@@ -171,14 +191,17 @@ async fn tls_checks<N: Network>(
     let versions = probe::probe_versions(starttls, Some(host)).await;
     let ciphers = probe::probe_ciphers(starttls, Some(host), &versions).await;
     let cert = cert_report.as_ref().map_err(|e| e.as_str());
-    vec![
-        rules::judge_versions(host, &versions),
-        rules::judge_ciphers(host, &ciphers),
-        rules::judge_cert_expiry(cert, now_unix),
-        rules::judge_cert_name(cert, mta_sts_enforce),
-        rules::judge_cert_chain(cert),
-        rules::judge_cert_key(cert),
-    ]
+    (
+        vec![
+            rules::judge_versions(host, &versions),
+            rules::judge_ciphers(host, &ciphers),
+            rules::judge_cert_expiry(cert, now_unix),
+            rules::judge_cert_name(cert, mta_sts_enforce),
+            rules::judge_cert_chain(cert),
+            rules::judge_cert_key(cert),
+        ],
+        served,
+    )
 }
 
 #[cfg(not(feature = "tls"))]
@@ -190,8 +213,8 @@ async fn tls_checks<N: Network>(
     _mta_sts_enforce: bool,
     _now_unix: i64,
     _opts: &LiveOptions,
-) -> Vec<Finding> {
-    crate::tls::RULES
+) -> (Vec<Finding>, Option<Vec<Vec<u8>>>) {
+    let findings = crate::tls::RULES
         .iter()
         .map(|r| {
             r.finding(
@@ -199,7 +222,8 @@ async fn tls_checks<N: Network>(
                 "This build of mailaudit has no TLS support (feature `tls`).",
             )
         })
-        .collect()
+        .collect();
+    (findings, None)
 }
 
 /// Seconds since the Unix epoch of an RFC 3339 time (`2026-11-29T12:00:00Z`,

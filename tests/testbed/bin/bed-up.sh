@@ -315,6 +315,11 @@ ssrf-mapped MX 10 mx.ssrf-mapped.example.test.
 mx.ssrf-mapped AAAA ::ffff:10.0.0.1
 ssrf-zero MX 10 mx.ssrf-zero.example.test.
 mx.ssrf-zero A 0.0.0.0
+; dane.tlsa (with the CLI's probe): signed, well-formed TLSA records that match no certificate the MX serves
+danemismatch MX 10 mx.danemismatch.example.test.
+mx.danemismatch A $PF_HARD
+_25._tcp.mx.danemismatch TLSA 3 1 1 $(printf '%064d' 7)
+_25._tcp.mx.danemismatch TLSA 2 1 1 $(printf '%064d' 8)
 ; provider.hosted: Microsoft 365
 hosted MX 0 hosted-example-test.mail.protection.outlook.com.
 hosted TXT "v=spf1 include:spf.protection.outlook.com -all"
