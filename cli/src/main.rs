@@ -107,6 +107,14 @@ enum Command {
         /// Make no connection to the domain's mail servers.
         #[arg(long)]
         no_probe: bool,
+        /// Print the audit's wall time and its critical path (the longest
+        /// chain of dependent DNS/HTTP exchanges, found by replaying the
+        /// recorded exchanges; see `mailaudit_core::critical_path`) on stderr.
+        #[arg(long)]
+        timing: bool,
+        /// Exchanges in flight at once (the Worker is held to 6).
+        #[arg(long, value_name = "N", default_value_t = 6)]
+        concurrency: usize,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
         #[arg(long, default_value = "high", value_name = "SEVERITY", value_parser = parse_severity)]
@@ -157,6 +165,57 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
 
 /// An error the user can act on; exit 2.
 struct UsageError(String);
+
+/// `--timing`: wall time and critical path on stderr, one `key: value` a
+/// line (the benchmark script reads them).
+fn print_timing<N: mailaudit_core::net::Network>(
+    rec: &mailaudit_core::critical_path::Recording<N>,
+    wall: std::time::Duration,
+    domain: &str,
+    opts: &AuditOptions,
+    report: &mailaudit_core::report::Report,
+) {
+    use mailaudit_core::critical_path::Replay;
+    // Twice: with the audit's own concurrency limit, and with none, which
+    // leaves only the dependencies between exchanges.
+    let replay = Replay::from_recording(rec);
+    let (out, capped) = replay.run(audit_domain(replay.net(), domain, opts));
+    let mut unlimited_opts = opts.clone();
+    unlimited_opts.budget.concurrency = 1_000;
+    let replay = Replay::from_recording(rec);
+    let (out_unlimited, path) = replay.run(audit_domain(replay.net(), domain, &unlimited_opts));
+    let matches = matches!(&out, Some(Ok(r)) if r == report)
+        && matches!(&out_unlimited, Some(Ok(r)) if r == report);
+    let chain: Vec<&str> = path.chain().iter().map(|s| s.label.as_str()).collect();
+    eprintln!("timing.wall_ms: {:.1}", wall.as_secs_f64() * 1000.0);
+    eprintln!("timing.exchanges: {}", rec.exchanges());
+    eprintln!("timing.critical_path: {}", path.depth());
+    eprintln!(
+        "timing.critical_path_at_concurrency_{}: {}",
+        opts.budget.concurrency,
+        capped.depth()
+    );
+    eprintln!("timing.critical_chain: {}", chain.join(" -> "));
+    eprintln!(
+        "timing.width: {}",
+        path.width()
+            .iter()
+            .map(|w| w.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    eprintln!(
+        "timing.replay: {} (unrecorded {}, tcp connects not replayed {}, stalled {})",
+        if matches && path.unrecorded == 0 && rec.tcp_connects() == 0 {
+            "faithful"
+        } else {
+            "DIVERGED"
+        },
+        path.unrecorded + capped.unrecorded,
+        rec.tcp_connects(),
+        path.stalled || capped.stalled
+    );
+}
 
 fn now_rfc3339(given: Option<&str>) -> Result<String, UsageError> {
     use time::format_description::well_known::Rfc3339;
@@ -283,6 +342,8 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             blocklist_zone_suffix,
             budget,
             no_probe,
+            timing,
+            concurrency,
             format,
             fail_on,
         } => {
@@ -308,6 +369,10 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             opts.live.extra_roots = pem_certificates(&read_ca(&ca_file)?.unwrap_or_default());
             opts.live.probe.random_local_part = random_local_part();
             opts.budget.subrequests = budget;
+            if concurrency == 0 {
+                return Err(UsageError("--concurrency must be at least 1".into()));
+            }
+            opts.budget.concurrency = concurrency;
             opts.blocklists.dqs_key = dqs_key.filter(|k| !k.trim().is_empty());
             opts.blocklists.zone_suffix = blocklist_zone_suffix;
             if !blocklists.is_empty() {
@@ -329,9 +394,19 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
                 .enable_all()
                 .build()
                 .map_err(|e| UsageError(format!("cannot start the runtime: {e}")))?;
-            let report = rt
-                .block_on(audit_domain(&net, &domain, &opts))
-                .map_err(|e| UsageError(e.to_string()))?;
+            let report = if timing {
+                let rec = mailaudit_core::critical_path::Recording::new(&net);
+                let started = std::time::Instant::now();
+                let report = rt
+                    .block_on(audit_domain(&rec, &domain, &opts))
+                    .map_err(|e| UsageError(e.to_string()))?;
+                let wall = started.elapsed();
+                print_timing(&rec, wall, &domain, &opts, &report);
+                report
+            } else {
+                rt.block_on(audit_domain(&net, &domain, &opts))
+                    .map_err(|e| UsageError(e.to_string()))?
+            };
             print_report(&report, format);
             Ok(exit_for(&report, fail_on))
         }

@@ -14,6 +14,7 @@
 pub mod addr;
 pub mod audit;
 pub mod config;
+pub mod critical_path;
 pub mod dns;
 pub mod net;
 pub mod probe;

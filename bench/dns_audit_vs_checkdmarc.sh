@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# DNS audit of example.test on the test bed with +RTT_MS on every DNS round trip:
+# mailaudit (DoH, release build) vs checkdmarc (plain DNS), side by side, same resolver (the
+# bed's Unbound at 198.18.25.53), N runs each, alternating. Prints medians, the tool's critical
+# path x RTT and the ratios. See BENCHMARKS.md ("DNS audit vs checkdmarc") for what is compared.
+#
+# usage: bash bench/dns_audit_vs_checkdmarc.sh [N=11]      (root; the bed must be up)
+# env:   RTT_MS=50  CHECKDMARC=/tmp/cdvenv/bin/checkdmarc  MAILAUDIT=<release binary>
+#        DOMAIN=example.test  NO_BUILD=1 (skip cargo build)  CONCURRENCY=6 (mailaudit --concurrency)
+#
+# The delay: this kernel has no sch_netem (tc: "Specified qdisc kind is unknown"), so it is added
+# by proxies inside the namespace, half of the RTT each way:
+#   DoH    198.18.25.53:4443 -> 198.18.25.53:443  (delay_proxy.py, TCP, per chunk; the resolver's
+#          certificate names the IP, so only the port differs)
+#   DNS    198.18.25.54:53 UDP -> 198.18.25.53:53 (udp_delay_proxy.py)
+#          198.18.25.54:53 TCP -> 198.18.25.53:53 (delay_proxy.py, for truncated answers)
+# .54 is an extra address on the namespace's lo. A trap stops the proxies and removes the address.
+set -euo pipefail
+N=${1:-11}
+RTT_MS=${RTT_MS:-50}
+HALF=$(python3 -c "print($RTT_MS/2)")
+DOMAIN=${DOMAIN:-example.test}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/tests/testbed/run/bed.env"
+NS=$BED_NS
+PY=${BED_PYTHON:-/usr/bin/python3}
+CHECKDMARC=${CHECKDMARC:-/tmp/cdvenv/bin/checkdmarc}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+MAILAUDIT=${MAILAUDIT:-$CARGO_TARGET_DIR/release/mailaudit}
+PROXY_ADDR=198.18.25.54
+DOH_PORT=4443
+WORK=$(mktemp -d)
+PIDS=()
+
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  ip netns exec "$NS" ip addr del "$PROXY_ADDR/32" dev lo 2>/dev/null || true
+  rm -rf "$WORK"
+  echo "delay removed" >&2
+}
+trap cleanup EXIT INT TERM
+
+[[ -x $CHECKDMARC ]] || { echo "no checkdmarc at $CHECKDMARC: python3 -m venv /tmp/cdvenv && /tmp/cdvenv/bin/pip install checkdmarc==6.0.4" >&2; exit 2; }
+if [[ -z ${NO_BUILD:-} ]]; then (cd "$ROOT" && cargo build --release -p mailaudit >&2); fi
+
+ip netns exec "$NS" ip link set lo up
+ip netns exec "$NS" ip addr add "$PROXY_ADDR/32" dev lo
+ip netns exec "$NS" "$PY" "$ROOT/bench/delay_proxy.py" 198.18.25.53 $DOH_PORT 198.18.25.53 443 "$HALF" >"$WORK/p1.log" 2>&1 & PIDS+=($!)
+ip netns exec "$NS" "$PY" "$ROOT/bench/udp_delay_proxy.py" $PROXY_ADDR 53 198.18.25.53 53 "$HALF" >"$WORK/p2.log" 2>&1 & PIDS+=($!)
+ip netns exec "$NS" "$PY" "$ROOT/bench/delay_proxy.py" $PROXY_ADDR 53 198.18.25.53 53 "$HALF" >"$WORK/p3.log" 2>&1 & PIDS+=($!)
+sleep 1
+
+MA=(ip netns exec "$NS" "$MAILAUDIT" audit "$DOMAIN" --no-probe
+    --resolver "https://198.18.25.53:$DOH_PORT/dns-query" --ca-file "$BED_CA"
+    --blocklist-zone-suffix bl.test --selector sel1 --format json --concurrency "${CONCURRENCY:-6}")
+# checkdmarc fetches the MTA-STS policy over HTTPS itself: trust the bed's CA there too.
+CD=(ip netns exec "$NS" env REQUESTS_CA_BUNDLE="$BED_CA" SSL_CERT_FILE="$BED_CA"
+    "$CHECKDMARC" "$DOMAIN" --nameserver $PROXY_ADDR --bimi-selector default -f json)
+
+# Sanity: the delay is there (one A query through each path).
+t0=$(date +%s%N); ip netns exec "$NS" dig +short +tries=1 @$PROXY_ADDR "mail.$DOMAIN" A >/dev/null; t1=$(date +%s%N)
+echo "probe: one UDP query through the proxy: $(( (t1-t0)/1000000 )) ms" >&2
+
+# Critical path, from the tool itself (one extra run, not timed).
+"${MA[@]}" --timing >"$WORK/ma.json" 2>"$WORK/timing.txt" || true
+grep '^timing\.' "$WORK/timing.txt" >&2
+CP=$(sed -n 's/^timing.critical_path: //p' "$WORK/timing.txt")
+"${CD[@]}" >"$WORK/cd.json" 2>"$WORK/cd.err" || true
+
+now_ms() { date +%s%N; }
+ma_t=(); cd_t=()
+for i in $(seq "$N"); do
+  t0=$(now_ms); "${MA[@]}" >/dev/null 2>&1 || true; t1=$(now_ms)
+  "${CD[@]}" >/dev/null 2>&1 || true; t2=$(now_ms)
+  ma_t+=("$(( (t1-t0)/100000 ))"); cd_t+=("$(( (t2-t1)/100000 ))")   # tenths of ms
+  echo "run $i: mailaudit $(( (t1-t0)/1000000 )) ms, checkdmarc $(( (t2-t1)/1000000 )) ms" >&2
+done
+
+"$PY" - "$RTT_MS" "$CP" "${ma_t[*]}" "${cd_t[*]}" <<'PYEOF'
+import statistics, sys
+rtt, cp = float(sys.argv[1]), int(sys.argv[2])
+ma = [int(x) / 10 for x in sys.argv[3].split()]
+cd = [int(x) / 10 for x in sys.argv[4].split()]
+mm, cm = statistics.median(ma), statistics.median(cd)
+print(f"runs: {len(ma)} each, RTT +{rtt:.0f} ms")
+print(f"mailaudit  median {mm:.0f} ms (min {min(ma):.0f}, max {max(ma):.0f})")
+print(f"checkdmarc median {cm:.0f} ms (min {min(cd):.0f}, max {max(cd):.0f})")
+print(f"critical path: {cp} dependent round trips x {rtt:.0f} ms = {cp*rtt:.0f} ms")
+if cp * rtt > 0:
+    print(f"mailaudit / critical path: {mm/(cp*rtt):.2f}x (target <= 1.3x)")
+print(f"checkdmarc / mailaudit: {cm/mm:.1f}x (target >= 5x)")
+PYEOF

@@ -1,0 +1,442 @@
+//! The critical path of an audit: its longest chain of dependent network
+//! exchanges, counted in round trips, without a clock.
+//!
+//! The engine cannot see causality from inside one exchange (the
+//! [`Resolver`](crate::dns::Resolver) does not know which answer made a
+//! caller ask the next question), and timestamps would only say what
+//! overlapped, not what waited for what. So this is measured by *replay*:
+//!
+//! 1. The host runs the audit for real through [`Recording`], which keeps
+//!    every HTTP exchange's request and outcome.
+//! 2. [`replay`] runs the same audit again on its own single-threaded
+//!    executor against a network that answers from the recording. Every
+//!    exchange stays pending until the simulator completes it, and it
+//!    completes them **one at a time**, shallowest first, polling the audit
+//!    until it can make no more progress after each. An exchange that the
+//!    audit starts in that window could not start before that completion:
+//!    the completed exchange is its *cause* and its depth is the cause's
+//!    depth + 1 (exchanges started before any completion have depth 1).
+//!    Completing in depth order makes the cause the deepest of the
+//!    exchange's prerequisites, so the depth is the exchange's true
+//!    dependency depth and following causes gives a real chain.
+//!
+//! The critical path is the deepest exchange's depth: the least number of
+//! sequential round trips any scheduler needs, i.e. the wall time of an
+//! ideal audit with unlimited concurrency is `depth × RTT` (plus local
+//! work). It describes the engine's dependency structure, not the host's
+//! concurrency limits; comparing it with measured wall time shows what the
+//! host adds.
+//!
+//! Limits: only HTTP exchanges (DoH and HTTPS fetches) are modelled. A TCP
+//! connection (live SMTP probes) is refused in the replay, so measure with
+//! probes off. A request that is not in the recording fails in the replay
+//! and is counted ([`CriticalPath::unrecorded`]), and the replay's report
+//! is compared with the real one ([`CriticalPath::report_matches`] is set
+//! by the caller), so a diverging replay shows.
+
+use crate::net::{Conn, HttpRequest, HttpResponse, Method, NetError, Network};
+use hickory_proto::op::Message;
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+
+type RequestKey = (bool, String, Vec<u8>);
+type Outcome = Result<HttpResponse, NetError>;
+
+fn key(req: &HttpRequest) -> RequestKey {
+    (
+        req.method == Method::Post,
+        req.url.clone(),
+        req.body.clone(),
+    )
+}
+
+/// A short name for an exchange: `MX example.test` for a DoH question,
+/// `GET <url>` otherwise.
+pub fn label(req: &HttpRequest) -> String {
+    let is_dns = req
+        .headers
+        .iter()
+        .any(|(n, v)| n.eq_ignore_ascii_case("content-type") && v == "application/dns-message");
+    if is_dns {
+        if let Ok(msg) = Message::from_vec(&req.body) {
+            if let Some(q) = msg.queries.first() {
+                let name = crate::dns::lower_name(q.name());
+                let cd = if msg.metadata.checking_disabled {
+                    " (CD)"
+                } else {
+                    ""
+                };
+                return format!("{} {name}{cd}", q.query_type());
+            }
+        }
+    }
+    let method = if req.method == Method::Post {
+        "POST"
+    } else {
+        "GET"
+    };
+    format!("{method} {}", req.url)
+}
+
+/// A network that passes everything to `inner` and keeps each HTTP
+/// exchange's request and outcome, in completion order.
+pub struct Recording<N> {
+    inner: N,
+    log: Mutex<Vec<(RequestKey, Outcome)>>,
+    tcp: Mutex<usize>,
+}
+
+impl<N: Network> Recording<N> {
+    pub fn new(inner: N) -> Self {
+        Recording {
+            inner,
+            log: Mutex::new(Vec::new()),
+            tcp: Mutex::new(0),
+        }
+    }
+
+    /// HTTP exchanges recorded so far.
+    pub fn exchanges(&self) -> usize {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// TCP connections attempted (not replayable).
+    pub fn tcp_connects(&self) -> usize {
+        *self.tcp.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl<N: Network> Network for Recording<N> {
+    type Conn = N::Conn;
+
+    async fn http(&self, req: HttpRequest) -> Result<HttpResponse, NetError> {
+        let k = key(&req);
+        let out = self.inner.http(req).await;
+        self.log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((k, out.clone()));
+        out
+    }
+
+    async fn tcp_connect(
+        &self,
+        host: &str,
+        port: u16,
+        timeout_ms: u32,
+    ) -> Result<Self::Conn, NetError> {
+        *self.tcp.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.inner.tcp_connect(host, port, timeout_ms).await
+    }
+}
+
+/// One exchange of the replay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub label: String,
+    /// 1 for exchanges started before any answer arrived.
+    pub depth: usize,
+    /// The exchange whose completion let this one start (index into
+    /// [`CriticalPath::steps`]).
+    pub cause: Option<usize>,
+}
+
+/// What [`replay`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CriticalPath {
+    /// Every exchange of the replay, in the order they started.
+    pub steps: Vec<Step>,
+    /// Requests the recording had no answer for (0 for a faithful replay).
+    pub unrecorded: usize,
+    /// The replay stalled with nothing left to complete (should not happen).
+    pub stalled: bool,
+}
+
+impl CriticalPath {
+    /// Sequential round trips on the longest dependent chain.
+    pub fn depth(&self) -> usize {
+        self.steps.iter().map(|s| s.depth).max().unwrap_or(0)
+    }
+
+    /// The longest chain, first exchange first.
+    pub fn chain(&self) -> Vec<&Step> {
+        let Some(mut i) =
+            (0..self.steps.len()).max_by_key(|&i| (self.steps[i].depth, usize::MAX - i))
+        else {
+            return Vec::new();
+        };
+        let mut chain = vec![&self.steps[i]];
+        while let Some(c) = self.steps[i].cause {
+            chain.push(&self.steps[c]);
+            i = c;
+        }
+        chain.reverse();
+        chain
+    }
+
+    /// Exchanges per depth, depth 1 first.
+    pub fn width(&self) -> Vec<usize> {
+        let mut w = vec![0; self.depth()];
+        for s in &self.steps {
+            w[s.depth - 1] += 1;
+        }
+        w
+    }
+}
+
+#[derive(Default)]
+struct SimState {
+    steps: Vec<Step>,
+    done: Vec<bool>,
+    wakers: Vec<Option<Waker>>,
+    /// The exchange just completed, whose consequences are being polled.
+    current: Option<usize>,
+    unrecorded: usize,
+}
+
+/// The replay network: answers from a recording, when the simulator says.
+pub struct ReplayNet {
+    answers: Mutex<HashMap<RequestKey, VecDeque<Outcome>>>,
+    state: Mutex<SimState>,
+}
+
+/// A connection that is never made.
+pub struct NoConn;
+
+impl Conn for NoConn {
+    async fn read(&mut self, _buf: &mut [u8]) -> Result<usize, NetError> {
+        Ok(0)
+    }
+    async fn write_all(&mut self, _data: &[u8]) -> Result<(), NetError> {
+        Err(NetError::Refused("replay".into()))
+    }
+    async fn close(&mut self) {}
+}
+
+struct Pending<'a> {
+    net: &'a ReplayNet,
+    id: usize,
+}
+
+impl Future for Pending<'_> {
+    type Output = ();
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut st = self.net.state.lock().unwrap_or_else(|e| e.into_inner());
+        if st.done[self.id] {
+            Poll::Ready(())
+        } else {
+            st.wakers[self.id] = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+}
+
+impl Network for ReplayNet {
+    type Conn = NoConn;
+
+    async fn http(&self, req: HttpRequest) -> Result<HttpResponse, NetError> {
+        let id = {
+            let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            let cause = st.current;
+            let depth = cause.map_or(1, |c| st.steps[c].depth + 1);
+            st.steps.push(Step {
+                label: label(&req),
+                depth,
+                cause,
+            });
+            st.done.push(false);
+            st.wakers.push(None);
+            st.steps.len() - 1
+        };
+        Pending { net: self, id }.await;
+        let answer = {
+            let mut answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
+            match answers.get_mut(&key(&req)) {
+                // The last outcome is kept for any further identical request.
+                Some(q) if q.len() > 1 => q.pop_front(),
+                Some(q) => q.front().cloned(),
+                None => None,
+            }
+        };
+        answer.unwrap_or_else(|| {
+            self.state
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .unrecorded += 1;
+            Err(NetError::Other("not in the recording".into()))
+        })
+    }
+
+    async fn tcp_connect(&self, _h: &str, _p: u16, _t: u32) -> Result<NoConn, NetError> {
+        Err(NetError::Refused("TCP is not replayed".into()))
+    }
+}
+
+struct Flag(AtomicBool);
+
+impl Wake for Flag {
+    fn wake(self: Arc<Self>) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A replay of a [`Recording`]: hand [`Replay::net`] to the same audit and
+/// drive it with [`Replay::run`].
+pub struct Replay {
+    net: ReplayNet,
+}
+
+impl Replay {
+    pub fn from_recording<N>(recording: &Recording<N>) -> Self {
+        let mut answers: HashMap<RequestKey, VecDeque<Outcome>> = HashMap::new();
+        for (k, out) in recording
+            .log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            answers.entry(k.clone()).or_default().push_back(out.clone());
+        }
+        Replay {
+            net: ReplayNet {
+                answers: Mutex::new(answers),
+                state: Mutex::new(SimState::default()),
+            },
+        }
+    }
+
+    /// The network the replayed audit must use.
+    pub fn net(&self) -> &ReplayNet {
+        &self.net
+    }
+
+    /// Drives `fut` (an audit on [`Replay::net`]) to completion on this
+    /// thread, completing exchanges one at a time, shallowest first. `None`
+    /// if it stalled: waiting for something that is not an exchange.
+    pub fn run<F: Future>(&self, fut: F) -> (Option<F::Output>, CriticalPath) {
+        let flag = Arc::new(Flag(AtomicBool::new(true)));
+        let waker = Waker::from(flag.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut fut = pin!(fut);
+        let out = loop {
+            // Poll until the audit can make no more progress on its own.
+            let mut ready = None;
+            while flag.0.swap(false, Ordering::SeqCst) {
+                if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+                    ready = Some(out);
+                    break;
+                }
+            }
+            if ready.is_some() {
+                break ready;
+            }
+            // Complete the shallowest outstanding exchange (the oldest
+            // among equals); its consequences are polled next.
+            let mut st = self.net.state.lock().unwrap_or_else(|e| e.into_inner());
+            let next = (0..st.steps.len())
+                .filter(|&i| !st.done[i])
+                .min_by_key(|&i| (st.steps[i].depth, i));
+            let Some(i) = next else { break None };
+            st.done[i] = true;
+            st.current = Some(i);
+            let w = st.wakers[i].take();
+            drop(st);
+            match w {
+                Some(w) => w.wake(),
+                // Never polled after it started: poll the audit anyway.
+                None => flag.0.store(true, Ordering::SeqCst),
+            }
+        };
+        let st = self.net.state.lock().unwrap_or_else(|e| e.into_inner());
+        let path = CriticalPath {
+            steps: st.steps.clone(),
+            unrecorded: st.unrecorded,
+            stalled: out.is_none(),
+        };
+        (out, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dns::{RecordType, Resolver};
+    use crate::testing::ScriptedNet;
+    use futures::executor::block_on;
+
+    /// MX, then A of the exchange, then PTR of the address: 3 deep; the
+    /// DMARC question beside them is depth 1.
+    async fn chain<N: Network>(net: &N) -> usize {
+        let r = Resolver::new(net, "https://dns.example/dns-query");
+        let dependent = async {
+            let mx = r.query("example.org", RecordType::MX).await.unwrap();
+            let host = match mx.of_type().next() {
+                Some(crate::dns::RrData::Mx { exchange, .. }) => exchange.clone(),
+                _ => panic!("no MX"),
+            };
+            let a = r.query(&host, RecordType::A).await.unwrap();
+            let ip = a.of_type().next().unwrap().to_string();
+            let rev: Vec<&str> = ip.split('.').rev().collect();
+            let ptr = format!("{}.in-addr.arpa", rev.join("."));
+            // Asked twice concurrently: one exchange (the resolver's memo).
+            let (p1, p2) = futures::join!(
+                r.query(&ptr, RecordType::PTR),
+                r.query(&ptr, RecordType::PTR)
+            );
+            assert_eq!(p1, p2);
+        };
+        let independent = r.query("_dmarc.example.org", RecordType::TXT);
+        let (_, d) = futures::join!(dependent, independent);
+        assert!(d.is_ok());
+        r.exchanges()
+    }
+
+    fn zone() -> ScriptedNet {
+        ScriptedNet::new()
+            .mx("example.org", 10, "mail.example.org")
+            .a("mail.example.org", "198.51.100.25")
+            .ptr("25.100.51.198.in-addr.arpa", "mail.example.org")
+            .txt("_dmarc.example.org", "v=DMARC1; p=reject")
+            .slow(3)
+    }
+
+    #[test]
+    fn counts_dependent_exchanges_not_concurrent_ones() {
+        let rec = Recording::new(zone());
+        let real = block_on(chain(&rec));
+        assert_eq!(real, 4);
+        assert_eq!(rec.exchanges(), 4);
+        let replay = Replay::from_recording(&rec);
+        let (out, path) = replay.run(chain(replay.net()));
+        assert_eq!(out, Some(4));
+        assert_eq!(path.unrecorded, 0);
+        assert!(!path.stalled);
+        assert_eq!(path.depth(), 3);
+        assert_eq!(path.width(), vec![2, 1, 1]);
+        let labels: Vec<&str> = path.chain().iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "MX example.org",
+                "A mail.example.org",
+                "PTR 25.100.51.198.in-addr.arpa"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unrecorded_request_is_counted() {
+        let rec = Recording::new(zone());
+        let replay = Replay::from_recording(&rec);
+        let r = Resolver::new(replay.net(), "https://dns.example/dns-query");
+        let (out, path) = replay.run(r.query("example.org", RecordType::MX));
+        assert!(out.unwrap().is_err());
+        // The resolver tries a failed exchange once more: 2, one after the other.
+        assert_eq!(path.unrecorded, 2);
+        assert_eq!(path.depth(), 2);
+    }
+}
