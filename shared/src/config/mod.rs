@@ -126,14 +126,23 @@ pub fn analyze(inputs: &[Input], opts: &ConfigOptions) -> Result<Report, ConfigE
     if parts.is_empty() {
         return Err(ConfigError::Empty);
     }
+    // Detection needs the Postfix parse, and so does the analysis: parse
+    // once and share it (the parse is most of the cost on large inputs).
+    let mut parsed = None;
     let software = match opts.software {
         Some(s) => s,
-        None if postfix::looks_like_postfix(&parts) => Software::Postfix,
-        None => return Err(ConfigError::Unrecognised),
+        None => {
+            let cfg = postfix::Config::parse(&parts);
+            if !postfix::looks_like_postfix_config(&cfg) {
+                return Err(ConfigError::Unrecognised);
+            }
+            parsed = Some(cfg);
+            Software::Postfix
+        }
     };
     match software {
         Software::Postfix => {
-            let cfg = postfix::Config::parse(&parts);
+            let cfg = parsed.unwrap_or_else(|| postfix::Config::parse(&parts));
             let (findings, mut assumptions) = postfix::check(&cfg, opts.assume_version.as_deref());
             assumptions.insert(
                 0,

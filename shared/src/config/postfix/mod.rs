@@ -69,7 +69,16 @@ pub const CURRENT_STABLE: &str = "3.10";
 
 /// Whether the texts look like Postfix configuration.
 pub fn looks_like_postfix(parts: &[Input]) -> bool {
-    let cfg = Config::parse(parts);
+    looks_like_postfix_config(&Config::parse(parts))
+}
+
+/// [`looks_like_postfix`] on texts already parsed, so that detection and
+/// analysis share one parse ([`crate::config::analyze`]).
+pub fn looks_like_postfix_config(cfg: &Config) -> bool {
+    // A master.cf service decides it: no need to look up every name.
+    if cfg.has_master {
+        return true;
+    }
     let v = Version::parse(CURRENT_STABLE).expect("valid");
     let known = cfg
         .params
@@ -78,7 +87,7 @@ pub fn looks_like_postfix(parts: &[Input]) -> bool {
             defaults::default(&p.name, &v).is_some() || KNOWN_EXTRA.contains(&p.name.as_str())
         })
         .count();
-    cfg.has_master || known >= 1 && known * 2 >= cfg.params.len().max(1)
+    known >= 1 && known * 2 >= cfg.params.len().max(1)
 }
 
 /// Parameters recognised for detection whose value no rule reads.
