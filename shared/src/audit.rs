@@ -278,7 +278,7 @@ pub async fn audit_domain<N: Network>(
 mod tests {
     use super::*;
     use crate::report::Status;
-    use crate::testing::ScriptedNet;
+    use crate::testing::{assert_send, DownNet, ScriptedNet};
     use futures::executor::block_on;
 
     fn opts() -> AuditOptions {
@@ -410,43 +410,10 @@ mod tests {
         }
     }
 
-    /// A network where nothing answers.
-    struct DownNet;
-    struct NoConn;
-    impl crate::net::Conn for NoConn {
-        async fn read(&mut self, _: &mut [u8]) -> Result<usize, crate::net::NetError> {
-            Ok(0)
-        }
-        async fn write_all(&mut self, _: &[u8]) -> Result<(), crate::net::NetError> {
-            Ok(())
-        }
-        async fn close(&mut self) {}
-    }
-    impl crate::net::Network for DownNet {
-        type Conn = NoConn;
-        async fn http(
-            &self,
-            _: crate::net::HttpRequest,
-        ) -> Result<crate::net::HttpResponse, crate::net::NetError> {
-            Err(crate::net::NetError::Timeout(1))
-        }
-        async fn tcp_connect(
-            &self,
-            _: &str,
-            _: u16,
-            _: u32,
-        ) -> Result<NoConn, crate::net::NetError> {
-            Err(crate::net::NetError::Timeout(1))
-        }
-    }
-
     /// The CLI's server runs audits on a multi-threaded runtime: the audit
     /// future must stay `Send` when the host's network is.
     #[test]
     fn audit_future_is_send_when_the_network_is() {
-        fn assert_send<T: Send>(t: T) -> T {
-            t
-        }
         let net = DownNet;
         let opts = opts();
         let r = block_on(assert_send(audit_domain(&net, "example.org", &opts))).unwrap();

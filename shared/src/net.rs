@@ -328,29 +328,7 @@ mod tests {
     /// through the wrapper and the resolver.
     #[test]
     fn futures_stay_send_through_the_wrapper() {
-        struct SendNet;
-        struct NoConn;
-        impl Conn for NoConn {
-            async fn read(&mut self, _: &mut [u8]) -> Result<usize, NetError> {
-                Ok(0)
-            }
-            async fn write_all(&mut self, _: &[u8]) -> Result<(), NetError> {
-                Ok(())
-            }
-            async fn close(&mut self) {}
-        }
-        impl Network for SendNet {
-            type Conn = NoConn;
-            async fn http(&self, _: HttpRequest) -> Result<HttpResponse, NetError> {
-                Err(NetError::Timeout(1))
-            }
-            async fn tcp_connect(&self, _: &str, _: u16, _: u32) -> Result<NoConn, NetError> {
-                Err(NetError::Timeout(1))
-            }
-        }
-        fn assert_send<T: Send>(t: T) -> T {
-            t
-        }
+        use crate::testing::{assert_send, DownNet as SendNet};
         let net = Budgeted::new(SendNet, Budget::default());
         let r = Resolver::new(&net, "https://doh.test/dns-query");
         let answer = block_on(assert_send(r.query("example.org", RecordType::A)));

@@ -493,3 +493,42 @@ pub fn roundtrip(net: &ScriptedNet, name: &str, rtype: RecordType) -> crate::dns
         .expect("encode answer");
     decode_answer(name, rtype, &resp).expect("decode answer")
 }
+
+/// A network where nothing answers (every exchange times out). Its futures
+/// are `Send`, like a native host's: tests use it to prove the engine's
+/// futures stay `Send` when the host's are.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DownNet;
+
+/// The connection type of [`DownNet`] (never made).
+#[derive(Debug)]
+pub struct NoConn;
+
+impl Conn for NoConn {
+    async fn read(&mut self, _: &mut [u8]) -> Result<usize, NetError> {
+        Ok(0)
+    }
+
+    async fn write_all(&mut self, _: &[u8]) -> Result<(), NetError> {
+        Ok(())
+    }
+
+    async fn close(&mut self) {}
+}
+
+impl Network for DownNet {
+    type Conn = NoConn;
+
+    async fn http(&self, _: HttpRequest) -> Result<HttpResponse, NetError> {
+        Err(NetError::Timeout(1))
+    }
+
+    async fn tcp_connect(&self, _: &str, _: u16, _: u32) -> Result<NoConn, NetError> {
+        Err(NetError::Timeout(1))
+    }
+}
+
+/// Compiles only when `T` is `Send`; returns it unchanged.
+pub fn assert_send<T: Send>(t: T) -> T {
+    t
+}

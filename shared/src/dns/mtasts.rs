@@ -1204,30 +1204,7 @@ mod tests {
     #[test]
     fn lookups_are_send_when_the_network_is() {
         use crate::dns::{bimi, dmarc, tlsrpt};
-        use crate::net::Conn;
-        struct DownNet;
-        struct NoConn;
-        impl Conn for NoConn {
-            async fn read(&mut self, _: &mut [u8]) -> Result<usize, NetError> {
-                Ok(0)
-            }
-            async fn write_all(&mut self, _: &[u8]) -> Result<(), NetError> {
-                Ok(())
-            }
-            async fn close(&mut self) {}
-        }
-        impl Network for DownNet {
-            type Conn = NoConn;
-            async fn http(&self, _: HttpRequest) -> Result<HttpResponse, NetError> {
-                Err(NetError::Timeout(1))
-            }
-            async fn tcp_connect(&self, _: &str, _: u16, _: u32) -> Result<NoConn, NetError> {
-                Err(NetError::Timeout(1))
-            }
-        }
-        fn assert_send<T: Send>(t: T) -> T {
-            t
-        }
+        use crate::testing::{assert_send, DownNet};
         let net = DownNet;
         let r = Resolver::new(&net, "https://doh.test/dns-query");
         let d = block_on(assert_send(dmarc::lookup(&r, "example.org")));

@@ -608,34 +608,9 @@ fn parser_survives_random_chunks() {
 #[test]
 fn probe_future_is_send_when_the_network_is() {
     // Hosts run probes on multi-threaded runtimes (the CLI's server).
-    fn assert_send<T: Send>(_: &T) {}
-    struct DownNet;
-    struct NoConn;
-    impl Conn for NoConn {
-        async fn read(&mut self, _: &mut [u8]) -> Result<usize, NetError> {
-            Ok(0)
-        }
-        async fn write_all(&mut self, _: &[u8]) -> Result<(), NetError> {
-            Ok(())
-        }
-        async fn close(&mut self) {}
-    }
-    impl Network for DownNet {
-        type Conn = NoConn;
-        async fn http(
-            &self,
-            _: crate::net::HttpRequest,
-        ) -> Result<crate::net::HttpResponse, NetError> {
-            Err(NetError::Timeout(1))
-        }
-        async fn tcp_connect(&self, _: &str, _: u16, _: u32) -> Result<NoConn, NetError> {
-            Err(NetError::Timeout(1))
-        }
-    }
+    use crate::testing::{assert_send, DownNet};
     let net = DownNet;
     let opts = ProbeOptions::default();
-    let fut = probe_mx(&net, "mx", ip(), &opts);
-    assert_send(&fut);
-    let p = block_on(fut);
+    let p = block_on(assert_send(probe_mx(&net, "mx", ip(), &opts)));
     assert_eq!(status(&p, "smtp.reachable"), Status::Unknown);
 }

@@ -739,9 +739,7 @@ fn garbage_answers_do_not_panic() {
 /// must be `Send` when the network's futures are.
 #[test]
 fn lookup_future_is_send_when_the_network_is() {
-    fn assert_send<T: Send>(t: T) -> T {
-        t
-    }
+    use crate::testing::assert_send;
     let net = RefusedEverywhere;
     let r = Resolver::new(&net, DOH);
     let m = block_on(mx::lookup(&r, "example.org"));

@@ -381,30 +381,7 @@ fn config_selectors_are_tried_first() {
 /// future must be `Send` when the network's futures are.
 #[test]
 fn lookup_future_is_send_when_the_network_is() {
-    use crate::net::{Conn, HttpRequest, HttpResponse, Network};
-    struct DownNet;
-    struct NoConn;
-    impl Conn for NoConn {
-        async fn read(&mut self, _: &mut [u8]) -> Result<usize, NetError> {
-            Ok(0)
-        }
-        async fn write_all(&mut self, _: &[u8]) -> Result<(), NetError> {
-            Ok(())
-        }
-        async fn close(&mut self) {}
-    }
-    impl Network for DownNet {
-        type Conn = NoConn;
-        async fn http(&self, _: HttpRequest) -> Result<HttpResponse, NetError> {
-            Err(NetError::Timeout(1))
-        }
-        async fn tcp_connect(&self, _: &str, _: u16, _: u32) -> Result<NoConn, NetError> {
-            Err(NetError::Timeout(1))
-        }
-    }
-    fn assert_send<T: Send>(t: T) -> T {
-        t
-    }
+    use crate::testing::{assert_send, DownNet};
     let net = DownNet;
     let r = Resolver::new(&net, "https://doh.test/dns-query");
     let plan = Selectors::new(&[], &[]);
