@@ -164,3 +164,17 @@ test("domains: lists answering 127.255.255.254 give blocklist.inconclusive, neve
     }
   }
 });
+
+test("domains: a DoH resolver that speaks only HTTP/1.1 gives the same findings as HTTP/2", () => {
+  // The CLI sends DoH queries over HTTP/2 from the start (one connection for
+  // all of them) and falls back to HTTP/1.1 when the resolver does not speak
+  // it: the bed's DoH/1.1 front (BED_DOH11_URL) forwards to the same Unbound.
+  const extra = ["--no-probe", "--selector", "sel1"];
+  const h2 = auditInBed(b, "example.test", { extra });
+  const h1 = auditInBed(b, "example.test", { resolver: b.BED_DOH11_URL, extra });
+  const brief = (r) => r.findings.map((f) => `${f.id} ${f.status}`).sort();
+  assert.ok(h2.findings.length > 20);
+  assert.deepEqual(brief(h1), brief(h2));
+  const resolver = (r) => r.assumptions.find((a) => a.key === "resolver").value;
+  assert.equal(resolver(h1), b.BED_DOH11_URL);
+});
