@@ -88,32 +88,162 @@ pub struct DomainInput {
     pub unicode: Option<String>,
 }
 
-/// The domain in what the user typed: a domain, or an email address (the
-/// part after the last `@`); IDNs in either form.
-pub fn domain_input(input: &str) -> Result<DomainInput, String> {
+/// The part of what the user typed that names the domain: all of it, or
+/// for an email address (`Name <you@example.org>` too) what follows the
+/// last `@`.
+pub fn domain_part(input: &str) -> &str {
     let s = input.trim();
     let s = s.rsplit_once('@').map_or(s, |(_, d)| d).trim();
-    let s = s.trim_end_matches('>');
+    s.trim_end_matches('>').trim()
+}
+
+/// The domain in what the user typed: a domain, or an email address (the
+/// part after the last `@`); IDNs in either form. `to_ascii` turns a
+/// Unicode name into its A-labels (the website asks the browser's URL
+/// parser, so no IDNA tables are linked into the page; native hosts can use
+/// [`crate::dns::normalize_name`]). The checks are those of
+/// [`crate::audit::validate_domain`], on the ASCII form.
+pub fn domain_input(
+    input: &str,
+    to_ascii: impl Fn(&str) -> Option<String>,
+) -> Result<DomainInput, String> {
+    let s = domain_part(input);
     if s.is_empty() {
         return Err("Enter a domain (example.org) or an email address (you@example.org).".into());
     }
-    let ascii = crate::audit::validate_domain(s).map_err(|e| e.to_string())?;
+    let bad = |why: &str| {
+        Err(format!(
+            "{s:?} is not a domain name that can be audited: {why}"
+        ))
+    };
+    let ascii = if s.is_ascii() {
+        s.to_string()
+    } else if s.contains(['/', '?', '#', ':', '@', '[', ']', '\\', ' ', '%']) {
+        return bad("it contains characters not allowed in host names");
+    } else {
+        match to_ascii(s) {
+            Some(a) if a.is_ascii() => a,
+            _ => return bad("it is not a valid internationalised domain name"),
+        }
+    };
+    let ascii = ascii.trim_end_matches('.').to_ascii_lowercase();
+    if ascii.trim_matches(['[', ']']).parse::<IpAddr>().is_ok() {
+        return bad("it is an IP address; give the mail domain instead");
+    }
+    if ascii.len() > 253 {
+        return bad("it is longer than 253 characters");
+    }
+    if !ascii.contains('.') {
+        return bad("it has no dot; give a full domain such as example.org");
+    }
+    if ascii.split('.').any(|l| l.is_empty() || l.len() > 63) {
+        return bad("a label is empty or longer than 63 characters");
+    }
+    if !ascii
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+    {
+        return bad("it contains characters not allowed in host names");
+    }
+    if ascii
+        .split('.')
+        .any(|l| l.starts_with('-') || l.ends_with('-'))
+    {
+        return bad("it is not a valid host name");
+    }
     let unicode = unicode_of(&ascii);
     Ok(DomainInput { ascii, unicode })
 }
 
 /// The Unicode form of an ASCII domain, when it has punycode labels that
-/// decode to something else.
+/// decode (RFC 3492) to something else. For display only: a label that does
+/// not decode, or decodes to control characters, leaves the name as is.
 pub fn unicode_of(ascii: &str) -> Option<String> {
     if !ascii.split('.').any(|l| l.starts_with("xn--")) {
         return None;
     }
-    let name = hickory_proto::rr::Name::from_ascii(ascii).ok()?;
-    let mut u = name.to_utf8();
-    if u.ends_with('.') {
-        u.pop();
+    let mut labels = Vec::new();
+    for l in ascii.split('.') {
+        match l.strip_prefix("xn--") {
+            Some(p) => labels.push(punycode_decode(p)?),
+            None => labels.push(l.to_string()),
+        }
     }
-    (u != ascii && !u.is_empty()).then_some(u)
+    let u = labels.join(".");
+    (u != ascii).then_some(u)
+}
+
+/// RFC 3492 decoding of one label's punycode (after `xn--`). Hand-rolled,
+/// 40 lines: the IDNA crates would bring their Unicode tables into the
+/// page's wasm (about 150 KB gzip) for a name shown to the user; the
+/// browser does the encoding. Bounded: labels are at most 63 octets, every
+/// step is checked arithmetic, and the result is at most 63 characters.
+pub fn punycode_decode(input: &str) -> Option<String> {
+    const BASE: u32 = 36;
+    const TMIN: u32 = 1;
+    const TMAX: u32 = 26;
+    const SKEW: u32 = 38;
+    const DAMP: u32 = 700;
+    fn adapt(delta: u32, points: u32, first: bool) -> u32 {
+        let mut delta = if first { delta / DAMP } else { delta / 2 };
+        delta += delta / points.max(1);
+        let mut k = 0;
+        while delta > ((BASE - TMIN) * TMAX) / 2 {
+            delta /= BASE - TMIN;
+            k += BASE;
+        }
+        k + (BASE - TMIN + 1) * delta / (delta + SKEW)
+    }
+    if !input.is_ascii() || input.is_empty() || input.len() > 63 {
+        return None;
+    }
+    let (basic, rest) = match input.rfind('-') {
+        Some(at) => (&input[..at], &input[at + 1..]),
+        None => ("", input),
+    };
+    let mut out: Vec<char> = basic.chars().collect();
+    let (mut n, mut i, mut bias) = (128u32, 0u32, 72u32);
+    let mut digits = rest.bytes();
+    let mut next = digits.next();
+    while next.is_some() {
+        let old = i;
+        let mut w = 1u32;
+        let mut k = BASE;
+        loop {
+            let b = next?;
+            next = digits.next();
+            let digit = u32::from(match b {
+                b'a'..=b'z' => b - b'a',
+                b'A'..=b'Z' => b - b'A',
+                b'0'..=b'9' => b - b'0' + 26,
+                _ => return None,
+            });
+            i = i.checked_add(digit.checked_mul(w)?)?;
+            let t = if k <= bias {
+                TMIN
+            } else if k >= bias + TMAX {
+                TMAX
+            } else {
+                k - bias
+            };
+            if digit < t {
+                break;
+            }
+            w = w.checked_mul(BASE - t)?;
+            k += BASE;
+        }
+        let len = out.len() as u32 + 1;
+        bias = adapt(i - old, len, old == 0);
+        n = n.checked_add(i / len)?;
+        i %= len;
+        let c = char::from_u32(n).filter(|c| !c.is_control())?;
+        if out.len() >= 63 {
+            return None;
+        }
+        out.insert(i as usize, c);
+        i += 1;
+    }
+    Some(out.into_iter().collect())
 }
 
 // --------------------------------------------------------------- SPF tree
@@ -136,7 +266,7 @@ pub struct SpfTree {
 fn parse_tree_line(line: &str) -> Option<(usize, LookupNode)> {
     let body = line.trim_start_matches(' ');
     let indent = line.len() - body.len();
-    if body.is_empty() || indent % 2 != 0 {
+    if body.is_empty() || !indent.is_multiple_of(2) {
         return None;
     }
     let (head, note) = match body.split_once("  \u{2014} ") {
@@ -251,6 +381,8 @@ pub enum Cell {
     /// This list was not asked about this subject (or its answer was not
     /// usable: see `blocklist.inconclusive`).
     NotChecked,
+    /// The list holds the other kind of entry (addresses, domains).
+    NotApplicable,
 }
 
 /// Subjects (addresses, the domain) against lists.
@@ -361,6 +493,13 @@ pub fn blocklist_grid(report: &Report) -> Option<BlocklistGrid> {
         };
         if let Some(slot) = rows.get_mut(row).and_then(|r| r.2.get_mut(col)) {
             *slot = cell;
+        }
+    }
+    for (_, is_ip, row) in rows.iter_mut() {
+        for (cell, &i) in row.iter_mut().zip(&cols) {
+            if *cell == Cell::NotChecked && (LISTS[i].target == Target::Ip) != *is_ip {
+                *cell = Cell::NotApplicable;
+            }
         }
     }
     Some(BlocklistGrid {
@@ -532,19 +671,74 @@ mod tests {
 
     #[test]
     fn domains_from_input() {
-        let d = domain_input(" Postmaster@Example.ORG ").unwrap();
+        let native = |s: &str| crate::dns::normalize_name(s).ok();
+        let d = domain_input(" Postmaster@Example.ORG ", native).unwrap();
         assert_eq!(d.ascii, "example.org");
         assert_eq!(d.unicode, None);
-        let idn = domain_input("info@bücher.example").unwrap();
+        assert_eq!(domain_part("Jo <jo@Mail.example.org>"), "Mail.example.org");
+        let idn = domain_input("info@bücher.example", native).unwrap();
         assert_eq!(idn.ascii, "xn--bcher-kva.example");
         assert_eq!(idn.unicode.as_deref(), Some("bücher.example"));
-        let back = domain_input("xn--bcher-kva.example").unwrap();
+        let back = domain_input("xn--bcher-kva.example", native).unwrap();
         assert_eq!(back.unicode.as_deref(), Some("bücher.example"));
-        assert!(domain_input("").is_err());
-        assert!(domain_input("you@").is_err());
-        assert!(domain_input("localhost").is_err());
-        assert!(domain_input("<img src=x>").is_err());
-        assert_eq!(unicode_of("xn--zz"), None);
+        for bad in [
+            "",
+            "you@",
+            "localhost",
+            "<img src=x>",
+            "192.0.2.1",
+            "a..b",
+            "bü/cher.example",
+        ] {
+            assert!(domain_input(bad, native).is_err(), "{bad}");
+        }
+        // The same verdicts as the audit's own check, on ASCII input.
+        for name in [
+            "example.org",
+            "localhost",
+            "_dmarc.example.org",
+            "x.-y",
+            "[::1]",
+            "a.b.c.example",
+        ] {
+            assert_eq!(
+                domain_input(name, native).is_ok(),
+                crate::audit::validate_domain(name).is_ok(),
+                "{name}"
+            );
+        }
+        assert!(domain_input("bücher.example", |_| None).is_err());
+    }
+
+    #[test]
+    fn punycode_decodes_rfc3492_samples() {
+        // RFC 3492 §7.1 (A) Arabic, (L) Japanese, and common labels.
+        assert_eq!(
+            punycode_decode("egbpdaj6bu4bxfgehfvwxn").as_deref(),
+            Some("\u{644}\u{64a}\u{647}\u{645}\u{627}\u{628}\u{62a}\u{643}\u{644}\u{645}\u{648}\u{634}\u{639}\u{631}\u{628}\u{64a}\u{61f}")
+        );
+        assert_eq!(
+            punycode_decode("3B-ww4c5e180e575a65lsy2b").as_deref(),
+            Some("3\u{5e74}B\u{7d44}\u{91d1}\u{516b}\u{5148}\u{751f}")
+        );
+        assert_eq!(punycode_decode("bcher-kva").as_deref(), Some("bücher"));
+        assert_eq!(punycode_decode("mnchen-3ya").as_deref(), Some("münchen"));
+        assert_eq!(
+            unicode_of("xn--mnchen-3ya.example").as_deref(),
+            Some("münchen.example")
+        );
+        // Hostile input: never a panic, never a name.
+        for bad in [
+            "",
+            "!!!",
+            "zzzzzzzzzzzzzzzzzzzzzzzzz",
+            "99999999999999",
+            &"a".repeat(64),
+        ] {
+            let _ = punycode_decode(bad);
+        }
+        assert_eq!(punycode_decode("ü"), None);
+        assert_eq!(unicode_of("xn--.example"), None);
     }
 
     #[test]
@@ -730,13 +924,14 @@ mod tests {
             [
                 Cell::Listed(vec!["127.0.0.2".into()]),
                 Cell::NotListed,
-                Cell::NotChecked
+                Cell::NotApplicable
             ]
         );
         assert_eq!(g.rows[1].0, "2001:db8::25");
         assert_eq!(g.rows[2].0, "example.org");
         assert!(!g.rows[2].1);
         assert_eq!(g.rows[2].2[2], Cell::Failed("SERVFAIL".into()));
+        assert_eq!(g.rows[2].2[0], Cell::NotApplicable);
         assert_eq!(blocklist_grid(&report(vec![])), None);
     }
 }
