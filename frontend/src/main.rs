@@ -6,8 +6,14 @@
 //! as a text node: nothing here ever builds HTML from data.
 
 mod audit;
+mod examples;
+mod exports;
+mod grade;
 mod paste;
+mod pictures;
 mod report;
+mod stream;
+mod widget;
 
 use yew::prelude::*;
 
@@ -174,7 +180,15 @@ fn main() {
         .and_then(|w| w.document())
         .and_then(|d| d.get_element_by_id("app"));
     match root {
-        Some(root) => yew::Renderer::<App>::with_root(root).render(),
-        None => yew::Renderer::<App>::new().render(),
+        // The embeddable widget's page (/widget/) runs the same module.
+        Some(root) if root.get_attribute("data-mode").as_deref() == Some("widget") => {
+            yew::Renderer::<widget::WidgetApp>::with_root(root).render();
+        }
+        Some(root) => {
+            yew::Renderer::<App>::with_root(root).render();
+        }
+        None => {
+            yew::Renderer::<App>::new().render();
+        }
     };
 }
