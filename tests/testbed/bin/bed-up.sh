@@ -564,6 +564,14 @@ EOF
   postconf -c "$D/etc" -F '*/*/chroot = n'
   postconf -c "$D/etc" -M# smtp/inet
   postconf -c "$D/etc" -M "$2:25/inet=$2:25 inet n - n - - smtpd"
+  # Submission (smtp.submission): the hardened server requires TLS on 587 and speaks implicit
+  # TLS on 465; the weak one offers 587 without STARTTLS (its smtpd has TLS off).
+  if [ "$3" = weak ]; then
+    postconf -c "$D/etc" -M "$2:587/inet=$2:587 inet n - n - - smtpd"
+  else
+    postconf -c "$D/etc" -M "$2:587/inet=$2:587 inet n - n - - smtpd -o smtpd_tls_security_level=encrypt"
+    postconf -c "$D/etc" -M "$2:465/inet=$2:465 inet n - n - - smtpd -o smtpd_tls_wrappermode=yes"
+  fi
   # postfix re-reads a main.cf modified within the current second until it is 'stable' (~2 s of sleeps
   # per command): backdate the freshly written config
   touch -d '-1 min' "$D/etc/main.cf" "$D/etc/master.cf"
