@@ -89,11 +89,29 @@ pub struct Outcome {
     pub reject: Tri,
     /// The first statement that accepts for sure (when `accept` is Yes).
     pub accepted_by: Option<Source>,
+    /// Its lines: the verb and each condition.
+    pub accepted_lines: Vec<Source>,
     /// Statements that may accept, or may stop the attacker, but could not
     /// be evaluated.
     pub uncertain: Vec<Source>,
     /// The statement after which no attacker gets further.
     pub stopped_by: Option<Source>,
+    /// Its lines: the verb and each condition.
+    pub stopped_lines: Vec<Source>,
+}
+
+/// A statement's lines (verb line, then condition lines on other lines).
+fn statement_lines(st: &Statement) -> Vec<Source> {
+    let mut out = vec![st.source.clone()];
+    for c in &st.conds {
+        if !out
+            .iter()
+            .any(|s| s.line == c.source.line && s.file == c.source.file)
+        {
+            out.push(c.source.clone());
+        }
+    }
+    out
 }
 
 /// Evaluates a named ACL; None when it does not exist.
@@ -109,8 +127,10 @@ pub fn eval(env: &Env, acl: &Acl, depth: u8) -> Outcome {
         accept: Tri::No,
         reject: Tri::No,
         accepted_by: None,
+        accepted_lines: Vec::new(),
         uncertain: Vec::new(),
         stopped_by: None,
+        stopped_lines: Vec::new(),
     };
     for item in &acl.items {
         if reach == Tri::No {
@@ -137,6 +157,7 @@ pub fn eval(env: &Env, acl: &Acl, depth: u8) -> Outcome {
                 let a = reach.and(all_match);
                 if a == Tri::Yes && out.accepted_by.is_none() && acc != Tri::Yes {
                     out.accepted_by = Some(st.source.clone());
+                    out.accepted_lines = statement_lines(st);
                 }
                 if a == Tri::Unknown {
                     out.uncertain.push(st.source.clone());
@@ -171,6 +192,7 @@ pub fn eval(env: &Env, acl: &Acl, depth: u8) -> Outcome {
         }
         if prev != Tri::No && reach == Tri::No && out.stopped_by.is_none() {
             out.stopped_by = Some(st.source.clone());
+            out.stopped_lines = statement_lines(st);
         }
     }
     // The implicit deny at the end.

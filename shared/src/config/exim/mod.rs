@@ -108,10 +108,15 @@ impl Ctx<'_> {
     /// A main option, or its default for the judged release.
     pub fn opt(&self, name: &'static str) -> Value {
         if let Some(o) = self.cfg.main_opt(name) {
+            let mut source = o.source.clone();
+            // Show what macros made of the line.
+            if !source.text.contains(o.text()) && o.text().len() < 200 {
+                source.text = format!("{}  (after macros: {name} = {})", source.text, o.text());
+            }
             return Value {
                 name,
                 text: o.text().to_string(),
-                source: Some(o.source.clone()),
+                source: Some(source),
                 default_note: String::new(),
             };
         }

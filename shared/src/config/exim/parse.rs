@@ -47,6 +47,9 @@ pub const MAX_EXPANDED_LINE: usize = 256 << 10;
 pub const MAX_COND_DEPTH: usize = 64;
 /// Macros kept at most.
 pub const MAX_MACROS: usize = 4096;
+/// Bytes macro substitution may produce over the whole input; past it,
+/// lines are read unexpanded (hostile fan-out stays linear).
+pub const MAX_EXPANSION_WORK: usize = 32 << 20;
 
 /// Where a setting came from: the pasted file, the 1-based line of the
 /// paste, and that line's text as pasted.
@@ -503,7 +506,13 @@ impl Macros {
     /// Substitutes every macro in `line` (from `skip` on). Returns the new
     /// text and whether any substitution happened; `truncated` is set when
     /// the line would grow past the cap.
-    fn expand<'a>(&self, line: &'a str, skip: usize, truncated: &mut bool) -> (Cow<'a, str>, bool) {
+    fn expand<'a>(
+        &self,
+        line: &'a str,
+        skip: usize,
+        truncated: &mut bool,
+        budget: &mut usize,
+    ) -> (Cow<'a, str>, bool) {
         if self.list.is_empty() {
             return (Cow::Borrowed(line), false);
         }
@@ -529,6 +538,10 @@ impl Macros {
         let Some(first) = first else {
             return (Cow::Borrowed(line), false);
         };
+        if *budget == 0 {
+            *truncated = true;
+            return (Cow::Borrowed(line), true);
+        }
         let mut s = tail.to_string();
         let mut found = false;
         for m in &self.list[first..] {
@@ -543,6 +556,11 @@ impl Macros {
                 break;
             }
             s = s.replace(m.name.as_str(), &m.value);
+            *budget = budget.saturating_sub(s.len());
+            if *budget == 0 {
+                *truncated = true;
+                break;
+            }
         }
         let mut out = String::with_capacity(skip + s.len());
         out.push_str(&line[..skip]);
@@ -601,6 +619,8 @@ struct Reader {
     /// Macros to seed from `update-exim4.conf.conf` at `UPEX4CmacrosUPEX4C`.
     seed: Vec<(String, String)>,
     seeded: bool,
+    /// What is left of [`MAX_EXPANSION_WORK`].
+    budget: usize,
 }
 
 impl Reader {
@@ -632,6 +652,7 @@ impl Reader {
             frames: Vec::new(),
             seed: debian_seed(&dc),
             seeded: false,
+            budget: MAX_EXPANSION_WORK,
         }
     }
 
@@ -652,12 +673,10 @@ impl Reader {
         // A conf.d part pasted without its section's `begin` header.
         if let Some(sec) = conf_d_section(&part.name) {
             if sec != self.section && sec != Section::Main {
-                let has_begin = part.text.lines().any(|l| {
-                    let t = l.trim();
-                    t.len() > 6
-                        && t[..6].eq_ignore_ascii_case("begin ")
-                        && Section::from_begin(&t[6..]) == sec
-                });
+                let has_begin = part
+                    .text
+                    .lines()
+                    .any(|l| strip_begin(l.trim()).is_some_and(|r| Section::from_begin(r) == sec));
                 if !has_begin {
                     self.section = sec;
                     self.current = Current::None;
@@ -685,7 +704,9 @@ impl Reader {
                 0
             };
             let mut truncated = false;
-            let (expanded, found) = self.macros.expand(raw, skip, &mut truncated);
+            let (expanded, found) = self
+                .macros
+                .expand(raw, skip, &mut truncated, &mut self.budget);
             if truncated {
                 self.diag(
                     &src(),
@@ -966,10 +987,10 @@ impl Reader {
                 return;
             }
         }
-        if text.len() > 6 && text[..6].eq_ignore_ascii_case("begin ") {
-            let sec = Section::from_begin(&text[6..]);
+        if let Some(rest) = strip_begin(text) {
+            let sec = Section::from_begin(rest);
             if sec == Section::Unknown {
-                self.diag(src, format!("unknown section \"{}\"", text[6..].trim()));
+                self.diag(src, format!("unknown section \"{}\"", rest.trim()));
             }
             self.section = sec;
             self.current = Current::None;
@@ -1265,6 +1286,12 @@ fn option(text: &str) -> Option<Opt> {
         negated: false,
         source: empty,
     })
+}
+
+/// The section name after `begin ` (case-insensitive), if the line is one.
+fn strip_begin(t: &str) -> Option<&str> {
+    let head = t.get(..6)?;
+    head.eq_ignore_ascii_case("begin ").then(|| &t[6..])
 }
 
 /// `.include /path` or `.include_if_exists /path` (quotes optional).

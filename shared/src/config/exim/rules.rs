@@ -316,9 +316,15 @@ fn outcome(ctx: &Ctx, r: &AclRef) -> Option<Outcome> {
                         prev.reject = prev.reject.or(o.reject);
                         if prev.accepted_by.is_none() {
                             prev.accepted_by = o.accepted_by;
+                            prev.accepted_lines = o.accepted_lines;
                         }
                         prev.uncertain.extend(o.uncertain);
-                        prev.stopped_by = prev.stopped_by.or(o.stopped_by);
+                        if prev.stopped_by.is_none() {
+                            prev.stopped_by = o.stopped_by;
+                            prev.stopped_lines = o.stopped_lines;
+                        } else {
+                            prev.stopped_lines.extend(o.stopped_lines);
+                        }
                         prev
                     }
                 });
@@ -445,9 +451,7 @@ pub(crate) fn open_relay(ctx: &Ctx) -> Finding {
         (_, Some(o)) => match o.accept {
             Tri::Yes => {
                 let mut ev = vec![v.evidence(&ctx.file)];
-                if let Some(s) = &o.accepted_by {
-                    ev.push(s.evidence());
-                }
+                ev.extend(o.accepted_lines.iter().map(Source::evidence));
                 let at = o
                     .accepted_by
                     .as_ref()
@@ -476,7 +480,7 @@ pub(crate) fn open_relay(ctx: &Ctx) -> Finding {
             }
             Tri::No => {
                 if let Some(s) = &o.stopped_by {
-                    pass_ev.push(s.evidence());
+                    pass_ev.extend(o.stopped_lines.iter().map(Source::evidence));
                     pass_detail = format!(
                         "The RCPT ACL refuses recipients outside +local_domains/+relay_to_domains for \
                          clients outside +relay_from_hosts that have not authenticated (line {}: {}).",
@@ -1054,7 +1058,7 @@ pub(crate) fn vrfy_expn(ctx: &Ctx) -> Finding {
                 unknown.push((format!("{why} ({cmd})"), v.evidence(&ctx.file)))
             }
             (_, Some(o)) => match o.accept {
-                Tri::Yes => fail.push((cmd, v.evidence(&ctx.file), o.accepted_by)),
+                Tri::Yes => fail.push((cmd, v.evidence(&ctx.file), o.accepted_lines)),
                 Tri::Unknown => unknown.push((
                     format!("{opt} may accept {cmd} ({})", lines(&o.uncertain)),
                     v.evidence(&ctx.file),
@@ -1072,9 +1076,7 @@ pub(crate) fn vrfy_expn(ctx: &Ctx) -> Finding {
         let mut ev = Vec::new();
         for (_, e, by) in fail {
             ev.push(e);
-            if let Some(s) = by {
-                ev.push(s.evidence());
-            }
+            ev.extend(by.iter().map(Source::evidence));
         }
         return rule
             .finding(
@@ -1423,11 +1425,22 @@ pub(crate) fn dkim_signing(ctx: &Ctx) -> Finding {
     // Transports the remote routers use.
     let mut used: Vec<&super::parse::Driver> = Vec::new();
     let mut remote_routers = Vec::new();
+    let mut conditional = Vec::new();
     for r in &ctx.cfg.routers {
         if !matches!(r.driver(), Some("dnslookup" | "manualroute"))
             || r.get("verify_only")
                 .is_some_and(|o| o.as_bool() == Some(true))
         {
+            continue;
+        }
+        // Routers for domains listed in a lookup or file we cannot see
+        // (Debian's hubbed_hosts) do not carry mail for arbitrary domains.
+        let dom = r
+            .get("domains")
+            .map(|d| lists::eval(ctx.cfg, d.text(), lists::Subject::RecipientDomain, 0).t)
+            .unwrap_or(Tri::Yes);
+        if dom != Tri::Yes {
+            conditional.push(r);
             continue;
         }
         remote_routers.push(r);
@@ -1452,11 +1465,29 @@ pub(crate) fn dkim_signing(ctx: &Ctx) -> Finding {
             .with_remediation(remedy);
     }
     if remote_routers.is_empty() && !ctx.cfg.routers.is_empty() {
-        return rule.finding(
-            Status::Pass,
-            "No router delivers to remote hosts (no dnslookup or manualroute router), so this server \
-             sends no mail to other domains and has nothing to sign.",
-        );
+        let note = if conditional.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " ({} only route{} domains listed in a lookup or file that was not pasted.)",
+                conditional
+                    .iter()
+                    .map(|r| r.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if conditional.len() == 1 { "s" } else { "" }
+            )
+        };
+        return rule
+            .finding(
+                Status::Pass,
+                format!(
+                    "No router delivers mail for arbitrary domains to remote hosts (no dnslookup or \
+                     manualroute router for them), so this server sends no mail to other domains and \
+                     has nothing to sign.{note}"
+                ),
+            )
+            .with_evidences(conditional.iter().map(|r| r.source.evidence()));
     }
     if used.is_empty() {
         used = ctx
