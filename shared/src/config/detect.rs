@@ -438,6 +438,9 @@ fn signal(line: &str) -> Option<Signal> {
             return sig(Software::Exim, Kind::Exim);
         }
     }
+    if let Some(s) = exim_signal(t, indented) {
+        return Some(s);
+    }
     // PowerShell Format-List: `Name : value` (aligned colons)
     if let Some((name, _)) = t.split_once(" :").or_else(|| t.split_once(':')) {
         let name = name.trim_end();
@@ -479,6 +482,107 @@ fn signal(line: &str) -> Option<Signal> {
     }
     None
 }
+
+/// Exim lines that carry no option name: macro definitions, ACL and driver
+/// headers, ACL verbs and conditions, retry rules, `exim -bV` banners and
+/// Debian's update-exim4.conf.conf (`dc_*='…'`). Debian's conf.d files are
+/// mostly these (comments, `.ifdef`, macros, `acl_check_mail:`, `accept`).
+fn exim_signal(t: &str, indented: bool) -> Option<Signal> {
+    let exim = sig(Software::Exim, Kind::Exim);
+    if t.starts_with("Exim version ") {
+        return exim;
+    }
+    let word_end = t
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(t.len());
+    let word = &t[..word_end];
+    let rest = t[word_end..].trim_start();
+    // update-exim4.conf.conf: `dc_relay_nets='…'`
+    if word.starts_with("dc_") && rest.starts_with("='") {
+        return exim;
+    }
+    // Macro definitions: `MAIN_TLS_ENABLE = yes`, `SEL == SEL +x`.
+    if word.len() >= 4
+        && word.contains('_')
+        && word.as_bytes()[0].is_ascii_uppercase()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        && rest.starts_with('=')
+    {
+        return exim;
+    }
+    // `acl_check_rcpt:`, `remote_smtp:` on a line of their own.
+    if rest == ":"
+        && word
+            .as_bytes()
+            .first()
+            .is_some_and(|b| b.is_ascii_lowercase())
+    {
+        return exim;
+    }
+    // ACL verbs, alone (indented) or with their first condition.
+    let cond_follows = |r: &str| {
+        let r = r.strip_prefix('!').map(str::trim_start).unwrap_or(r);
+        let end = r
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(r.len());
+        EXIM_ACL_CONDITIONS.contains(&&r[..end]) && r[end..].trim_start().starts_with('=')
+    };
+    if EXIM_ACL_VERBS.contains(&word) && ((rest.is_empty() && indented) || cond_follows(rest)) {
+        return exim;
+    }
+    if indented && (t.starts_with('!') || EXIM_ACL_CONDITIONS.contains(&word)) && cond_follows(t) {
+        return exim;
+    }
+    if indented && word == "endpass" && rest.is_empty() {
+        return exim;
+    }
+    // Retry rules: `*   *   F,2h,15m; G,16h,1h,1.5; F,4d,6h`
+    let mut f = t.split_whitespace();
+    if let (Some(_), Some(_), Some(rule)) = (f.next(), f.next(), f.next()) {
+        let b = rule.as_bytes();
+        if b.len() > 3
+            && matches!(b[0], b'F' | b'G' | b'H')
+            && b[1] == b','
+            && b[2].is_ascii_digit()
+        {
+            return exim;
+        }
+    }
+    None
+}
+
+const EXIM_ACL_VERBS: &[&str] = &[
+    "accept", "defer", "deny", "discard", "drop", "require", "warn",
+];
+
+const EXIM_ACL_CONDITIONS: &[&str] = &[
+    "acl",
+    "add_header",
+    "authenticated",
+    "condition",
+    "control",
+    "delay",
+    "dnslists",
+    "domains",
+    "encrypted",
+    "hosts",
+    "local_parts",
+    "log_message",
+    "logwrite",
+    "malware",
+    "message",
+    "ratelimit",
+    "recipients",
+    "remove_header",
+    "sender_domains",
+    "senders",
+    "set",
+    "spam",
+    "spf",
+    "verify",
+];
 
 fn sendmail_cf_signal(t: &str) -> Option<Signal> {
     let b = t.as_bytes();
@@ -896,6 +1000,52 @@ mod tests {
             assert_eq!(k.len(), 1, "{text}");
             assert_eq!((k[0].0, k[0].1.as_str()), (*sw, *kind), "{text}");
         }
+    }
+
+    #[test]
+    fn debian_exim_conf_d_files_are_exim() {
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/exim/debian12/conf.d"
+        );
+        let Ok(sections) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut n = 0;
+        for sec in sections.flatten() {
+            for f in std::fs::read_dir(sec.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let text = std::fs::read_to_string(f.path()).expect("read");
+                let (segs, unknown) = detect(&[Input::new("x", text)], None);
+                assert!(unknown.is_empty(), "{:?} not recognised", f.path());
+                assert_eq!(segs.len(), 1, "{:?} split", f.path());
+                assert_eq!(segs[0].detected.software, Software::Exim, "{:?}", f.path());
+                n += 1;
+            }
+        }
+        assert!(n > 30, "{n} files");
+    }
+
+    #[test]
+    fn exim_lines_without_option_names() {
+        for text in [
+            "acl_check_mail:\n\n  accept\n",
+            "MAIN_TLS_ENABLE = yes\nMESSAGE_SIZE_LIMIT = 20M\n",
+            "dc_eximconfig_configtype='internet'\ndc_relay_nets=''\nCFILEMODE='644'\n",
+            "*   *   F,2h,15m; G,16h,1h,1.5; F,4d,6h\n",
+            "Exim version 4.96 #2 built 13-Nov-2024 19:00:00\n",
+            "  deny    !verify = sender\n          message = no\n",
+        ] {
+            let k = kinds(text);
+            assert_eq!(k.len(), 1, "{text}");
+            assert_eq!(k[0].0, Software::Exim, "{text}");
+        }
+        // Not Exim: prose, a YAML-ish key alone is weak but a Postfix file stays Postfix.
+        let k = kinds("myhostname = a\nmynetworks = 127.0.0.0/8\nsmtpd_banner = x\nrelayhost =\n");
+        assert_eq!(k[0].0, Software::Postfix);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! a model and keep going past lines they do not understand.
 
 pub mod detect;
+pub mod exim;
 pub mod postfix;
 
 pub use detect::{Confidence, Detected};
@@ -177,6 +178,7 @@ type Analyse = fn(&[Input], &ConfigOptions) -> (Vec<Finding>, Vec<Assumption>);
 fn analyser(s: Software) -> Option<Analyse> {
     match s {
         Software::Postfix => Some(postfix::analyse),
+        Software::Exim => Some(exim::analyse),
         _ => None,
     }
 }
@@ -349,13 +351,13 @@ mod tests {
             ),
             Err(ConfigError::Unrecognised)
         );
-        let exim = ConfigOptions {
-            software: Some(Software::Exim),
+        let sendmail = ConfigOptions {
+            software: Some(Software::Sendmail),
             ..Default::default()
         };
         assert!(matches!(
-            analyze(&[Input::new("x", "a = b")], &exim),
-            Err(ConfigError::Unsupported("exim"))
+            analyze(&[Input::new("x", "a = b")], &sendmail),
+            Err(ConfigError::Unsupported("sendmail"))
         ));
     }
 }
