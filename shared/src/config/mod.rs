@@ -6,6 +6,7 @@
 
 pub mod detect;
 pub mod postfix;
+pub mod sendmail;
 
 pub use detect::{Confidence, Detected};
 pub use postfix::{fix, FixPlan, Fixed, FixedFile, Manual};
@@ -177,6 +178,7 @@ type Analyse = fn(&[Input], &ConfigOptions) -> (Vec<Finding>, Vec<Assumption>);
 fn analyser(s: Software) -> Option<Analyse> {
     match s {
         Software::Postfix => Some(postfix::analyse),
+        Software::Sendmail => Some(sendmail::analyse),
         _ => None,
     }
 }
