@@ -145,6 +145,17 @@ pub fn check(
         .iter()
         .filter_map(|(from, text, src)| Version::parse(text).map(|v| (*from, v, src)))
         .max_by_key(|(from, _, _)| *from);
+    // `sendmail -d0.1` prints the upstream number only (8.17.1.9); Debian's
+    // package revision, which tells whether the backport is there, is in
+    // the .mc's VERSIONID or the .cf's DZ line.
+    let stated = stated.map(|(from, mut v, src)| {
+        if !v.debian_backport {
+            v.debian_backport = m.versions.iter().any(|(_, t, _)| {
+                Version::parse(t).is_some_and(|o| o.nums == v.nums && o.debian_backport)
+            });
+        }
+        (from, v, src)
+    });
     let (version, how, version_source) = match (assumed, stated) {
         (Some(v), _) => (
             v,
@@ -340,6 +351,28 @@ mod fixture_tests {
         assert!(a("sendmail.not_pasted")
             .unwrap()
             .contains("OSTYPE(`debian')"));
+    }
+
+    #[test]
+    fn access_map_and_d01_pasted_beside_the_mc() {
+        let text = format!(
+            "{MC}# file: access\nConnect:localhost.localdomain RELAY\nConnect:127.0.0.1 RELAY\n\
+             Srv_Features:\to\n# file: sendmail -d0.1\nVersion 8.17.1.9\n \
+             Compiled with: DANE DNSMAP IPV6_FULL LDAPMAP LOG MAP_REGEX MILTER\n"
+        );
+        let input = [Input::new("pasted", text)];
+        let d = recognise(&input, None);
+        assert_eq!(d.len(), 3, "{d:?}");
+        assert_eq!(d[1].kind, "access map");
+        let r = report(&input);
+        assert_eq!(status(&r, "sendmail.smuggling"), Status::Pass);
+        assert_eq!(status(&r, "sendmail.open_relay"), Status::Pass);
+        let a = r
+            .assumptions
+            .iter()
+            .find(|a| a.key == "sendmail.version")
+            .unwrap();
+        assert!(a.value.contains("sendmail -d0.1"), "{}", a.value);
     }
 
     #[test]
