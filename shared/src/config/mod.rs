@@ -5,6 +5,7 @@
 //! a model and keep going past lines they do not understand.
 
 pub mod detect;
+pub mod exchange;
 pub mod postfix;
 pub mod sendmail;
 
@@ -179,6 +180,7 @@ fn analyser(s: Software) -> Option<Analyse> {
     match s {
         Software::Postfix => Some(postfix::analyse),
         Software::Sendmail => Some(sendmail::analyse),
+        Software::Exchange => Some(exchange::analyse),
         _ => None,
     }
 }
