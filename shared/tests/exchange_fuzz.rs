@@ -120,7 +120,7 @@ fn exchange_harness_on_the_bounds() {
         "A B\n--- ---\n".repeat(10_000),
         format!("{}\n", "-".repeat(1 << 20)),
         "User ExtendedRights\n---- --------------\n".to_string(),
-        format!("{}", "Identity : x\n\n".repeat(30_000)),
+        "Identity : x\n\n".repeat(30_000),
     ] {
         harness::run(t.as_bytes());
     }

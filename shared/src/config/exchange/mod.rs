@@ -412,9 +412,12 @@ mod tests {
         );
     }
 
+    /// A property and its value.
+    type Kv = (&'static str, &'static str);
+
     #[test]
     fn per_connector_rules() {
-        let pairs: &[(&str, (&str, &str), (&str, &str))] = &[
+        let pairs: &[(&str, Kv, Kv)] = &[
             (
                 "exchange.auth_plaintext",
                 ("AuthMechanism", "Tls, BasicAuth"),
