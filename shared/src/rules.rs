@@ -74,6 +74,8 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
     [
         crate::config::postfix::RULES,
         crate::config::exim::RULES,
+        crate::config::sendmail::RULES,
+        crate::config::exchange::RULES,
         crate::dns::mx::RULES,
         crate::dns::ptr::RULES,
         crate::dns::dnssec::RULES,

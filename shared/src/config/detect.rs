@@ -110,6 +110,8 @@ enum Kind {
     Exim,
     SendmailMc,
     SendmailCf,
+    SendmailAccess,
+    SendmailD01,
     ExchangeReceive,
     ExchangeSend,
     ExchangeTransport,
@@ -133,6 +135,8 @@ impl Kind {
             Kind::Exim => "configuration",
             Kind::SendmailMc => "sendmail.mc",
             Kind::SendmailCf => "sendmail.cf",
+            Kind::SendmailAccess => "access map",
+            Kind::SendmailD01 => "`sendmail -d0.1` output",
             Kind::ExchangeReceive => "Get-ReceiveConnector output",
             Kind::ExchangeSend => "Get-SendConnector output",
             Kind::ExchangeTransport => "Get-TransportConfig output",
@@ -415,6 +419,9 @@ fn signal(line: &str) -> Option<Signal> {
             return Some(s);
         }
     }
+    if let Some(s) = sendmail_other_signal(t) {
+        return Some(s);
+    }
     // fail2ban section header
     if t.starts_with('[') && t.ends_with(']') && t.len() > 2 && !indented {
         let name = &t[1..t.len() - 1];
@@ -636,6 +643,45 @@ fn sendmail_cf_signal(t: &str) -> Option<Signal> {
         b'C' | b'F' if (c1 == b'w' || c1 == b'{') && t.len() > 2 => cf,
         _ => None,
     }
+}
+
+/// A sendmail access map entry (`Connect:10.0.0 RELAY`, `Srv_Features:
+/// o`, `ClientRate: 10`) or a line of `sendmail -d0.1` output (`Version
+/// 8.17.1`, ` Compiled with: ...`).
+fn sendmail_other_signal(t: &str) -> Option<Signal> {
+    if let Some(v) = t.strip_prefix("Version 8.") {
+        if !v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            return sig(Software::Sendmail, Kind::SendmailD01);
+        }
+    }
+    if t.starts_with("Compiled with: ")
+        || t.starts_with("============ SYSTEM IDENTITY (after readcf)")
+    {
+        return sig(Software::Sendmail, Kind::SendmailD01);
+    }
+    let (tag, rest) = t.split_once(':')?;
+    let mut f = rest.split_whitespace();
+    let key_attached = !rest.starts_with(char::is_whitespace);
+    let action = if key_attached { f.nth(1) } else { f.next() }?;
+    let distinctive = matches!(
+        tag,
+        "Srv_Features"
+            | "Clt_Features"
+            | "GreetPause"
+            | "ClientRate"
+            | "ClientConn"
+            | "Try_TLS"
+            | "TLS_Srv"
+            | "TLS_Clt"
+            | "TLS_Rcpt"
+    );
+    let verdict = matches!(action, "OK" | "RELAY" | "REJECT" | "DISCARD" | "SKIP")
+        || action.starts_with("ERROR:");
+    if distinctive || (matches!(tag, "Connect" | "From" | "To" | "Spam") && key_attached && verdict)
+    {
+        return sig(Software::Sendmail, Kind::SendmailAccess);
+    }
+    None
 }
 
 fn exchange_property(name: &str) -> Option<Kind> {
@@ -1046,6 +1092,40 @@ mod tests {
         // Not Exim: prose, a YAML-ish key alone is weak but a Postfix file stays Postfix.
         let k = kinds("myhostname = a\nmynetworks = 127.0.0.0/8\nsmtpd_banner = x\nrelayhost =\n");
         assert_eq!(k[0].0, Software::Postfix);
+    }
+
+    #[test]
+    fn sendmail_access_map_and_d01_output() {
+        // Without these signals an access map or `sendmail -d0.1` output
+        // pasted as its own part was "not recognised" and never analysed.
+        let k = kinds(
+            "Connect:localhost.localdomain RELAY\nConnect:10.0.0 RELAY\n\
+             Srv_Features:\to\nClientRate:192.0.2.7 2\nGreetPause:localhost 0\n",
+        );
+        assert_eq!(k.len(), 1);
+        assert_eq!(
+            (k[0].0, k[0].1.as_str()),
+            (Software::Sendmail, "access map")
+        );
+        let k = kinds(
+            "Version 8.17.1.9\n Compiled with: DANE DNSMAP IPV6_FULL LDAPMAP LOG MAP_REGEX\n\
+             \t\tMILTER MIME7TO8 MIME8TO7 NAMED_BIND NETINET NETINET6\n\n\
+             ============ SYSTEM IDENTITY (after readcf) ============\n",
+        );
+        assert_eq!(k.len(), 1);
+        assert_eq!(
+            (k[0].0, k[0].1.as_str()),
+            (Software::Sendmail, "`sendmail -d0.1` output")
+        );
+        // Mail headers and prose with these words are not access maps.
+        for t in [
+            "From: Alice <alice@example.org>",
+            "To: bob@example.org",
+            "Connect: failed",
+            "Version 3.7.11",
+        ] {
+            assert_eq!(signal(t), None, "{t}");
+        }
     }
 
     #[test]
