@@ -232,7 +232,7 @@ pub fn cond(env: &Env, c: &Cond, depth: u8) -> Can {
     }
     let can = positive(env, c, depth);
     if c.negated {
-        can.not()
+        can.negate()
     } else {
         can
     }

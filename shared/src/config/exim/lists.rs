@@ -70,7 +70,7 @@ impl Can {
         f: Tri::Yes,
     };
 
-    pub fn not(self) -> Can {
+    pub fn negate(self) -> Can {
         Can {
             t: self.f,
             f: self.t,

@@ -881,11 +881,9 @@ fn gnutls_old_versions(prio: &str) -> Option<(bool, bool)> {
             }
             (s, "VERS-TLS1.0") => v10 = s == '+',
             (s, "VERS-TLS1.1") => v11 = s == '+',
-            (' ', u) if u.starts_with('@') || u.starts_with('%') => {
-                if u.starts_with('@') {
-                    return None;
-                }
-            }
+            // `@KEYWORD` pulls in the system's policy: not decidable here.
+            (' ', u) if u.starts_with('@') => return None,
+            (' ', u) if u.starts_with('%') => {}
             _ => {}
         }
     }
