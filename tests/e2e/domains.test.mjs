@@ -42,6 +42,8 @@ const CASES = [
   ["badrecords.example.test", "bimi.record", "fail"],
   ["danebad.example.test", "dane.tlsa", "fail"],
   ["danemismatch.example.test", "dns.mx", "pass"],
+  ["certexpired.example.test", "dns.mx", "pass"],
+  ["certname.example.test", "dns.mx", "pass"],
   ["hosted.example.test", "provider.hosted", "info"],
   ["bogus.test", "dns.dnssec", "fail"],
 ];
@@ -59,6 +61,15 @@ const LIVE_CASES = [
   ["weak.test", "tls.versions", "unknown"],
   // Records fine on their own; the certificate the MX serves matches none.
   ["danemismatch.example.test", "dane.tlsa", "fail"],
+  // Hardened Postfix instances that differ from mail.example.test only in
+  // the certificate they serve: expired (2021-01-01), or issued for
+  // mail.wrong-name.test. Each fails its rule and nothing else about TLS.
+  ["certexpired.example.test", "tls.cert_expiry", "fail"],
+  ["certexpired.example.test", "tls.cert_name", "pass"],
+  ["certexpired.example.test", "tls.versions", "pass"],
+  ["certname.example.test", "tls.cert_name", "fail"],
+  ["certname.example.test", "tls.cert_expiry", "pass"],
+  ["certname.example.test", "tls.versions", "pass"],
 ];
 
 // The DKIM key of example.test sits at a selector no list guesses.
