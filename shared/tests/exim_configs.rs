@@ -214,7 +214,7 @@ fn debian12_conf_d_alone() {
 
 #[test]
 fn debian12_conf_d_with_update_exim4_conf_conf() {
-    let mut text = conf_d_paste(false);
+    let mut text = conf_d_paste(true);
     text.push_str("# file: /etc/exim4/update-exim4.conf.conf\n");
     text.push_str(&read("debian12/update-exim4.conf.conf"));
     let r = analyze(
@@ -224,6 +224,11 @@ fn debian12_conf_d_with_update_exim4_conf_conf() {
     .expect("report");
     assert_stock(&r);
     assert!(assumption(&r, "exim.debian").contains("update-exim4.conf.conf"));
+    assert!(
+        assumption(&r, "not analysed").is_empty(),
+        "{}",
+        assumption(&r, "not analysed")
+    );
     // 4.96-15+deb12u4 has the CVE-2023-51766 backport but not CVE-2026-94057's.
     assert_eq!(
         status(&r, "exim.smuggling"),

@@ -111,7 +111,8 @@ impl Ctx<'_> {
             let mut source = o.source.clone();
             // Show what macros made of the line.
             if !source.text.contains(o.text()) && o.text().len() < 200 {
-                source.text = format!("{}  (after macros: {name} = {})", source.text, o.text());
+                source.text =
+                    format!("{}  (after macros: {name} = {})", source.text, o.text()).into();
             }
             return Value {
                 name,

@@ -38,6 +38,7 @@
 use crate::config::Input;
 use crate::report::Evidence;
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// A logical line longer than this is cut (and a diagnostic recorded).
 pub const MAX_LOGICAL_LINE: usize = 1 << 20;
@@ -53,19 +54,28 @@ pub const MAX_EXPANSION_WORK: usize = 32 << 20;
 
 /// Where a setting came from: the pasted file, the 1-based line of the
 /// paste, and that line's text as pasted.
+/// Shared strings: a source is cloned into every option and condition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
-    pub file: String,
+    pub file: Arc<str>,
     pub line: u32,
-    pub text: String,
+    pub text: Arc<str>,
 }
 
 impl Source {
+    pub fn new(file: &str, line: u32, text: &str) -> Source {
+        Source {
+            file: file.into(),
+            line,
+            text: text.into(),
+        }
+    }
+
     pub fn evidence(&self) -> Evidence {
         Evidence::Config {
-            file: self.file.clone(),
+            file: self.file.to_string(),
             line: (self.line > 0).then_some(self.line),
-            text: self.text.clone(),
+            text: self.text.to_string(),
         }
     }
 }
@@ -378,18 +388,27 @@ impl Config {
             || !self.debconf.is_empty()
     }
 
-    /// Reads the texts in order as one configuration. When every part is
-    /// named like a Debian `conf.d` file (`acl/30_exim4-config_check_rcpt`),
-    /// the parts are put in `update-exim4.conf`'s order first.
+    /// Reads the texts in order as one configuration. Parts named like
+    /// Debian `conf.d` files (`acl/30_exim4-config_check_rcpt`) are put in
+    /// `update-exim4.conf`'s order among themselves first.
     pub fn parse(parts: &[Input]) -> Config {
         let mut order: Vec<&Input> = parts.iter().collect();
-        if order.len() > 1 && order.iter().all(|p| conf_d_section(&p.name).is_some()) {
-            order.sort_by(|a, b| {
+        // The conf.d parts among themselves, in their own slots (other
+        // parts, such as update-exim4.conf.conf, stay where they are).
+        let slots: Vec<usize> = (0..order.len())
+            .filter(|&i| conf_d_section(&order[i].name).is_some())
+            .collect();
+        if slots.len() > 1 {
+            let mut conf_d: Vec<&Input> = slots.iter().map(|&i| order[i]).collect();
+            conf_d.sort_by(|a, b| {
                 let ra = conf_d_section(&a.name).map(|s| s.debian_rank());
                 let rb = conf_d_section(&b.name).map(|s| s.debian_rank());
                 ra.cmp(&rb)
                     .then_with(|| base_name(&a.name).cmp(base_name(&b.name)))
             });
+            for (slot, p) in slots.iter().zip(conf_d) {
+                order[*slot] = p;
+            }
         }
         let mut r = Reader::new(parts);
         for part in order {
@@ -470,42 +489,92 @@ enum Current {
 
 struct Macros {
     list: Vec<Macro>,
-    /// Indices of macros by the first byte of their name.
-    by_first: Vec<Vec<usize>>,
+    /// A byte trie of the names, to find every occurrence in one pass.
+    trie: Vec<TrieNode>,
+    /// Whether any name starts with a byte.
+    first: [bool; 256],
+}
+
+#[derive(Default, Clone)]
+struct TrieNode {
+    children: Vec<(u8, u32)>,
+    /// The macro whose name ends here.
+    terminal: Option<u32>,
 }
 
 impl Macros {
     fn new() -> Self {
         Macros {
             list: Vec::new(),
-            by_first: vec![Vec::new(); 128],
+            trie: vec![TrieNode::default()],
+            first: [false; 256],
         }
     }
 
     fn find(&self, name: &str) -> Option<usize> {
-        let b = *name.as_bytes().first()? as usize;
-        self.by_first
-            .get(b)?
-            .iter()
-            .copied()
-            .find(|&i| self.list[i].name == name)
+        let mut node = 0usize;
+        for b in name.bytes() {
+            node = self.trie[node]
+                .children
+                .iter()
+                .find(|(c, _)| *c == b)
+                .map(|(_, n)| *n as usize)?;
+        }
+        self.trie[node].terminal.map(|t| t as usize)
     }
 
     fn define(&mut self, m: Macro) -> bool {
-        let Some(&b) = m.name.as_bytes().first() else {
+        let Some(&b0) = m.name.as_bytes().first() else {
             return false;
         };
-        if self.list.len() >= MAX_MACROS || b >= 128 {
+        if self.list.len() >= MAX_MACROS {
             return false;
         }
-        self.by_first[b as usize].push(self.list.len());
+        let idx = self.list.len() as u32;
+        let mut node = 0usize;
+        for b in m.name.bytes() {
+            node = match self.trie[node].children.iter().find(|(c, _)| *c == b) {
+                Some((_, n)) => *n as usize,
+                None => {
+                    let n = self.trie.len();
+                    self.trie.push(TrieNode::default());
+                    self.trie[node].children.push((b, n as u32));
+                    n
+                }
+            };
+        }
+        self.trie[node].terminal = Some(idx);
+        self.first[b0 as usize] = true;
         self.list.push(m);
         true
     }
 
-    /// Substitutes every macro in `line` (from `skip` on). Returns the new
-    /// text and whether any substitution happened; `truncated` is set when
-    /// the line would grow past the cap.
+    /// Indices of the macros whose names occur in `text` (overlapping too).
+    fn occurring(&self, text: &str, out: &mut Vec<usize>) {
+        let b = text.as_bytes();
+        for i in 0..b.len() {
+            if !self.first[b[i] as usize] {
+                continue;
+            }
+            let mut node = 0usize;
+            for &c in &b[i..] {
+                match self.trie[node].children.iter().find(|(x, _)| *x == c) {
+                    Some((_, n)) => node = *n as usize,
+                    None => break,
+                }
+                if let Some(t) = self.trie[node].terminal {
+                    out.push(t as usize);
+                }
+            }
+        }
+    }
+
+    /// Substitutes every macro in `line` (from `skip` on), in definition
+    /// order, as Exim does: each macro's occurrences are replaced left to
+    /// right, its replacement is not rescanned for it but is for macros
+    /// defined later. Returns the new text and whether any substitution
+    /// happened; `truncated` is set when the line would grow past the cap
+    /// or the work budget runs out.
     fn expand<'a>(
         &self,
         line: &'a str,
@@ -517,39 +586,28 @@ impl Macros {
             return (Cow::Borrowed(line), false);
         }
         let skip = skip.min(line.len());
+        let skip = if line.is_char_boundary(skip) { skip } else { 0 };
         let tail = &line[skip..];
-        // The first macro (in definition order) that occurs in the line:
-        // nothing before it can match, since the line is unchanged until then.
-        let mut first: Option<usize> = None;
-        let bytes = tail.as_bytes();
-        for (i, &b) in bytes.iter().enumerate() {
-            if b >= 128 {
-                continue;
-            }
-            for &mi in &self.by_first[b as usize] {
-                if first.is_some_and(|f| f <= mi) {
-                    continue;
-                }
-                if bytes[i..].starts_with(self.list[mi].name.as_bytes()) {
-                    first = Some(mi);
-                }
-            }
-        }
-        let Some(first) = first else {
+        let mut cands = Vec::new();
+        self.occurring(tail, &mut cands);
+        if cands.is_empty() {
             return (Cow::Borrowed(line), false);
-        };
+        }
         if *budget == 0 {
             *truncated = true;
             return (Cow::Borrowed(line), true);
         }
+        // Pending macro indices, smallest (earliest defined) first.
+        let mut pending: std::collections::BTreeSet<usize> = cands.drain(..).collect();
         let mut s = tail.to_string();
         let mut found = false;
-        for m in &self.list[first..] {
-            if !s.contains(m.name.as_str()) {
+        while let Some(i) = pending.pop_first() {
+            let m = &self.list[i];
+            let n = s.matches(m.name.as_str()).count();
+            if n == 0 {
                 continue;
             }
             found = true;
-            let n = s.matches(m.name.as_str()).count();
             let grow = n.saturating_mul(m.value.len());
             if s.len().saturating_add(grow) > MAX_EXPANDED_LINE {
                 *truncated = true;
@@ -561,6 +619,9 @@ impl Macros {
                 *truncated = true;
                 break;
             }
+            // Later macros the replacement brought in.
+            self.occurring(&m.value, &mut cands);
+            pending.extend(cands.drain(..).filter(|&j| j > i));
         }
         let mut out = String::with_capacity(skip + s.len());
         out.push_str(&line[..skip]);
@@ -635,11 +696,11 @@ impl Reader {
                         name: name.to_string(),
                         value: Some(value.to_string()),
                         negated: false,
-                        source: Source {
-                            file: p.name.clone(),
-                            line: u32::try_from(i + 1).unwrap_or(u32::MAX),
-                            text: line.trim().to_string(),
-                        },
+                        source: Source::new(
+                            &p.name,
+                            u32::try_from(i + 1).unwrap_or(u32::MAX),
+                            line.trim(),
+                        ),
                     });
                 }
             }
@@ -685,12 +746,13 @@ impl Reader {
             }
         }
         let mut logical: Option<(String, Source)> = None;
+        let file: Arc<str> = part.name.as_str().into();
         for (i, raw) in part.text.lines().enumerate() {
             self.cfg.lines += 1;
             let lineno = u32::try_from(i + 1).unwrap_or(u32::MAX);
             let raw = raw.strip_suffix('\r').unwrap_or(raw);
             let src = || Source {
-                file: part.name.clone(),
+                file: file.clone(),
                 line: lineno,
                 text: clip(raw.trim()),
             };
@@ -743,13 +805,19 @@ impl Reader {
                 self.cfg.includes.push(inc);
                 continue;
             }
-            if starting && self.extra_line(ss, &src) {
+            if starting && maybe_extra(ss) && self.extra_line(ss, &src) {
                 continue;
             }
             let piece = ss.trim_end();
             match logical.as_mut() {
                 None => {
                     if piece.is_empty() {
+                        continue;
+                    }
+                    if !piece.ends_with('\\') {
+                        // A logical line of one physical line: no buffer.
+                        let s = src();
+                        self.logical(piece, &s);
                         continue;
                     }
                     logical = Some((piece.to_string(), src()));
@@ -1007,6 +1075,10 @@ impl Reader {
     }
 
     fn define_macro(&mut self, name: &str, redef: bool, value: String, src: &Source) {
+        if name.len() > 63 {
+            self.diag(src, "macro name too long (maximum is 63 characters)");
+            return;
+        }
         match self.macros.find(name) {
             Some(i) if redef => self.macros.list[i].value = value,
             Some(_) => self.diag(
@@ -1200,11 +1272,7 @@ impl Reader {
 
     fn finish(mut self) -> Config {
         if !self.frames.is_empty() {
-            let src = Source {
-                file: String::new(),
-                line: 0,
-                text: String::new(),
-            };
+            let src = Source::new("", 0, "");
             self.diag(
                 &src,
                 "unexpected end of configuration: .endif missing (Exim refuses to start)",
@@ -1259,11 +1327,7 @@ fn option(text: &str) -> Option<Opt> {
         .unwrap_or(b.len());
     let name = &text[..end];
     let rest = text[end..].trim_start();
-    let empty = Source {
-        file: String::new(),
-        line: 0,
-        text: String::new(),
-    };
+    let empty = Source::new("", 0, "");
     if rest.is_empty() {
         let (negated, name) = match name
             .strip_prefix("no_")
@@ -1292,6 +1356,20 @@ fn option(text: &str) -> Option<Opt> {
 fn strip_begin(t: &str) -> Option<&str> {
     let head = t.get(..6)?;
     head.eq_ignore_ascii_case("begin ").then(|| &t[6..])
+}
+
+/// Cheap pre-test for [`Reader::extra_line`]: `Exim version`, `Library
+/// version:`, `-bV` lines, `Version:`, dpkg's `ii  exim4…`, `exim4…/…`,
+/// bare versions.
+fn maybe_extra(ss: &str) -> bool {
+    let b = ss.as_bytes();
+    match b.first() {
+        Some(c) if c.is_ascii_uppercase() || c.is_ascii_digit() => true,
+        Some(c) if c.is_ascii_lowercase() => {
+            ss.starts_with("exim4") || (b.len() > 3 && b[2] == b' ' && b[1].is_ascii_lowercase())
+        }
+        _ => false,
+    }
 }
 
 /// `.include /path` or `.include_if_exists /path` (quotes optional).
@@ -1422,16 +1500,16 @@ pub fn looks_like_exim_version(s: &str) -> bool {
 }
 
 /// Evidence text is the pasted line, kept short.
-fn clip(s: &str) -> String {
+fn clip(s: &str) -> Arc<str> {
     const MAX: usize = 300;
     if s.len() <= MAX {
-        return s.to_string();
+        return Arc::from(s);
     }
     let mut end = MAX;
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}…", &s[..end])
+    format!("{}…", &s[..end]).into()
 }
 
 #[cfg(test)]

@@ -254,11 +254,10 @@ fn resolve<'a>(ctx: &'a Ctx, name: &'static str) -> (AclRef<'a>, super::Value) {
         }
     }
     // Inline ACL text: `accept`, `deny message = no`.
-    let src = v.source.clone().unwrap_or(Source {
-        file: ctx.file.clone(),
-        line: 0,
-        text: text.clone(),
-    });
+    let src = v
+        .source
+        .clone()
+        .unwrap_or_else(|| Source::new(&ctx.file, 0, &text));
     let (word, rest) = match text.split_once(char::is_whitespace) {
         Some((w, r)) => (w, r.trim()),
         None => (text.as_str(), ""),
@@ -791,7 +790,7 @@ pub(crate) fn tls_off(ctx: &Ctx) -> Finding {
         Tri::No => return rule
             .finding(
                 Status::Fail,
-                "STARTTLS is not offered (tls_advertise_hosts is empty): mail to this server and \
+                "STARTTLS is not offered (tls_advertise_hosts is empty, or unset before Exim 4.87): mail to this server and \
                      any logins cross the network in clear text.",
             )
             .with_evidence(adv.evidence(&ctx.file))
@@ -881,9 +880,8 @@ fn gnutls_old_versions(prio: &str) -> Option<(bool, bool)> {
             }
             (s, "VERS-TLS1.0") => v10 = s == '+',
             (s, "VERS-TLS1.1") => v11 = s == '+',
-            // `@KEYWORD` pulls in the system's policy: not decidable here.
+            // `@SYSTEM` defers to a system policy we cannot see.
             (' ', u) if u.starts_with('@') => return None,
-            (' ', u) if u.starts_with('%') => {}
             _ => {}
         }
     }
