@@ -116,6 +116,14 @@ pub fn count(n: u64) -> String {
     out
 }
 
+fn sources(n: usize) -> String {
+    format!(
+        "{} source{}",
+        count(n as u64),
+        if n == 1 { "" } else { "s" }
+    )
+}
+
 fn messages(n: u64) -> String {
     format!("{} message{}", count(n), if n == 1 { "" } else { "s" })
 }
@@ -284,8 +292,8 @@ pub fn unaligned_sources(ctx: &Ctx<'_>) -> Finding {
     let status = if own > 0 { Status::Fail } else { Status::Warn };
     let detail = if own > 0 {
         format!(
-            "{} source{} sent {} ({} of the mail reported for {domain}) that passes SPF or DKIM \
-             for some domain but does not align with {domain}: services sending for you that are \
+            "{} source{} sent {} ({} of the mail reported for {domain}) that pass SPF or DKIM \
+             for some domain but do not align with {domain}: services sending for you that are \
              not set up for DMARC yet. An enforcing policy would quarantine or reject this mail.",
             list.len(),
             if list.len() == 1 { "" } else { "s" },
@@ -455,47 +463,43 @@ pub fn policy_readiness(ctx: &Ctx<'_>) -> Finding {
         s
     });
     let blocking_share = percent(plan.blocking_share);
-    let (status, detail) = match plan.verdict {
-        Verdict::Ready => (
-            Status::Pass,
-            format!(
+    let (status, detail) =
+        match plan.verdict {
+            Verdict::Ready => (
+                Status::Pass,
+                format!(
                 "The next step, {next}, is safe: {} of the mail reported for {domain} aligns and \
                  no related source would be blocked. Publish: {}",
                 percent(plan.aligned_share),
                 plan.record.as_deref().unwrap_or("")
             ),
-        ),
-        Verdict::Ramp => (
-            Status::Warn,
-            format!(
+            ),
+            Verdict::Ramp => (
+                Status::Warn,
+                format!(
                 "The next step would quarantine or reject related mail: {} ({blocking_share} of \
-                 the batch) from {} source{} that authenticate but do not align. The share is \
-                 small, so take the step with a ramp ({next}) while fixing them \
+                 the batch) from {} that authenticate{} but do{} not align. The share is \
+                 small, so take the step with a ramp ({next}) while fixing {} \
                  (dmarcrep.unaligned_sources).",
                 messages(plan.blocking_sources.iter().map(|b| b.messages).sum()),
-                plan.blocking_source_count,
-                if plan.blocking_source_count == 1 {
-                    ""
-                } else {
-                    "s"
-                },
+                sources(plan.blocking_source_count),
+                if plan.blocking_source_count == 1 { "s" } else { "" },
+                if plan.blocking_source_count == 1 { "es" } else { "" },
+                if plan.blocking_source_count == 1 { "it" } else { "them" },
             ),
-        ),
-        _ => (
-            Status::Warn,
-            format!(
+            ),
+            _ => (
+                Status::Warn,
+                format!(
                 "Not ready for {next}: it would quarantine or reject {blocking_share} of the mail \
-                 reported for {domain}, from {} related source{} that do not align. Fix them \
-                 first (dmarcrep.unaligned_sources), then check again with new reports.",
-                plan.blocking_source_count,
-                if plan.blocking_source_count == 1 {
-                    ""
-                } else {
-                    "s"
-                },
+                 reported for {domain}, from {} that do{} not align. Fix {} first \
+                 (dmarcrep.unaligned_sources), then check again with new reports.",
+                sources(plan.blocking_source_count).replace("source", "related source"),
+                if plan.blocking_source_count == 1 { "es" } else { "" },
+                if plan.blocking_source_count == 1 { "it" } else { "them" },
             ),
-        ),
-    };
+            ),
+        };
     let mut f = rule.finding(status, detail).with_evidences(evidence);
     if let Some(p) = publish {
         f = f.with_remediation(p);
@@ -581,18 +585,18 @@ pub fn spoofing(ctx: &Ctx<'_>) -> Finding {
             ),
         });
     }
-    let next = ctx
-        .plan
-        .record
-        .clone()
-        .unwrap_or_else(|| "v=DMARC1; p=quarantine; rua=mailto:…".into());
+    let mut fix = "; Receivers stop spoofed mail only under an enforcing policy: move to \
+                   p=quarantine, then p=reject (dmarcrep.policy_readiness says when it is safe)"
+        .to_string();
+    if let Some(next) = &ctx.plan.record {
+        fix.push_str(&format!("\n_dmarc.{domain}. TXT \"{next}\""));
+        if !ctx.plan.record_complete {
+            fix.push_str("\n; add your rua= (and ruf=) tags from the current record");
+        }
+    }
     rule.finding(status, detail)
         .with_evidences(evidence)
-        .with_remediation(format!(
-            "; Receivers stop spoofed mail only under an enforcing policy: move to p=quarantine, \
-             then p=reject (dmarcrep.policy_readiness says when it is safe)\n\
-             _dmarc.{domain}. TXT \"{next}\""
-        ))
+        .with_remediation(fix)
 }
 
 /// `dmarcrep.input`.
