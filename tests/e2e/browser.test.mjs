@@ -186,7 +186,8 @@ async function analyse(page, text, version = '') {
   await page.locator('#config').fill(text);
   await page.locator('#version').fill(version);
   await page.getByRole('button', { name: 'Analyse', exact: true }).click();
-  await page.locator('#panel-paste [data-testid="finding"]').first().waitFor({ timeout: 10_000 });
+  // Attached, not visible: passed checks are folded under each area.
+  await page.locator('#panel-paste [data-testid="finding"]').first().waitFor({ state: 'attached', timeout: 10_000 });
 }
 
 const shot = (page, name) => page.screenshot({ path: path.join(OUT, name), fullPage: true });
@@ -554,14 +555,23 @@ test('Exim config pasted: detection, findings, analysis time', { timeout: TIMEOU
       await analyse(page, readFileSync(`${EXIM}hardened.conf`, 'utf8'), '4.100.1');
       await page
         .locator('#panel-paste [data-testid="finding"][data-id="exim.open_relay"][data-status="pass"]')
-        .waitFor({ timeout: 10_000 });
+        .waitFor({ state: 'attached', timeout: 10_000 });
       await shot(page, 'paste-exim-hardened.png');
 
       const text = readFileSync(big, 'utf8');
       const times = [];
+      // 300 KB through locator.fill() takes longer than the test (see the
+      // big Postfix test): set the box's value, and clear the result first
+      // so that each run renders a new one.
+      const paste = (t) => page.locator('#config').evaluate((el, v) => { el.value = v; }, t);
+      const button = page.getByRole('button', { name: 'Analyse', exact: true });
+      const done = page.locator('#panel-paste .paste-done');
       for (let i = 0; i < 5; i++) {
-        await analyse(page, i % 2 ? `${text}\n` : text, '4.100.1');
-        const done = page.locator('#panel-paste .paste-done');
+        await paste('');
+        await button.click();
+        await done.waitFor({ state: 'detached', timeout: 10_000 });
+        await paste(i % 2 ? `${text}\n` : text);
+        await button.click();
         await done.waitFor({ timeout: 30_000 });
         times.push(Number(await done.getAttribute('data-analysis-ms')));
       }
