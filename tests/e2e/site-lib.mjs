@@ -4,9 +4,12 @@
 // front of `mailaudit serve` that answers POST /api/v1/audit with the NDJSON
 // stream (docs: the streaming format) from such a report, slowly, so the
 // page's progress can be watched. Environment as for browser.test.mjs:
-// MAILAUDIT_BIN, MAILAUDIT_SITE, BED_ENV (reports only), TEST_OUT.
+// MAILAUDIT_BIN, MAILAUDIT_SITE, BED_ENV (reports only), TEST_OUT; or, for
+// a run without the bed, SITE_REPORTS: a directory of reports of the bed's
+// domains saved earlier (weak.test.json, example.test.json, from
+// `mailaudit audit` in the bed).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -94,6 +97,11 @@ const reports = new Map();
 /** The CLI's report of a test-bed domain (probes on, the bed's blocklist
  * zone), made once per run. */
 export function bedReport(domain, extra = []) {
+  if (!reports.has(domain) && process.env.SITE_REPORTS) {
+    // Reports of the bed's domains saved earlier (DOMAIN.json), for a run
+    // of the page's side without the bed.
+    reports.set(domain, JSON.parse(readFileSync(path.join(process.env.SITE_REPORTS, `${domain}.json`), 'utf8')));
+  }
   if (!reports.has(domain)) {
     if (!process.env.BED_ENV) {
       assert.fail('BED_ENV is not set: this test needs reports of the test bed\'s domains '
