@@ -112,7 +112,8 @@ fn app() -> Html {
                         { "mailaudit" }
                     </h1>
                     <p class="tagline">
-                        { "Checks a mail domain's DNS (SPF, DMARC, MX) or a pasted Postfix \
+                        { "Checks a mail domain (DNS, SPF, DKIM, DMARC, TLS, the mail server, \
+                           blocklists) or a pasted Postfix, Exim, Sendmail or Exchange \
                            configuration for security problems, and says how to fix them." }
                     </p>
                 </div>
