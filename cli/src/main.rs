@@ -319,6 +319,7 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
                 software: sw,
                 assume_version,
                 now: now_rfc3339(now.as_deref())?,
+                ..Default::default()
             };
             let inputs = read_inputs(&files)?;
             if want_fix {

@@ -73,6 +73,7 @@ impl Rule {
 pub fn all() -> impl Iterator<Item = &'static Rule> {
     [
         crate::config::postfix::RULES,
+        crate::config::fail2ban::RULES,
         crate::dns::mx::RULES,
         crate::dns::ptr::RULES,
         crate::dns::dnssec::RULES,

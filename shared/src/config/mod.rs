@@ -5,6 +5,7 @@
 //! a model and keep going past lines they do not understand.
 
 pub mod detect;
+pub mod fail2ban;
 pub mod postfix;
 
 pub use detect::{Confidence, Detected};
@@ -115,6 +116,11 @@ pub struct ConfigOptions {
     pub assume_version: Option<String>,
     /// RFC 3339 time of the analysis, given by the host.
     pub now: String,
+    /// Every software recognised in the paste, filled in by [`analyze`]
+    /// before it calls the analysers (hosts leave it empty): a part can be
+    /// judged by what else was pasted with it (the fail2ban jail for the
+    /// Postfix, Exim or Sendmail pasted beside it).
+    pub detected: Vec<Software>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -177,6 +183,7 @@ type Analyse = fn(&[Input], &ConfigOptions) -> (Vec<Finding>, Vec<Assumption>);
 fn analyser(s: Software) -> Option<Analyse> {
     match s {
         Software::Postfix => Some(postfix::analyse),
+        Software::Fail2ban => Some(fail2ban::analyse),
         _ => None,
     }
 }
@@ -237,6 +244,12 @@ pub fn analyze(inputs: &[Input], opts: &ConfigOptions) -> Result<Report, ConfigE
     )];
     let mut skipped = Vec::new();
     let mut analysed = 0;
+    let mut opts = opts.clone();
+    opts.detected = Software::ALL
+        .into_iter()
+        .filter(|sw| segments.iter().any(|s| s.detected.software == *sw))
+        .collect();
+    let opts = &opts;
     for software in Software::ALL {
         let texts: Vec<Input> = segments
             .iter()
