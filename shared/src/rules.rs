@@ -74,6 +74,7 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
     [
         crate::config::postfix::RULES,
         crate::config::fail2ban::RULES,
+        crate::logs::RULES,
         crate::dns::mx::RULES,
         crate::dns::ptr::RULES,
         crate::dns::dnssec::RULES,

@@ -184,6 +184,7 @@ fn analyser(s: Software) -> Option<Analyse> {
     match s {
         Software::Postfix => Some(postfix::analyse),
         Software::Fail2ban => Some(fail2ban::analyse),
+        Software::Logs => Some(crate::logs::analyse),
         _ => None,
     }
 }
