@@ -4,15 +4,15 @@
 //! `config --fix` prints a unified diff instead of the report and keeps
 //! these exit codes: they judge the files as given.
 
+mod maillog;
 mod net;
 mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use mailaudit_core::audit::{audit_domain, AuditOptions};
-use mailaudit_core::config::{analyze, fix, ConfigOptions, FixPlan, Input, Software};
+use mailaudit_core::config::{analyze, fix, ConfigOptions, FixPlan, Software};
 use mailaudit_core::dns::DEFAULT_RESOLVER;
 use mailaudit_core::{render, Report, Severity};
-use std::io::Read;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -42,7 +42,7 @@ enum RulesFormat {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Analyse configuration files offline (Postfix main.cf/master.cf, postconf output).
+    /// Analyse configuration files or mail logs offline (Postfix, fail2ban, mail logs; logs are streamed).
     Config {
         /// Files to read; `-` or nothing reads standard input.
         files: Vec<String>,
@@ -64,6 +64,11 @@ enum Command {
         /// with `patch -p1`); what cannot is listed on standard error.
         #[arg(long, conflicts_with = "format")]
         fix: bool,
+        /// Mail logs: also write the tables and time series (per-address and
+        /// per-user counts, failed logins over time, recipients per hour per
+        /// sender) as JSON to this file.
+        #[arg(long, value_name = "FILE")]
+        stats: Option<String>,
     },
     /// Audit a domain's mail security over DNS-over-HTTPS.
     Audit {
@@ -234,36 +239,6 @@ fn now_rfc3339(given: Option<&str>) -> Result<String, UsageError> {
     t.format(&Rfc3339).map_err(|e| UsageError(e.to_string()))
 }
 
-fn read_inputs(files: &[String]) -> Result<Vec<Input>, UsageError> {
-    let mut out = Vec::new();
-    let names: Vec<String> = if files.is_empty() {
-        vec!["-".into()]
-    } else {
-        files.to_vec()
-    };
-    for name in names {
-        let bytes = if name == "-" {
-            let mut b = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut b)
-                .map_err(|e| UsageError(format!("cannot read standard input: {e}")))?;
-            b
-        } else {
-            std::fs::read(&name).map_err(|e| UsageError(format!("cannot read {name}: {e}")))?
-        };
-        let display = if name == "-" {
-            "stdin".to_string()
-        } else {
-            name.clone()
-        };
-        out.push(Input::new(
-            display,
-            String::from_utf8_lossy(&bytes).into_owned(),
-        ));
-    }
-    Ok(out)
-}
-
 fn read_ca(path: &Option<String>) -> Result<Option<Vec<u8>>, UsageError> {
     path.as_ref()
         .map(|p| std::fs::read(p).map_err(|e| UsageError(format!("cannot read CA file {p}: {e}"))))
@@ -314,6 +289,7 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             format,
             fail_on,
             fix: want_fix,
+            stats,
         } => {
             let opts = ConfigOptions {
                 software: sw,
@@ -321,7 +297,25 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
                 now: now_rfc3339(now.as_deref())?,
                 ..Default::default()
             };
-            let inputs = read_inputs(&files)?;
+            // Mail logs are streamed, not read whole.
+            let opened = maillog::open(&files).map_err(UsageError)?;
+            if !want_fix && maillog::all_logs(&opened, sw) {
+                let (report, log_stats) =
+                    maillog::analyse(opened, &opts.now).map_err(UsageError)?;
+                if let Some(path) = stats {
+                    let json = serde_json::to_string_pretty(&log_stats).unwrap_or_default();
+                    std::fs::write(&path, json + "\n")
+                        .map_err(|e| UsageError(format!("cannot write {path}: {e}")))?;
+                }
+                print_report(&report, format);
+                return Ok(exit_for(&report, fail_on));
+            }
+            if stats.is_some() {
+                return Err(UsageError(
+                    "--stats is for mail logs; the input was not recognised as one".into(),
+                ));
+            }
+            let inputs = maillog::read_all(opened).map_err(UsageError)?;
             if want_fix {
                 let plan = fix(&inputs, &opts).map_err(|e| UsageError(e.to_string()))?;
                 print!("{}", plan.diff());
