@@ -309,13 +309,14 @@ fn smtp_jail(all: &[Jail], needs: &[Software]) -> (Finding, Vec<String>) {
     };
     let mut missing = Vec::new();
     let mut found: Vec<&Jail> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for w in &wanted {
         let c = covering(*w);
         if c.is_empty() {
             missing.push(*w);
         }
         for j in c {
-            if !found.iter().any(|f| f.name == j.name) {
+            if seen.insert(j.name) {
                 found.push(j);
             }
         }
@@ -330,15 +331,19 @@ fn smtp_jail(all: &[Jail], needs: &[Software]) -> (Finding, Vec<String>) {
     };
     if missing.is_empty() {
         let mut ev = Vec::new();
-        for j in &found {
+        for j in found.iter().take(MAX_EVIDENCE) {
             ev.extend(j.evidence());
         }
         ev.truncate(MAX_EVIDENCE);
-        let list = found
+        let mut list = found
             .iter()
+            .take(8)
             .map(|j| format!("[{}] (filter {}, mode {})", j.name, j.filter_name, j.mode))
             .collect::<Vec<_>>()
             .join(", ");
+        if found.len() > 8 {
+            list.push_str(&format!(" and {} more", found.len() - 8));
+        }
         let f = FAIL2BAN_SMTP_JAIL
             .finding(
                 Status::Pass,
@@ -465,9 +470,10 @@ fn value_number(v: &Option<Value>, f: impl Fn(&str) -> Option<f64>) -> Result<f6
 
 /// `fail2ban.thresholds` over the jails `smtp_jail` chose (else [DEFAULT]).
 fn thresholds(m: &Merged, all: &[Jail], judged: &[String]) -> Finding {
+    let by_name: std::collections::HashMap<&str, &Jail> = all.iter().map(|j| (j.name, j)).collect();
     let mut sets: Vec<Times> = judged
         .iter()
-        .filter_map(|n| all.iter().find(|j| j.name == n))
+        .filter_map(|n| by_name.get(n.as_str()).copied())
         .map(|j| Times {
             label: format!("[{}]", j.name),
             maxretry: m.get(j.name, "maxretry"),
@@ -509,7 +515,8 @@ fn thresholds(m: &Merged, all: &[Jail], judged: &[String]) -> Finding {
                 bad_ev.extend(t.maxretry.iter().flat_map(Value::evidence));
                 bad_here = true;
             }
-            Ok(_) => ok_ev.extend(t.maxretry.iter().flat_map(Value::evidence)),
+            Ok(_) if ok_ev.len() < 64 => ok_ev.extend(t.maxretry.iter().flat_map(Value::evidence)),
+            Ok(_) => {}
             Err(why) => unknown.push(format!("{}: maxretry {why}", t.label)),
         }
         match value_number(&t.findtime, time::seconds) {
@@ -522,7 +529,8 @@ fn thresholds(m: &Merged, all: &[Jail], judged: &[String]) -> Finding {
                 bad_ev.extend(t.findtime.iter().flat_map(Value::evidence));
                 bad_here = true;
             }
-            Ok(_) => ok_ev.extend(t.findtime.iter().flat_map(Value::evidence)),
+            Ok(_) if ok_ev.len() < 64 => ok_ev.extend(t.findtime.iter().flat_map(Value::evidence)),
+            Ok(_) => {}
             Err(why) => unknown.push(format!("{}: findtime {why}", t.label)),
         }
         match value_number(&t.bantime, time::seconds) {
@@ -540,7 +548,8 @@ fn thresholds(m: &Merged, all: &[Jail], judged: &[String]) -> Finding {
                 bad_ev.extend(t.bantime.iter().flat_map(Value::evidence));
                 bad_here = true;
             }
-            Ok(_) => ok_ev.extend(t.bantime.iter().flat_map(Value::evidence)),
+            Ok(_) if ok_ev.len() < 64 => ok_ev.extend(t.bantime.iter().flat_map(Value::evidence)),
+            Ok(_) => {}
             Err(why) => unknown.push(format!("{}: bantime {why}", t.label)),
         }
         if bad_here {
@@ -662,10 +671,11 @@ pub fn entry(s: &str) -> Entry {
 /// `fail2ban.ignoreip_broad` over [DEFAULT] and every enabled jail.
 fn ignoreip(m: &Merged, all: &[Jail]) -> Finding {
     let mut values: Vec<(String, Value)> = Vec::new();
+    let mut sources = std::collections::HashSet::new();
     let scopes = std::iter::once("DEFAULT").chain(all.iter().filter(|j| j.enabled).map(|j| j.name));
     for scope in scopes {
         if let Some(v) = m.get(scope, "ignoreip") {
-            if !values.iter().any(|(_, x)| x.source == v.source) {
+            if sources.insert((v.source.file.clone(), v.source.line)) {
                 values.push((scope.to_string(), v));
             }
         }
@@ -681,6 +691,7 @@ fn ignoreip(m: &Merged, all: &[Jail]) -> Finding {
     let mut public = Vec::new();
     let mut notes = Vec::new();
     let mut ev = Vec::new();
+    let mut seen_entries = std::collections::HashSet::new();
     for (scope, v) in &values {
         let mut flagged = false;
         for item in v
@@ -692,14 +703,19 @@ fn ignoreip(m: &Merged, all: &[Jail]) -> Finding {
             match entry(item) {
                 Entry::Net(n) => {
                     let host = n.len == if n.addr.is_ipv4() { 32 } else { 128 };
-                    if n.len == 0 || n.is_broad() {
-                        broad.push(format!("{item} in [{scope}]"));
-                        flagged = true;
+                    let list = if n.len == 0 || n.is_broad() {
+                        &mut broad
                     } else if !n.is_private() && !host {
-                        public.push(format!("{item} in [{scope}]"));
-                        flagged = true;
+                        &mut public
+                    } else {
+                        continue;
+                    };
+                    flagged = true;
+                    if seen_entries.insert(item) {
+                        list.push(format!("{item} in [{scope}]"));
                     }
                 }
+                _ if notes.len() >= 5 => {}
                 Entry::Host(h) => notes.push(format!(
                     "{h} is a DNS name: whoever controls its records controls who is never banned"
                 )),
@@ -707,11 +723,18 @@ fn ignoreip(m: &Merged, all: &[Jail]) -> Finding {
                 Entry::Other(o) => notes.push(format!("{o:?} is not an address fail2ban reads")),
             }
         }
-        if flagged {
+        if flagged && ev.len() < MAX_EVIDENCE {
             ev.extend(v.evidence());
         }
     }
     ev.truncate(MAX_EVIDENCE);
+    let listed = |v: &[String]| {
+        let mut t = v.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
+        if v.len() > 10 {
+            t.push_str(&format!(" and {} more", v.len() - 10));
+        }
+        t
+    };
     notes.truncate(5);
     let note = if notes.is_empty() {
         String::new()
@@ -728,7 +751,7 @@ fn ignoreip(m: &Merged, all: &[Jail]) -> Finding {
                 format!(
                     "ignoreip exempts {}: every attacker in those ranges can guess passwords \
                      without ever being banned.{note}",
-                    broad.join(", ")
+                    listed(&broad)
                 ),
             )
             .with_evidences(ev)
@@ -741,13 +764,17 @@ fn ignoreip(m: &Merged, all: &[Jail]) -> Finding {
                 format!(
                     "ignoreip exempts the public range(s) {}. That is right only when every \
                      address in them is yours; otherwise list single addresses.{note}",
-                    public.join(", ")
+                    listed(&public)
                 ),
             )
             .with_evidences(ev)
             .with_remediation(FIX);
     }
-    let mut pass_ev: Vec<Evidence> = values.iter().flat_map(|(_, v)| v.evidence()).collect();
+    let mut pass_ev: Vec<Evidence> = values
+        .iter()
+        .take(MAX_EVIDENCE)
+        .flat_map(|(_, v)| v.evidence())
+        .collect();
     pass_ev.truncate(MAX_EVIDENCE);
     FAIL2BAN_IGNOREIP_BROAD
         .finding(

@@ -188,19 +188,23 @@ pub fn load(parts: &[Input]) -> Loaded {
             &mut missing_includes,
         );
     }
-    let mut merged = Merged::new();
-    let mut diagnostics = Vec::new();
-    for &i in &order_idx {
-        merged.add(&files[i].0);
-        diagnostics.extend(files[i].0.diagnostics.iter().cloned());
-    }
-    let unread: Vec<&str> = files
+    let unread: Vec<String> = files
         .iter()
         .enumerate()
         .filter(|(i, _)| !order_idx.contains(i))
-        .map(|(_, (f, _))| f.name.as_str())
+        .map(|(_, (f, _))| f.name.clone())
         .collect();
     let order: Vec<String> = order_idx.iter().map(|&i| files[i].0.name.clone()).collect();
+    // Merge, moving each file's sections instead of copying them.
+    let mut slots: Vec<Option<File>> = files.into_iter().map(|(f, _)| Some(f)).collect();
+    let mut merged = Merged::new();
+    let mut diagnostics = Vec::new();
+    for &i in &order_idx {
+        if let Some(f) = slots.get_mut(i).and_then(Option::take) {
+            diagnostics.extend(f.diagnostics.iter().cloned());
+            merged.add_owned(f);
+        }
+    }
     if parts.len() > 1 || !stock_assumed {
         assumptions.push(Assumption::new(
             "fail2ban.files",

@@ -24,6 +24,8 @@
 //! The parser never fails: what fail2ban would reject is a [`Diagnostic`].
 
 use crate::report::Evidence;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Python's `MAX_INTERPOLATION_DEPTH`.
 pub const MAX_DEPTH: usize = 10;
@@ -42,18 +44,19 @@ pub const MAX_OPTIONS: usize = 4096;
 /// Where a line came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Source {
-    pub file: String,
+    /// Shared by every line of the file (cheap to clone).
+    pub file: Arc<str>,
     /// 1-based; 0 for something no file sets.
     pub line: u32,
-    pub text: String,
+    pub text: Arc<str>,
 }
 
 impl Source {
     pub fn evidence(&self) -> Evidence {
         Evidence::Config {
-            file: self.file.clone(),
+            file: self.file.to_string(),
             line: (self.line > 0).then_some(self.line),
-            text: self.text.clone(),
+            text: self.text.to_string(),
         }
     }
 }
@@ -139,7 +142,20 @@ fn indent(line: &str) -> usize {
 }
 
 /// Parses one file. `name` is the file name used in evidence.
+/// `text` cut to at most `max` bytes at a character boundary.
+fn cut(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 pub fn parse(name: &str, text: &str) -> File {
+    let fname: Arc<str> = Arc::from(name);
     let mut file = File {
         name: name.to_string(),
         ..Default::default()
@@ -147,13 +163,13 @@ pub fn parse(name: &str, text: &str) -> File {
     // (section index, option name, indent of the option line)
     let mut current: Option<usize> = None;
     let mut open: Option<(usize, String, usize)> = None;
-    let mut seen_in_section: Vec<Vec<String>> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
     for (i, raw) in text.lines().enumerate() {
         let lineno = u32::try_from(i + 1).unwrap_or(u32::MAX);
         let src = |t: &str| Source {
-            file: name.to_string(),
+            file: fname.clone(),
             line: lineno,
-            text: t.chars().take(400).collect(),
+            text: Arc::from(cut(t, 400)),
         };
         let stripped = raw.trim();
         if stripped.starts_with('#') || stripped.starts_with(';') {
@@ -198,7 +214,7 @@ pub fn parse(name: &str, text: &str) -> File {
             if let Some(end) = rest.rfind(']').filter(|&e| e > 0) {
                 let sname = rest.get(..end).unwrap_or("").to_string();
                 open = None;
-                if let Some(idx) = file.sections.iter().position(|s| s.name == sname) {
+                if let Some(&idx) = index.get(&sname) {
                     file.diagnostics.push(Diagnostic {
                         source: src(raw),
                         message: format!(
@@ -213,12 +229,12 @@ pub fn parse(name: &str, text: &str) -> File {
                     current = None;
                     continue;
                 }
+                index.insert(sname.clone(), file.sections.len());
                 file.sections.push(Section {
                     name: sname,
                     header: src(raw),
                     options: Vec::new(),
                 });
-                seen_in_section.push(Vec::new());
                 current = Some(file.sections.len() - 1);
                 continue;
             }
@@ -257,22 +273,20 @@ pub fn parse(name: &str, text: &str) -> File {
             open = None;
             continue;
         }
-        if let Some(seen) = seen_in_section.get_mut(s) {
-            if seen.contains(&oname) {
+        // The file's own section tells whether this file set it already.
+        if let Some(sec) = file.sections.get_mut(s) {
+            let set_before = sec.get(&oname).is_some();
+            if set_before {
                 file.diagnostics.push(Diagnostic {
                     source: src(raw),
                     message: format!(
                         "option {oname} set twice in [{}] of this file: fail2ban refuses the \
                          file (DuplicateOptionError)",
-                        file.sections.get(s).map(|x| x.name.as_str()).unwrap_or("")
+                        sec.name
                     ),
                 });
-            } else if seen.len() < MAX_OPTIONS {
-                seen.push(oname.clone());
             }
-        }
-        if let Some(sec) = file.sections.get_mut(s) {
-            if sec.options.len() < MAX_OPTIONS || sec.get(&oname).is_some() {
+            if sec.options.len() < MAX_OPTIONS || set_before {
                 sec.set(Opt {
                     name: oname.clone(),
                     value: oval,
@@ -300,7 +314,9 @@ pub struct Merged {
     /// Every other section, in first-seen order.
     pub sections: Vec<Section>,
     /// Per section, the values a later file replaced (`known/`).
-    pub known: Vec<(String, Vec<Opt>)>,
+    pub known: HashMap<String, Vec<Opt>>,
+    /// Position of each section in `sections`.
+    index: HashMap<String, usize>,
 }
 
 impl Merged {
@@ -308,11 +324,7 @@ impl Merged {
         Merged {
             defaults: Section {
                 name: "DEFAULT".into(),
-                header: Source {
-                    file: String::new(),
-                    line: 0,
-                    text: String::new(),
-                },
+                header: Source::default(),
                 options: Vec::new(),
             },
             ..Default::default()
@@ -321,40 +333,43 @@ impl Merged {
 
     /// Reads one more file over what is there.
     pub fn add(&mut self, file: &File) {
-        for sec in &file.sections {
+        self.add_owned(file.clone());
+    }
+
+    /// [`add`](Self::add), taking the file's sections instead of copying them.
+    pub fn add_owned(&mut self, file: File) {
+        for sec in file.sections {
             if sec.name == "DEFAULT" {
-                for o in &sec.options {
-                    self.defaults.set(o.clone());
+                for o in sec.options {
+                    self.defaults.set(o);
                 }
                 continue;
             }
-            match self.sections.iter_mut().find(|s| s.name == sec.name) {
-                Some(existing) => {
+            match self.index.get(&sec.name).copied() {
+                Some(i) => {
+                    let existing = &mut self.sections[i];
                     let replaced: Vec<Opt> = sec
                         .options
                         .iter()
                         .filter_map(|o| existing.get(&o.name).cloned())
                         .collect();
                     if !replaced.is_empty() {
-                        match self.known.iter_mut().find(|(n, _)| *n == sec.name) {
-                            Some((_, k)) => {
-                                for r in replaced {
-                                    match k.iter_mut().find(|o| o.name == r.name) {
-                                        Some(o) => *o = r,
-                                        None => k.push(r),
-                                    }
-                                }
+                        let k = self.known.entry(sec.name.clone()).or_default();
+                        for r in replaced {
+                            match k.iter_mut().find(|o| o.name == r.name) {
+                                Some(o) => *o = r,
+                                None => k.push(r),
                             }
-                            None => self.known.push((sec.name.clone(), replaced)),
                         }
                     }
-                    for o in &sec.options {
-                        existing.set(o.clone());
+                    for o in sec.options {
+                        existing.set(o);
                     }
                 }
                 None => {
                     if self.sections.len() < MAX_SECTIONS {
-                        self.sections.push(sec.clone());
+                        self.index.insert(sec.name.clone(), self.sections.len());
+                        self.sections.push(sec);
                     }
                 }
             }
@@ -365,7 +380,7 @@ impl Merged {
         if name == "DEFAULT" {
             return Some(&self.defaults);
         }
-        self.sections.iter().find(|s| s.name == name)
+        self.index.get(name).and_then(|&i| self.sections.get(i))
     }
 
     /// The raw option a section sees: its own, else `[DEFAULT]`'s.
@@ -392,36 +407,27 @@ impl Merged {
         Some(out)
     }
 
-    fn lookup(&self, section: &str, var: &str) -> Option<Opt> {
-        if var == "__name__" {
-            return Some(Opt {
-                name: var.into(),
-                value: section.into(),
-                source: Source {
-                    file: String::new(),
-                    line: 0,
-                    text: String::new(),
-                },
-            });
-        }
+    fn lookup(&self, section: &str, var: &str) -> Option<&Opt> {
         if let Some((sec, opt)) = var.split_once('/') {
             let opt = opt.to_ascii_lowercase();
             let found = match sec.to_ascii_lowercase().as_str() {
                 "known" => self
                     .known
-                    .iter()
-                    .find(|(n, _)| n == section)
-                    .and_then(|(_, k)| k.iter().find(|o| o.name == opt)),
+                    .get(section)
+                    .and_then(|k| k.iter().find(|o| o.name == opt)),
                 "default" => None,
                 _ => self
-                    .sections
-                    .iter()
-                    .find(|s| s.name == sec)
+                    .index
+                    .get(sec)
+                    .and_then(|&i| self.sections.get(i))
                     .and_then(|s| s.get(&opt)),
             };
-            return found.or_else(|| self.defaults.get(&opt)).cloned();
+            return found.or_else(|| self.defaults.get(&opt));
         }
-        self.raw(section, &var.to_ascii_lowercase()).cloned()
+        if var.bytes().any(|b| b.is_ascii_uppercase()) {
+            return self.raw(section, &var.to_ascii_lowercase());
+        }
+        self.raw(section, var)
     }
 
     fn interpolate(
@@ -467,6 +473,11 @@ impl Merged {
                 rest = after;
                 continue;
             };
+            if name == "__name__" {
+                out.push_str(section);
+                rest = r;
+                continue;
+            }
             match self.lookup(section, name) {
                 Some(o) => {
                     if o.source.line > 0 && !v.refs.contains(&o.source) {
@@ -601,8 +612,8 @@ mod tests {
         assert_eq!(m.get("x", "v").unwrap().text, "1,465 1 100%");
         assert_eq!(m.get("sshd", "filter"), None);
         let f = m.get("postfix", "filter").unwrap();
-        assert_eq!(f.source.file, "jail.conf");
-        assert!(f.refs.iter().any(|r| r.file == "jail.local"));
+        assert_eq!(&*f.source.file, "jail.conf");
+        assert!(f.refs.iter().any(|r| &*r.file == "jail.local"));
     }
 
     #[test]
