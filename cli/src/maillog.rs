@@ -73,18 +73,16 @@ pub fn all_logs(inputs: &[Opened], forced: Option<Software>) -> bool {
         })
 }
 
-/// Reads the rest of every input into memory (the non-log path).
-pub fn read_all(inputs: Vec<Opened>) -> Result<Vec<Input>, String> {
+/// Reads the rest of every input into memory (the non-log path): the names
+/// to show and the bytes.
+pub fn read_all(inputs: Vec<Opened>) -> Result<Vec<(String, Vec<u8>)>, String> {
     let mut out = Vec::new();
     for mut i in inputs {
         let mut bytes = i.head;
         i.reader
             .read_to_end(&mut bytes)
             .map_err(|e| format!("cannot read {}: {e}", i.name))?;
-        out.push(Input::new(
-            i.name,
-            String::from_utf8_lossy(&bytes).into_owned(),
-        ));
+        out.push((i.name, bytes));
     }
     Ok(out)
 }

@@ -5,8 +5,11 @@
 //! a model and keep going past lines they do not understand.
 
 pub mod detect;
+pub mod exchange;
+pub mod exim;
 pub mod fail2ban;
 pub mod postfix;
+pub mod sendmail;
 
 pub use detect::{Confidence, Detected};
 pub use postfix::{fix, FixPlan, Fixed, FixedFile, Manual};
@@ -183,9 +186,11 @@ type Analyse = fn(&[Input], &ConfigOptions) -> (Vec<Finding>, Vec<Assumption>);
 fn analyser(s: Software) -> Option<Analyse> {
     match s {
         Software::Postfix => Some(postfix::analyse),
+        Software::Exim => Some(exim::analyse),
+        Software::Sendmail => Some(sendmail::analyse),
+        Software::Exchange => Some(exchange::analyse),
         Software::Fail2ban => Some(fail2ban::analyse),
         Software::Logs => Some(crate::logs::analyse),
-        _ => None,
     }
 }
 
@@ -363,13 +368,16 @@ mod tests {
             ),
             Err(ConfigError::Unrecognised)
         );
-        let exim = ConfigOptions {
-            software: Some(Software::Exim),
-            ..Default::default()
-        };
-        assert!(matches!(
-            analyze(&[Input::new("x", "a = b")], &exim),
-            Err(ConfigError::Unsupported("exim"))
-        ));
+        // A software this version cannot analyse yet, forced, is a clear error.
+        if let Some(missing) = Software::ALL.into_iter().find(|s| analyser(*s).is_none()) {
+            let forced = ConfigOptions {
+                software: Some(missing),
+                ..Default::default()
+            };
+            assert_eq!(
+                analyze(&[Input::new("x", "a = b")], &forced),
+                Err(ConfigError::Unsupported(missing.name()))
+            );
+        }
     }
 }
