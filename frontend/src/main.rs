@@ -6,9 +6,11 @@
 //! as a text node: nothing here ever builds HTML from data.
 
 mod audit;
+mod charts;
 mod examples;
 mod exports;
 mod grade;
+mod logs;
 mod paste;
 mod pictures;
 mod report;
@@ -22,15 +24,17 @@ use yew::prelude::*;
 enum Tab {
     Audit,
     Paste,
+    Logs,
 }
 
 impl Tab {
-    const ALL: [Tab; 2] = [Tab::Audit, Tab::Paste];
+    const ALL: [Tab; 3] = [Tab::Audit, Tab::Paste, Tab::Logs];
 
     fn label(self) -> &'static str {
         match self {
             Tab::Audit => "Audit a domain",
             Tab::Paste => "Paste a configuration",
+            Tab::Logs => "Analyse mail logs",
         }
     }
 
@@ -38,6 +42,7 @@ impl Tab {
         match self {
             Tab::Audit => "audit",
             Tab::Paste => "paste",
+            Tab::Logs => "logs",
         }
     }
 }
@@ -45,7 +50,7 @@ impl Tab {
 #[function_component(App)]
 fn app() -> Html {
     let tab = use_state(|| Tab::Audit);
-    let tab_refs = [use_node_ref(), use_node_ref()];
+    let tab_refs = [use_node_ref(), use_node_ref(), use_node_ref()];
 
     let select = {
         let tab = tab.clone();
@@ -114,7 +119,8 @@ fn app() -> Html {
                     <p class="tagline">
                         { "Checks a mail domain (DNS, SPF, DKIM, DMARC, TLS, the mail server, \
                            blocklists) or a pasted Postfix, Exim, Sendmail or Exchange \
-                           configuration for security problems, and says how to fix them." }
+                           configuration, or mail logs, for security problems, and says how \
+                           to fix them." }
                     </p>
                 </div>
             </header>
@@ -139,6 +145,15 @@ fn app() -> Html {
                     hidden={*tab != Tab::Paste}
                 >
                     <paste::PastePanel />
+                </section>
+                <section
+                    id="panel-logs"
+                    class="panel"
+                    role="tabpanel"
+                    aria-labelledby="tab-logs"
+                    hidden={*tab != Tab::Logs}
+                >
+                    <logs::LogsPanel />
                 </section>
             </main>
             <footer class="site-footer">
@@ -176,6 +191,12 @@ fn panic_hook(info: &std::panic::PanicHookInfo<'_>) {
 }
 
 fn main() {
+    // Loaded by static/logs-worker.js: no page to render, serve the log
+    // analysis instead.
+    if web_sys::window().is_none() {
+        logs::worker_main();
+        return;
+    }
     yew::set_custom_panic_hook(Box::new(panic_hook));
     let root = web_sys::window()
         .and_then(|w| w.document())
