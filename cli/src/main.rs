@@ -153,6 +153,10 @@ enum Command {
         /// connects only to public unicast addresses.
         #[arg(long = "allow-net", value_name = "CIDR")]
         allow_net: Vec<String>,
+        /// Overall deadline of one audit: checks not finished by then are
+        /// `unknown` (deadline).
+        #[arg(long, value_name = "SECS", default_value_t = mailaudit_core::web::DEFAULT_DEADLINE_SECS)]
+        deadline: u32,
     },
 }
 
@@ -437,7 +441,11 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             ca_file,
             probe,
             allow_net,
+            deadline,
         } => {
+            if deadline == 0 {
+                return Err(UsageError("--deadline must be at least 1".into()));
+            }
             let mut policy = mailaudit_core::addr::AddressPolicy::public_only();
             for cidr in &allow_net {
                 policy
@@ -457,7 +465,10 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
                 .enable_all()
                 .build()
                 .map_err(|e| UsageError(format!("cannot start the runtime: {e}")))?;
-            rt.block_on(serve::serve(&listen, &site, resolver, net, live))
+            let limits = serve::Limits {
+                deadline_secs: deadline,
+            };
+            rt.block_on(serve::serve(&listen, &site, resolver, net, live, limits))
                 .map_err(UsageError)?;
             Ok(ExitCode::SUCCESS)
         }

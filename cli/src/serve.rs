@@ -1,22 +1,36 @@
 //! `mailaudit serve`: the built site plus the same API as the Worker
-//! (`POST /api/v1/audit`, `GET /api/v1/rules`, `GET /healthz`), natively.
+//! (`POST /api/v1/audit` as JSON or an NDJSON stream, `GET /api/v1/rules`,
+//! `GET /healthz`), natively.
 
 use crate::net::NativeNet;
+use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use mailaudit_core::audit::{audit_domain, AuditOptions};
+use futures::channel::mpsc;
+use futures::StreamExt;
+use mailaudit_core::audit::{audit_domain_streaming, validate_domain, AuditError, AuditOptions};
 use mailaudit_core::{render, web};
+use std::convert::Infallible;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 use tower_http::services::{ServeDir, ServeFile};
 
 struct AppState {
     net: NativeNet,
     resolver: String,
     live: Live,
+    limits: Limits,
+}
+
+/// The limits of this public service.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Overall deadline of one audit.
+    pub deadline_secs: u32,
 }
 
 /// Whether visitors' audits probe the mail servers, and how.
@@ -35,11 +49,7 @@ fn error(status: StatusCode, code: &str, message: String) -> Response {
         .into_response()
 }
 
-async fn audit(State(st): State<Arc<AppState>>, body: axum::body::Bytes) -> Response {
-    let req = match web::AuditRequest::parse(&body) {
-        Ok(r) => r,
-        Err(message) => return error(StatusCode::BAD_REQUEST, "bad_request", message),
-    };
+fn audit_options(st: &AppState, selectors: Vec<String>) -> AuditOptions {
     let now = time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
@@ -48,7 +58,7 @@ async fn audit(State(st): State<Arc<AppState>>, body: axum::body::Bytes) -> Resp
         now.format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default(),
     );
-    opts.selectors = req.selectors;
+    opts.selectors = selectors;
     opts.probe = st.live.probe;
     opts.no_probe_reason = "Not run: this server runs DNS checks only (its operator can allow \
         live probes with `mailaudit serve --probe`); `mailaudit audit` runs them from your own \
@@ -59,22 +69,79 @@ async fn audit(State(st): State<Arc<AppState>>, body: axum::body::Bytes) -> Resp
     // in flight; connections to mail servers stay at 6.
     opts.budget.concurrency = crate::NATIVE_CONCURRENCY;
     opts.budget.connections = 6;
-    // The engine's futures need not be Send (the Worker's are not), so the
-    // audit runs to completion on a blocking thread of this runtime.
+    opts.deadline_secs = Some(st.limits.deadline_secs);
+    opts
+}
+
+/// Runs an audit on a blocking thread of this runtime (the engine's
+/// futures need not be Send; the Worker's are not), calling `on_finding`
+/// there as findings are made.
+async fn run_audit(
+    st: Arc<AppState>,
+    domain: String,
+    opts: AuditOptions,
+    on_finding: impl FnMut(&mailaudit_core::Finding) + Send + 'static,
+) -> Result<Result<mailaudit_core::Report, AuditError>, String> {
     let handle = tokio::runtime::Handle::current();
-    let domain = req.domain;
-    let result =
-        tokio::task::spawn_blocking(move || handle.block_on(audit_domain(&st.net, &domain, &opts)))
-            .await;
-    match result {
-        Ok(Ok(r)) => Json(r).into_response(),
-        Ok(Err(e)) => error(StatusCode::BAD_REQUEST, "bad_domain", e.to_string()),
-        Err(e) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            format!("the audit failed: {e}"),
-        ),
+    let secs = st.limits.deadline_secs;
+    tokio::task::spawn_blocking(move || {
+        // block_on enters the runtime: the timer works on this thread.
+        let deadline = tokio::time::sleep(Duration::from_secs(secs.into()));
+        handle.block_on(audit_domain_streaming(
+            &st.net, &domain, &opts, deadline, on_finding,
+        ))
+    })
+    .await
+    .map_err(|e| format!("the audit failed: {e}"))
+}
+
+async fn audit(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let stream = web::ndjson::wanted(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
+    let req = match web::AuditRequest::parse(&body) {
+        Ok(r) => r,
+        Err(message) => return error(StatusCode::BAD_REQUEST, "bad_request", message),
+    };
+    // A bad domain is a 400 before any streaming starts.
+    let domain = match validate_domain(&req.domain) {
+        Ok(d) => d,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "bad_domain", e.to_string()),
+    };
+    let opts = audit_options(&st, req.selectors);
+    if !stream {
+        return match run_audit(st, domain, opts, |_| {}).await {
+            Ok(Ok(r)) => Json(r).into_response(),
+            Ok(Err(e)) => error(StatusCode::BAD_REQUEST, "bad_domain", e.to_string()),
+            Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", e),
+        };
     }
+    // The stream: the start line, a line per finding as the audit calls
+    // back (from its thread), the report last.
+    let (tx, rx) = mpsc::unbounded::<String>();
+    let _ = tx.unbounded_send(web::ndjson::start(&domain));
+    let each = tx.clone();
+    tokio::spawn(async move {
+        let result = run_audit(st, domain, opts, move |f| {
+            let _ = each.unbounded_send(web::ndjson::finding(f));
+        })
+        .await;
+        let _ = tx.unbounded_send(match result {
+            Ok(Ok(r)) => web::ndjson::report(&r),
+            Ok(Err(e)) => web::ndjson::error("bad_domain", &e.to_string()),
+            Err(e) => web::ndjson::error("internal", &e),
+        });
+    });
+    (
+        [
+            (header::CONTENT_TYPE, web::ndjson::CONTENT_TYPE),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        Body::from_stream(rx.map(Ok::<String, Infallible>)),
+    )
+        .into_response()
 }
 
 /// The security headers of mailaudit_core::web on every response, CORS on
@@ -110,6 +177,7 @@ pub async fn serve(
     resolver: String,
     net: NativeNet,
     live: Live,
+    limits: Limits,
 ) -> Result<(), String> {
     let index = Path::new(site).join("index.html");
     if !index.is_file() {
@@ -122,6 +190,7 @@ pub async fn serve(
         net,
         resolver,
         live,
+        limits,
     });
     let app = Router::new()
         .route("/api/v1/audit", post(audit))

@@ -41,6 +41,81 @@ impl AuditRequest {
     }
 }
 
+/// The overall deadline of an audit a public host runs, unless configured
+/// (the Worker's `AUDIT_DEADLINE_SECS`, `mailaudit serve --deadline`).
+pub const DEFAULT_DEADLINE_SECS: u32 = 20;
+
+/// The streaming answer of `POST /api/v1/audit` (`Accept:
+/// application/x-ndjson`): one JSON object per line, `start`, then a
+/// `finding` per finding as each check completes, then `report` (or
+/// `error`). Both hosts write these lines, so they cannot drift apart; the
+/// format is documented in docs/api.md.
+pub mod ndjson {
+    use crate::report::{Finding, Report};
+    use serde_json::json;
+
+    pub const CONTENT_TYPE: &str = "application/x-ndjson; charset=utf-8";
+
+    /// Whether a request's `Accept` header asks for the stream.
+    pub fn wanted(accept: Option<&str>) -> bool {
+        accept.is_some_and(|a| {
+            a.split(',').any(|part| {
+                part.split(';')
+                    .next()
+                    .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/x-ndjson"))
+            })
+        })
+    }
+
+    fn line(v: serde_json::Value) -> String {
+        let mut s = v.to_string();
+        s.push('\n');
+        s
+    }
+
+    /// The U-label form of an A-label domain, when it is an IDN.
+    pub fn unicode_form(ascii: &str) -> Option<String> {
+        if !ascii.split('.').any(|l| l.starts_with("xn--")) {
+            return None;
+        }
+        match idna::domain_to_unicode(ascii) {
+            (u, Ok(())) if u != ascii => Some(u),
+            _ => None,
+        }
+    }
+
+    /// The first line: the (validated, ASCII) domain, its Unicode form if
+    /// it is an IDN, and how many findings each area will have.
+    pub fn start(domain: &str) -> String {
+        let mut areas = serde_json::Map::new();
+        for rule in crate::audit::domain_rules() {
+            let key = serde_json::to_value(rule.area)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            let n = areas.get(&key).and_then(|v| v.as_u64()).unwrap_or(0);
+            areas.insert(key, json!(n + 1));
+        }
+        let mut v = json!({"type": "start", "target": domain, "areas": areas});
+        if let Some(u) = unicode_form(domain) {
+            v["unicode"] = json!(u);
+        }
+        line(v)
+    }
+
+    pub fn finding(f: &Finding) -> String {
+        line(json!({"type": "finding", "finding": f}))
+    }
+
+    pub fn report(r: &Report) -> String {
+        line(json!({"type": "report", "report": r}))
+    }
+
+    pub fn error(code: &str, message: &str) -> String {
+        line(json!({"type": "error", "error": {"code": code, "message": message}}))
+    }
+}
+
 /// Pages under this path may be framed by any site.
 pub const WIDGET_PREFIX: &str = "/widget/";
 
@@ -125,6 +200,38 @@ mod tests {
             ["\"s\""; 9].join(",")
         );
         assert!(AuditRequest::parse(many.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn ndjson_lines() {
+        assert!(ndjson::wanted(Some("application/x-ndjson")));
+        assert!(ndjson::wanted(Some(
+            "text/plain, Application/X-NDJSON; q=0.9"
+        )));
+        assert!(!ndjson::wanted(Some("application/json")));
+        assert!(!ndjson::wanted(None));
+        let start: serde_json::Value =
+            serde_json::from_str(&ndjson::start("xn--bcher-kva.example")).unwrap();
+        assert_eq!(start["type"], "start");
+        assert_eq!(start["target"], "xn--bcher-kva.example");
+        assert_eq!(start["unicode"], "bücher.example");
+        let total: u64 = start["areas"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum();
+        assert_eq!(total as usize, crate::audit::domain_rules().count());
+        assert!(start["areas"]["dns"].as_u64().unwrap() >= 4);
+        assert!(start["areas"].get("config").is_none());
+        let plain: serde_json::Value = serde_json::from_str(&ndjson::start("example.org")).unwrap();
+        assert!(plain.get("unicode").is_none());
+        for l in [
+            ndjson::start("example.org"),
+            ndjson::error("internal", "a\nb"),
+        ] {
+            assert!(l.ends_with('\n') && !l[..l.len() - 1].contains('\n'));
+        }
     }
 
     #[test]

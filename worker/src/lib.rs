@@ -4,9 +4,10 @@
 //! moves bytes: `fetch()` for DNS-over-HTTPS, `connect()` for TCP; every
 //! judgement is made by mailaudit-core.
 
+use futures::channel::mpsc;
 use futures::future::{select, Either};
-use futures::StreamExt;
-use mailaudit_core::audit::{audit_domain, AuditOptions};
+use futures::{FutureExt, StreamExt};
+use mailaudit_core::audit::{audit_domain_streaming, validate_domain, AuditOptions};
 use mailaudit_core::dns::DEFAULT_RESOLVER;
 use mailaudit_core::net::{self, Conn, HttpRequest, HttpResponse, NetError, Network};
 use mailaudit_core::{render, web};
@@ -146,36 +147,90 @@ fn now() -> String {
     }
 }
 
-async fn audit(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
-    let body = req.bytes().await.unwrap_or_default();
-    let parsed = match web::AuditRequest::parse(&body) {
-        Ok(r) => r,
-        Err(message) => return json_error(400, "bad_request", message),
-    };
-    let resolver = ctx
-        .env
+/// The overall deadline of one audit (var `AUDIT_DEADLINE_SECS`).
+fn deadline_secs(env: &Env) -> u32 {
+    env_text(env, "AUDIT_DEADLINE_SECS")
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(web::DEFAULT_DEADLINE_SECS)
+}
+
+/// How this deployment audits `domain` (as the user typed it).
+fn audit_options(env: &Env, selectors: Vec<String>, typed: &str) -> AuditOptions {
+    let resolver = env
         .var("DOH_URL")
         .map(|v| v.to_string())
         .unwrap_or_else(|_| DEFAULT_RESOLVER.to_string());
     let mut opts = AuditOptions::new(resolver, now());
-    opts.selectors = parsed.selectors;
+    opts.selectors = selectors;
     // Workers cannot open port 25; the probe agent (PROBE_AGENT_URL) is
     // not part of this version.
     opts.probe = false;
     opts.no_probe_reason = format!(
         "Not run from this deployment: Cloudflare Workers cannot connect to port 25. Run \
          `mailaudit audit {}` from a host that can reach the mail servers.",
-        parsed.domain.trim()
+        typed.trim()
     );
     // Spamhaus answers public resolvers with error codes; a DQS key
     // (secret SPAMHAUS_DQS_KEY) makes its lists usable from the Worker.
-    opts.blocklists.dqs_key = env_text(&ctx.env, "SPAMHAUS_DQS_KEY");
+    opts.blocklists.dqs_key = env_text(env, "SPAMHAUS_DQS_KEY");
     // Test bed only: list zones under a private suffix.
-    opts.blocklists.zone_suffix = env_text(&ctx.env, "BLOCKLIST_ZONE_SUFFIX");
-    match audit_domain(&WorkerNet, &parsed.domain, &opts).await {
-        Ok(report) => Response::from_json(&report),
-        Err(e) => json_error(400, "bad_domain", e.to_string()),
+    opts.blocklists.zone_suffix = env_text(env, "BLOCKLIST_ZONE_SUFFIX");
+    opts.deadline_secs = Some(deadline_secs(env));
+    opts
+}
+
+fn deadline(secs: u32) -> Delay {
+    Delay::from(Duration::from_secs(secs.into()))
+}
+
+async fn audit(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
+    let stream = web::ndjson::wanted(req.headers().get("accept")?.as_deref());
+    let body = req.bytes().await.unwrap_or_default();
+    let parsed = match web::AuditRequest::parse(&body) {
+        Ok(r) => r,
+        Err(message) => return json_error(400, "bad_request", message),
+    };
+    // A bad domain is a 400 before any streaming starts.
+    let domain = match validate_domain(&parsed.domain) {
+        Ok(d) => d,
+        Err(e) => return json_error(400, "bad_domain", e.to_string()),
+    };
+    let opts = audit_options(&ctx.env, parsed.selectors, &parsed.domain);
+    let secs = deadline_secs(&ctx.env);
+    if !stream {
+        return match audit_domain_streaming(&WorkerNet, &domain, &opts, deadline(secs), |_| {})
+            .await
+        {
+            Ok(report) => Response::from_json(&report),
+            Err(e) => json_error(400, "bad_domain", e.to_string()),
+        };
     }
+    // The stream: the start line, a line per finding as the audit calls
+    // back, the report last. Reading the body drives the audit (no task is
+    // spawned): the audit future is polled beside the channel it fills.
+    let (tx, rx) = mpsc::unbounded::<String>();
+    let _ = tx.unbounded_send(web::ndjson::start(&domain));
+    let run = async move {
+        let each = tx.clone();
+        let result = audit_domain_streaming(&WorkerNet, &domain, &opts, deadline(secs), |f| {
+            let _ = each.unbounded_send(web::ndjson::finding(f));
+        })
+        .await;
+        let _ = tx.unbounded_send(match result {
+            Ok(report) => web::ndjson::report(&report),
+            Err(e) => web::ndjson::error("bad_domain", &e.to_string()),
+        });
+    };
+    let driver = run
+        .into_stream()
+        .filter_map(|()| futures::future::ready(None::<String>));
+    let lines = futures::stream::select(rx, driver).map(|l| Ok::<Vec<u8>, Error>(l.into_bytes()));
+    let resp = Response::from_stream(lines)?;
+    resp.headers()
+        .set("content-type", web::ndjson::CONTENT_TYPE)?;
+    resp.headers().set("cache-control", "no-store")?;
+    Ok(resp)
 }
 
 /// The security headers of mailaudit_core::web, and CORS on the API.
