@@ -16,6 +16,7 @@ pub mod audit;
 pub mod config;
 pub mod critical_path;
 pub mod dns;
+pub mod limits;
 pub mod net;
 pub mod probe;
 pub mod render;
