@@ -110,6 +110,8 @@ enum Kind {
     Exim,
     SendmailMc,
     SendmailCf,
+    SendmailAccess,
+    SendmailD01,
     ExchangeReceive,
     ExchangeSend,
     ExchangeTransport,
@@ -133,6 +135,8 @@ impl Kind {
             Kind::Exim => "configuration",
             Kind::SendmailMc => "sendmail.mc",
             Kind::SendmailCf => "sendmail.cf",
+            Kind::SendmailAccess => "access map",
+            Kind::SendmailD01 => "`sendmail -d0.1` output",
             Kind::ExchangeReceive => "Get-ReceiveConnector output",
             Kind::ExchangeSend => "Get-SendConnector output",
             Kind::ExchangeTransport => "Get-TransportConfig output",
@@ -415,6 +419,9 @@ fn signal(line: &str) -> Option<Signal> {
             return Some(s);
         }
     }
+    if let Some(s) = sendmail_other_signal(t) {
+        return Some(s);
+    }
     // fail2ban section header
     if t.starts_with('[') && t.ends_with(']') && t.len() > 2 && !indented {
         let name = &t[1..t.len() - 1];
@@ -437,6 +444,9 @@ fn signal(line: &str) -> Option<Signal> {
         if EXIM_SECTIONS.contains(&word) {
             return sig(Software::Exim, Kind::Exim);
         }
+    }
+    if let Some(s) = exim_signal(t, indented) {
+        return Some(s);
     }
     // PowerShell Format-List: `Name : value` (aligned colons)
     if let Some((name, _)) = t.split_once(" :").or_else(|| t.split_once(':')) {
@@ -479,6 +489,107 @@ fn signal(line: &str) -> Option<Signal> {
     }
     None
 }
+
+/// Exim lines that carry no option name: macro definitions, ACL and driver
+/// headers, ACL verbs and conditions, retry rules, `exim -bV` banners and
+/// Debian's update-exim4.conf.conf (`dc_*='…'`). Debian's conf.d files are
+/// mostly these (comments, `.ifdef`, macros, `acl_check_mail:`, `accept`).
+fn exim_signal(t: &str, indented: bool) -> Option<Signal> {
+    let exim = sig(Software::Exim, Kind::Exim);
+    if t.starts_with("Exim version ") {
+        return exim;
+    }
+    let word_end = t
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(t.len());
+    let word = &t[..word_end];
+    let rest = t[word_end..].trim_start();
+    // update-exim4.conf.conf: `dc_relay_nets='…'`
+    if word.starts_with("dc_") && rest.starts_with("='") {
+        return exim;
+    }
+    // Macro definitions: `MAIN_TLS_ENABLE = yes`, `SEL == SEL +x`.
+    if word.len() >= 4
+        && word.contains('_')
+        && word.as_bytes()[0].is_ascii_uppercase()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        && rest.starts_with('=')
+    {
+        return exim;
+    }
+    // `acl_check_rcpt:`, `remote_smtp:` on a line of their own.
+    if rest == ":"
+        && word
+            .as_bytes()
+            .first()
+            .is_some_and(|b| b.is_ascii_lowercase())
+    {
+        return exim;
+    }
+    // ACL verbs, alone (indented) or with their first condition.
+    let cond_follows = |r: &str| {
+        let r = r.strip_prefix('!').map(str::trim_start).unwrap_or(r);
+        let end = r
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(r.len());
+        EXIM_ACL_CONDITIONS.contains(&&r[..end]) && r[end..].trim_start().starts_with('=')
+    };
+    if EXIM_ACL_VERBS.contains(&word) && ((rest.is_empty() && indented) || cond_follows(rest)) {
+        return exim;
+    }
+    if indented && (t.starts_with('!') || EXIM_ACL_CONDITIONS.contains(&word)) && cond_follows(t) {
+        return exim;
+    }
+    if indented && word == "endpass" && rest.is_empty() {
+        return exim;
+    }
+    // Retry rules: `*   *   F,2h,15m; G,16h,1h,1.5; F,4d,6h`
+    let mut f = t.split_whitespace();
+    if let (Some(_), Some(_), Some(rule)) = (f.next(), f.next(), f.next()) {
+        let b = rule.as_bytes();
+        if b.len() > 3
+            && matches!(b[0], b'F' | b'G' | b'H')
+            && b[1] == b','
+            && b[2].is_ascii_digit()
+        {
+            return exim;
+        }
+    }
+    None
+}
+
+const EXIM_ACL_VERBS: &[&str] = &[
+    "accept", "defer", "deny", "discard", "drop", "require", "warn",
+];
+
+const EXIM_ACL_CONDITIONS: &[&str] = &[
+    "acl",
+    "add_header",
+    "authenticated",
+    "condition",
+    "control",
+    "delay",
+    "dnslists",
+    "domains",
+    "encrypted",
+    "hosts",
+    "local_parts",
+    "log_message",
+    "logwrite",
+    "malware",
+    "message",
+    "ratelimit",
+    "recipients",
+    "remove_header",
+    "sender_domains",
+    "senders",
+    "set",
+    "spam",
+    "spf",
+    "verify",
+];
 
 fn sendmail_cf_signal(t: &str) -> Option<Signal> {
     let b = t.as_bytes();
@@ -532,6 +643,45 @@ fn sendmail_cf_signal(t: &str) -> Option<Signal> {
         b'C' | b'F' if (c1 == b'w' || c1 == b'{') && t.len() > 2 => cf,
         _ => None,
     }
+}
+
+/// A sendmail access map entry (`Connect:10.0.0 RELAY`, `Srv_Features:
+/// o`, `ClientRate: 10`) or a line of `sendmail -d0.1` output (`Version
+/// 8.17.1`, ` Compiled with: ...`).
+fn sendmail_other_signal(t: &str) -> Option<Signal> {
+    if let Some(v) = t.strip_prefix("Version 8.") {
+        if !v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            return sig(Software::Sendmail, Kind::SendmailD01);
+        }
+    }
+    if t.starts_with("Compiled with: ")
+        || t.starts_with("============ SYSTEM IDENTITY (after readcf)")
+    {
+        return sig(Software::Sendmail, Kind::SendmailD01);
+    }
+    let (tag, rest) = t.split_once(':')?;
+    let mut f = rest.split_whitespace();
+    let key_attached = !rest.starts_with(char::is_whitespace);
+    let action = if key_attached { f.nth(1) } else { f.next() }?;
+    let distinctive = matches!(
+        tag,
+        "Srv_Features"
+            | "Clt_Features"
+            | "GreetPause"
+            | "ClientRate"
+            | "ClientConn"
+            | "Try_TLS"
+            | "TLS_Srv"
+            | "TLS_Clt"
+            | "TLS_Rcpt"
+    );
+    let verdict = matches!(action, "OK" | "RELAY" | "REJECT" | "DISCARD" | "SKIP")
+        || action.starts_with("ERROR:");
+    if distinctive || (matches!(tag, "Connect" | "From" | "To" | "Spam") && key_attached && verdict)
+    {
+        return sig(Software::Sendmail, Kind::SendmailAccess);
+    }
+    None
 }
 
 fn exchange_property(name: &str) -> Option<Kind> {
@@ -895,6 +1045,86 @@ mod tests {
             let k = kinds(text);
             assert_eq!(k.len(), 1, "{text}");
             assert_eq!((k[0].0, k[0].1.as_str()), (*sw, *kind), "{text}");
+        }
+    }
+
+    #[test]
+    fn debian_exim_conf_d_files_are_exim() {
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/exim/debian12/conf.d"
+        );
+        let Ok(sections) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut n = 0;
+        for sec in sections.flatten() {
+            for f in std::fs::read_dir(sec.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let text = std::fs::read_to_string(f.path()).expect("read");
+                let (segs, unknown) = detect(&[Input::new("x", text)], None);
+                assert!(unknown.is_empty(), "{:?} not recognised", f.path());
+                assert_eq!(segs.len(), 1, "{:?} split", f.path());
+                assert_eq!(segs[0].detected.software, Software::Exim, "{:?}", f.path());
+                n += 1;
+            }
+        }
+        assert!(n > 30, "{n} files");
+    }
+
+    #[test]
+    fn exim_lines_without_option_names() {
+        for text in [
+            "acl_check_mail:\n\n  accept\n",
+            "MAIN_TLS_ENABLE = yes\nMESSAGE_SIZE_LIMIT = 20M\n",
+            "dc_eximconfig_configtype='internet'\ndc_relay_nets=''\nCFILEMODE='644'\n",
+            "*   *   F,2h,15m; G,16h,1h,1.5; F,4d,6h\n",
+            "Exim version 4.96 #2 built 13-Nov-2024 19:00:00\n",
+            "  deny    !verify = sender\n          message = no\n",
+        ] {
+            let k = kinds(text);
+            assert_eq!(k.len(), 1, "{text}");
+            assert_eq!(k[0].0, Software::Exim, "{text}");
+        }
+        // Not Exim: prose, a YAML-ish key alone is weak but a Postfix file stays Postfix.
+        let k = kinds("myhostname = a\nmynetworks = 127.0.0.0/8\nsmtpd_banner = x\nrelayhost =\n");
+        assert_eq!(k[0].0, Software::Postfix);
+    }
+
+    #[test]
+    fn sendmail_access_map_and_d01_output() {
+        // Without these signals an access map or `sendmail -d0.1` output
+        // pasted as its own part was "not recognised" and never analysed.
+        let k = kinds(
+            "Connect:localhost.localdomain RELAY\nConnect:10.0.0 RELAY\n\
+             Srv_Features:\to\nClientRate:192.0.2.7 2\nGreetPause:localhost 0\n",
+        );
+        assert_eq!(k.len(), 1);
+        assert_eq!(
+            (k[0].0, k[0].1.as_str()),
+            (Software::Sendmail, "access map")
+        );
+        let k = kinds(
+            "Version 8.17.1.9\n Compiled with: DANE DNSMAP IPV6_FULL LDAPMAP LOG MAP_REGEX\n\
+             \t\tMILTER MIME7TO8 MIME8TO7 NAMED_BIND NETINET NETINET6\n\n\
+             ============ SYSTEM IDENTITY (after readcf) ============\n",
+        );
+        assert_eq!(k.len(), 1);
+        assert_eq!(
+            (k[0].0, k[0].1.as_str()),
+            (Software::Sendmail, "`sendmail -d0.1` output")
+        );
+        // Mail headers and prose with these words are not access maps.
+        for t in [
+            "From: Alice <alice@example.org>",
+            "To: bob@example.org",
+            "Connect: failed",
+            "Version 3.7.11",
+        ] {
+            assert_eq!(signal(t), None, "{t}");
         }
     }
 

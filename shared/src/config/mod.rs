@@ -5,7 +5,10 @@
 //! a model and keep going past lines they do not understand.
 
 pub mod detect;
+pub mod exchange;
+pub mod exim;
 pub mod postfix;
+pub mod sendmail;
 
 pub use detect::{Confidence, Detected};
 pub use postfix::{fix, FixPlan, Fixed, FixedFile, Manual};
@@ -177,6 +180,9 @@ type Analyse = fn(&[Input], &ConfigOptions) -> (Vec<Finding>, Vec<Assumption>);
 fn analyser(s: Software) -> Option<Analyse> {
     match s {
         Software::Postfix => Some(postfix::analyse),
+        Software::Exim => Some(exim::analyse),
+        Software::Sendmail => Some(sendmail::analyse),
+        Software::Exchange => Some(exchange::analyse),
         _ => None,
     }
 }
@@ -349,13 +355,16 @@ mod tests {
             ),
             Err(ConfigError::Unrecognised)
         );
-        let exim = ConfigOptions {
-            software: Some(Software::Exim),
-            ..Default::default()
-        };
-        assert!(matches!(
-            analyze(&[Input::new("x", "a = b")], &exim),
-            Err(ConfigError::Unsupported("exim"))
-        ));
+        // A software this version cannot analyse yet, forced, is a clear error.
+        if let Some(missing) = Software::ALL.into_iter().find(|s| analyser(*s).is_none()) {
+            let forced = ConfigOptions {
+                software: Some(missing),
+                ..Default::default()
+            };
+            assert_eq!(
+                analyze(&[Input::new("x", "a = b")], &forced),
+                Err(ConfigError::Unsupported(missing.name()))
+            );
+        }
     }
 }
