@@ -170,33 +170,49 @@ export function auditInBed(b, domain, { resolver = b.BED_DOH_URL, suffix = "bl.t
  * resolver, and nothing the Worker does can leave the machine. Returns
  * {proc, base}. */
 export async function startWorker(b, vars = {}) {
+  return runWrangler({
+    prefix: ["ip", "netns", "exec", b.BED_NS],
+    ip: b.BED_WORKER_ADDR,
+    vars: { DOH_URL: b.BED_DOH11_URL, ...vars },
+    env: { NODE_EXTRA_CA_CERTS: b.BED_CA },
+  });
+}
+
+/** Starts the Worker under workerd (wrangler dev) on the loopback, outside
+ * the test bed, for tests that need no DNS: its resolver (DOH_URL, unless
+ * `vars` sets one) is a closed port, so every audit ends at once with
+ * unknowns. Returns {proc, base, startMs} (startMs: spawn to first answer
+ * of /healthz). */
+export async function startWorkerLocal(vars = {}) {
+  return runWrangler({ prefix: [], ip: "127.0.0.1", vars: { DOH_URL: "https://127.0.0.1:9/dns-query", ...vars }, env: {} });
+}
+
+async function runWrangler({ prefix, ip, vars, env }) {
   requireEnv("WORKER_DIR");
   const port = await freePort();
   // Durable Object and cache state of this run only (wrangler would keep
   // it in .wrangler/state between runs: rate limits would carry over).
   const persist = mkdtempSync(join(tmpdir(), "mailaudit-wrangler-"));
   const root = new URL("../../", import.meta.url).pathname;
-  const varArgs = Object.entries({ DOH_URL: b.BED_DOH11_URL, ...vars }).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
-  const proc = start(
-    "ip",
-    ["netns", "exec", b.BED_NS, `${root}node_modules/.bin/wrangler`,
-      "dev", "--ip", b.BED_WORKER_ADDR, "--port", String(port), "--inspector-port", String(await freePort()),
-      "--persist-to", persist, ...varArgs],
-    {
-      cwd: root,
-      env: {
-        ...process.env,
-        NODE_EXTRA_CA_CERTS: b.BED_CA,
-        WRANGLER_SEND_METRICS: "false",
-        WRANGLER_SEND_ERROR_REPORTS: "false",
-        CLOUDFLARE_CF_FETCH_ENABLED: "false",
-        CI: "true",
-      },
+  const varArgs = Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+  const argv = [...prefix, `${root}node_modules/.bin/wrangler`,
+    "dev", "--ip", ip, "--port", String(port), "--inspector-port", String(await freePort()),
+    "--persist-to", persist, ...varArgs];
+  const t0 = Date.now();
+  const proc = start(argv[0], argv.slice(1), {
+    cwd: root,
+    env: {
+      ...process.env,
+      ...env,
+      WRANGLER_SEND_METRICS: "false",
+      WRANGLER_SEND_ERROR_REPORTS: "false",
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      CI: "true",
     },
-  );
-  const base = `http://${b.BED_WORKER_ADDR}:${port}`;
+  });
+  const base = `http://${ip}:${port}`;
   await waitHttp(`${base}/healthz`, proc, 90_000);
-  return { proc, base };
+  return { proc, base, startMs: Date.now() - t0 };
 }
 
 /** POSTs an audit asking for the NDJSON stream; returns {status, headers,
