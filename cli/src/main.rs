@@ -14,6 +14,7 @@ use mailaudit_core::audit::{audit_domain, AuditOptions};
 use mailaudit_core::config::{analyze, fix, ConfigOptions, FixPlan, Input, Software};
 use mailaudit_core::dmarcrep;
 use mailaudit_core::dns::DEFAULT_RESOLVER;
+use mailaudit_core::limits::Window;
 use mailaudit_core::{render, Report, Severity};
 use std::io::Read;
 use std::process::ExitCode;
@@ -188,6 +189,29 @@ enum Command {
         /// connects only to public unicast addresses.
         #[arg(long = "allow-net", value_name = "CIDR")]
         allow_net: Vec<String>,
+        /// Overall deadline of one audit: checks not finished by then are
+        /// `unknown` (deadline).
+        #[arg(long, value_name = "SECS", default_value_t = mailaudit_core::web::DEFAULT_DEADLINE_SECS)]
+        deadline: u32,
+        /// Audits of one domain allowed per --target-period (0: no limit).
+        #[arg(long, value_name = "N", default_value_t = Window::PER_TARGET.limit)]
+        target_limit: u32,
+        #[arg(long, value_name = "SECS", default_value_t = Window::PER_TARGET.period_secs)]
+        target_period: u32,
+        /// Audits one client address may ask for per --client-period (0: no limit).
+        #[arg(long, value_name = "N", default_value_t = Window::PER_CLIENT.limit)]
+        client_limit: u32,
+        #[arg(long, value_name = "SECS", default_value_t = Window::PER_CLIENT.period_secs)]
+        client_period: u32,
+        /// How long `GET /api/v1/audit/{domain}` serves a report from the
+        /// cache (0: never).
+        #[arg(long, value_name = "SECS", default_value_t = mailaudit_core::web::CACHE_TTL_SECS)]
+        cache_ttl: u32,
+        /// Take the client address for the rate limit from this header
+        /// (first address in it), set by a reverse proxy in front, e.g.
+        /// x-forwarded-for. Without it, the connection's peer address.
+        #[arg(long, value_name = "NAME")]
+        client_ip_header: Option<String>,
     },
 }
 
@@ -663,7 +687,17 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             ca_file,
             probe,
             allow_net,
+            deadline,
+            target_limit,
+            target_period,
+            client_limit,
+            client_period,
+            cache_ttl,
+            client_ip_header,
         } => {
+            if deadline == 0 {
+                return Err(UsageError("--deadline must be at least 1".into()));
+            }
             let mut policy = mailaudit_core::addr::AddressPolicy::public_only();
             for cidr in &allow_net {
                 policy
@@ -683,7 +717,23 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
                 .enable_all()
                 .build()
                 .map_err(|e| UsageError(format!("cannot start the runtime: {e}")))?;
-            rt.block_on(serve::serve(&listen, &site, resolver, net, live))
+            if target_period == 0 || client_period == 0 {
+                return Err(UsageError("rate-limit periods must be at least 1 s".into()));
+            }
+            let limits = serve::Limits {
+                deadline_secs: deadline,
+                per_target: Window {
+                    limit: target_limit,
+                    period_secs: target_period,
+                },
+                per_client: Window {
+                    limit: client_limit,
+                    period_secs: client_period,
+                },
+                cache_ttl_secs: cache_ttl,
+                client_ip_header,
+            };
+            rt.block_on(serve::serve(&listen, &site, resolver, net, live, limits))
                 .map_err(UsageError)?;
             Ok(ExitCode::SUCCESS)
         }
