@@ -5,6 +5,7 @@
 //! these exit codes: they judge the files as given. `dmarc-reports` (and
 //! `config` given report files) exits 2 when no file is a usable report.
 
+mod agent;
 mod net;
 mod serve;
 
@@ -182,6 +183,28 @@ enum Command {
         /// connects only to public unicast addresses.
         #[arg(long = "allow-net", value_name = "CIDR")]
         allow_net: Vec<String>,
+    },
+    /// Run the live SMTP/TLS probes for a Worker that cannot reach port 25
+    /// (signed requests only; see docs/api.md).
+    ProbeAgent {
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8025")]
+        listen: String,
+        /// File holding the secret shared with the Worker
+        /// (PROBE_AGENT_SECRET), at least 32 characters.
+        #[arg(long, value_name = "FILE")]
+        secret_file: String,
+        #[arg(long, value_name = "PEM")]
+        ca_file: Option<String>,
+        /// Also allow probes of this address block (repeatable), as for
+        /// `serve`; by default only public unicast addresses are probed.
+        #[arg(long = "allow-net", value_name = "CIDR")]
+        allow_net: Vec<String>,
+        /// Probes running at once; more requests are answered 429.
+        #[arg(long, value_name = "N", default_value_t = 4)]
+        max_probes: usize,
+        /// Seconds a target's result is reused (0: never).
+        #[arg(long, value_name = "SECS", default_value_t = 300)]
+        cache_secs: u64,
     },
 }
 
@@ -639,14 +662,7 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             probe,
             allow_net,
         } => {
-            let mut policy = mailaudit_core::addr::AddressPolicy::public_only();
-            for cidr in &allow_net {
-                policy
-                    .allow
-                    .push(mailaudit_core::addr::Net::parse(cidr).ok_or_else(|| {
-                        UsageError(format!("--allow-net {cidr:?} is not an address block"))
-                    })?);
-            }
+            let policy = address_policy(&allow_net)?;
             let ca = read_ca(&ca_file)?;
             let net =
                 net::NativeNet::guarded(ca.as_deref(), policy, &resolver).map_err(UsageError)?;
@@ -662,7 +678,49 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
                 .map_err(UsageError)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::ProbeAgent {
+            listen,
+            secret_file,
+            ca_file,
+            allow_net,
+            max_probes,
+            cache_secs,
+        } => {
+            let secret = std::fs::read_to_string(&secret_file)
+                .map_err(|e| UsageError(format!("cannot read {secret_file}: {e}")))?;
+            let ca = read_ca(&ca_file)?;
+            let opts = agent::AgentOptions {
+                listen,
+                secret,
+                policy: address_policy(&allow_net)?,
+                extra_roots: pem_certificates(ca.as_deref().unwrap_or_default()),
+                extra_ca: ca,
+                max_probes,
+                cache_secs,
+            };
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| UsageError(format!("cannot start the runtime: {e}")))?;
+            rt.block_on(agent::run(opts)).map_err(UsageError)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+/// Public unicast addresses only, plus the `--allow-net` blocks.
+fn address_policy(
+    allow_net: &[String],
+) -> Result<mailaudit_core::addr::AddressPolicy, UsageError> {
+    let mut policy = mailaudit_core::addr::AddressPolicy::public_only();
+    for cidr in allow_net {
+        policy
+            .allow
+            .push(mailaudit_core::addr::Net::parse(cidr).ok_or_else(|| {
+                UsageError(format!("--allow-net {cidr:?} is not an address block"))
+            })?);
+    }
+    Ok(policy)
 }
 
 /// No escape sequences from the input reach the terminal.

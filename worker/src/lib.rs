@@ -4,6 +4,8 @@
 //! moves bytes: `fetch()` for DNS-over-HTTPS, `connect()` for TCP; every
 //! judgement is made by mailaudit-core.
 
+mod agent;
+
 use futures::future::{select, Either};
 use futures::StreamExt;
 use mailaudit_core::audit::{audit_domain, AuditOptions};
@@ -172,6 +174,8 @@ async fn audit(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
     opts.blocklists.dqs_key = env_text(&ctx.env, "SPAMHAUS_DQS_KEY");
     // Test bed only: list zones under a private suffix.
     opts.blocklists.zone_suffix = env_text(&ctx.env, "BLOCKLIST_ZONE_SUFFIX");
+    // With PROBE_AGENT_URL and PROBE_AGENT_SECRET, a probe agent runs them.
+    agent::configure(&ctx.env, &mut opts);
     match audit_domain(&WorkerNet, &parsed.domain, &opts).await {
         Ok(report) => Response::from_json(&report),
         Err(e) => json_error(400, "bad_domain", e.to_string()),
