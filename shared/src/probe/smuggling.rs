@@ -364,7 +364,7 @@ pub fn judge_full(f: &FullSmuggling) -> Finding {
                     names.join(", ")
                 ),
             )
-            .with_evidences(smuggled.iter().map(|r| evidence(r)).collect())
+            .with_evidences(smuggled.iter().map(|r| evidence(r)))
             .with_remediation(super::rules::SMUGGLING_FIX);
     }
     if !unknown.is_empty() {
@@ -385,7 +385,7 @@ pub fn judge_full(f: &FullSmuggling) -> Finding {
                     why.join("; ")
                 ),
             )
-            .with_evidences(unknown.iter().map(|r| evidence(r)).collect());
+            .with_evidences(unknown.iter().map(|r| evidence(r)));
     }
     SMTP_SMUGGLING
         .finding(
@@ -396,7 +396,7 @@ pub fn judge_full(f: &FullSmuggling) -> Finding {
                 f.target
             ),
         )
-        .with_evidences(f.results.iter().take(2).map(evidence).collect())
+        .with_evidences(f.results.iter().take(2).map(evidence))
 }
 
 #[cfg(test)]
