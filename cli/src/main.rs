@@ -14,6 +14,7 @@ use mailaudit_core::audit::{audit_domain, AuditOptions};
 use mailaudit_core::config::{analyze, fix, ConfigOptions, FixPlan, Input, Software};
 use mailaudit_core::dmarcrep;
 use mailaudit_core::dns::DEFAULT_RESOLVER;
+use mailaudit_core::probe::smuggling;
 use mailaudit_core::{render, Report, Severity};
 use std::io::Read;
 use std::process::ExitCode;
@@ -137,6 +138,19 @@ enum Command {
         /// Make no connection to the domain's mail servers.
         #[arg(long)]
         no_probe: bool,
+        /// Also run the full SMTP smuggling test, which sends DATA: seven
+        /// short test messages to --smuggling-rcpt. Only for a server you
+        /// own or may test.
+        #[arg(long)]
+        i_own_this_server: bool,
+        /// Run the full smuggling test if `_mailaudit.<domain>` TXT reads
+        /// `mailaudit-verify=<TOKEN>` (the owner's published consent).
+        #[arg(long, value_name = "TOKEN", conflicts_with = "i_own_this_server")]
+        ownership_token: Option<String>,
+        /// Recipient of the full smuggling test's messages
+        /// (default postmaster@<domain>).
+        #[arg(long, value_name = "ADDR")]
+        smuggling_rcpt: Option<String>,
         /// Print the audit's wall time and its critical path (the longest
         /// chain of dependent DNS/HTTP exchanges, found by replaying the
         /// recorded exchanges; see `mailaudit_core::critical_path`) on stderr.
@@ -572,6 +586,9 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             blocklist_zone_suffix,
             budget,
             no_probe,
+            i_own_this_server,
+            ownership_token,
+            smuggling_rcpt,
             timing,
             concurrency,
             format,
@@ -628,6 +645,36 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
                 .enable_all()
                 .build()
                 .map_err(|e| UsageError(format!("cannot start the runtime: {e}")))?;
+            if (i_own_this_server || ownership_token.is_some()) && no_probe {
+                return Err(UsageError(
+                    "the full smuggling test is a probe: drop --no-probe".into(),
+                ));
+            }
+            let consent = match (&ownership_token, i_own_this_server) {
+                (Some(token), _) => {
+                    let name = mailaudit_core::audit::validate_domain(&domain)
+                        .map_err(|e| UsageError(e.to_string()))?;
+                    let r = mailaudit_core::dns::Resolver::new(&net, resolver.clone());
+                    let proof = rt.block_on(smuggling::prove_ownership(&r, &name, token));
+                    Some(proof.map_err(|e| UsageError(format!("no ownership proof: {e}")))?)
+                }
+                (None, true) => Some(smuggling::Consent::declared_by_owner()),
+                (None, false) => None,
+            };
+            if let Some(consent) = consent {
+                let name = mailaudit_core::audit::validate_domain(&domain)
+                    .map_err(|e| UsageError(e.to_string()))?;
+                let mut full = smuggling::FullTestOptions::for_domain(&name);
+                if let Some(rcpt) = smuggling_rcpt {
+                    full.recipient = rcpt;
+                }
+                eprintln!(
+                    "mailaudit: full SMTP smuggling test enabled ({}): 7 test messages to {}",
+                    consent.how(),
+                    full.recipient
+                );
+                opts.live.smuggling = Some((consent, full));
+            }
             let report = if timing {
                 let rec = mailaudit_core::critical_path::Recording::new(&net);
                 let started = std::time::Instant::now();
@@ -709,16 +756,14 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
 }
 
 /// Public unicast addresses only, plus the `--allow-net` blocks.
-fn address_policy(
-    allow_net: &[String],
-) -> Result<mailaudit_core::addr::AddressPolicy, UsageError> {
+fn address_policy(allow_net: &[String]) -> Result<mailaudit_core::addr::AddressPolicy, UsageError> {
     let mut policy = mailaudit_core::addr::AddressPolicy::public_only();
     for cidr in allow_net {
-        policy
-            .allow
-            .push(mailaudit_core::addr::Net::parse(cidr).ok_or_else(|| {
+        policy.allow.push(
+            mailaudit_core::addr::Net::parse(cidr).ok_or_else(|| {
                 UsageError(format!("--allow-net {cidr:?} is not an address block"))
-            })?);
+            })?,
+        );
     }
     Ok(policy)
 }

@@ -23,9 +23,8 @@ pub fn configure(env: &Env, opts: &mut AuditOptions) {
             opts.live.agent = Some(client);
         }
         Err(e) => {
-            opts.no_probe_reason = format!(
-                "Not run: this deployment's probe agent is misconfigured ({e})."
-            );
+            opts.no_probe_reason =
+                format!("Not run: this deployment's probe agent is misconfigured ({e}).");
         }
     }
 }

@@ -109,7 +109,11 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
     if s.len() % 2 != 0 || s.len() > 128 {
         return None;
     }
-    let digit = |c: u8| char::from(c).to_digit(16).and_then(|d| u8::try_from(d).ok());
+    let digit = |c: u8| {
+        char::from(c)
+            .to_digit(16)
+            .and_then(|d| u8::try_from(d).ok())
+    };
     s.as_bytes()
         .chunks(2)
         .map(|p| match p {
@@ -345,9 +349,12 @@ impl ProbeRequest {
 fn host_name(name: &str) -> Result<String, String> {
     let bad = || format!("{name:?} is not a host name");
     let n = crate::dns::normalize_name(name).map_err(|_| bad())?;
-    let ok = n
-        .split('.')
-        .all(|l| !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    let ok = n.split('.').all(|l| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    });
     if ok {
         Ok(n)
     } else {
@@ -435,7 +442,9 @@ impl AgentClient {
     pub fn new(url: &str, secret: &str, nonce: &str) -> Result<AgentClient, String> {
         let u = url::Url::parse(url.trim()).map_err(|e| format!("bad agent URL {url:?}: {e}"))?;
         if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
-            return Err(format!("the agent URL {url:?} must be http(s)://host[:port]"));
+            return Err(format!(
+                "the agent URL {url:?} must be http(s)://host[:port]"
+            ));
         }
         if !valid_nonce(nonce) {
             return Err("the nonce must be 16-64 of A-Z a-z 0-9 - _".into());
@@ -498,7 +507,11 @@ pub async fn remote_run<N: Network>(
     let url = agent.endpoint();
     let resp = match net.http(agent.request(target, now_unix)).await {
         Ok(r) => r,
-        Err(e) => return not_run(format!("Not run: the probe agent at {url} did not answer: {e}.")),
+        Err(e) => {
+            return not_run(format!(
+                "Not run: the probe agent at {url} did not answer: {e}."
+            ))
+        }
     };
     if let Err(e) = verify_response(
         &agent.secret,
@@ -541,21 +554,25 @@ pub async fn remote_run<N: Network>(
         ));
     }
     let findings = live_rules()
-        .map(|rule| match answer.findings.iter().find(|f| f.id == rule.id) {
-            // Title, severity and references come from this build's
-            // catalog; status, detail, evidence and remediation from the
-            // agent.
-            Some(f) => {
-                let mut out = rule.finding(f.status, f.detail.clone());
-                out.evidence = f.evidence.clone();
-                out.remediation = f.remediation.clone();
-                out
-            }
-            None => rule.finding(
-                Status::Unknown,
-                format!("The probe agent at {url} did not report this check (another version?)."),
-            ),
-        })
+        .map(
+            |rule| match answer.findings.iter().find(|f| f.id == rule.id) {
+                // Title, severity and references come from this build's
+                // catalog; status, detail, evidence and remediation from the
+                // agent.
+                Some(f) => {
+                    let mut out = rule.finding(f.status, f.detail.clone());
+                    out.evidence = f.evidence.clone();
+                    out.remediation = f.remediation.clone();
+                    out
+                }
+                None => rule.finding(
+                    Status::Unknown,
+                    format!(
+                        "The probe agent at {url} did not report this check (another version?)."
+                    ),
+                ),
+            },
+        )
         .collect();
     let b64 = base64::engine::general_purpose::STANDARD;
     let served = answer.served_chain.map(|chain| {
@@ -616,7 +633,13 @@ mod tests {
         let nonce2 = "n0nce-0000000002";
         let (ts, sig) = signed(body, NOW, nonce2);
         assert!(v
-            .verify("post", PATH, headers(&ts, nonce2, &sig.to_uppercase()), body, NOW)
+            .verify(
+                "post",
+                PATH,
+                headers(&ts, nonce2, &sig.to_uppercase()),
+                body,
+                NOW
+            )
             .is_ok());
     }
 
@@ -634,7 +657,13 @@ mod tests {
             body,
         );
         assert_eq!(
-            v.verify("POST", PATH, headers(&NOW.to_string(), nonce, &sig), body, NOW),
+            v.verify(
+                "POST",
+                PATH,
+                headers(&NOW.to_string(), nonce, &sig),
+                body,
+                NOW
+            ),
             Err(AuthError::BadSignature)
         );
         // A refused request does not use up its nonce.
@@ -665,7 +694,13 @@ mod tests {
         }
         for bad in ["", "-5", "12a", "1e9", "99999999999999999999"] {
             assert_eq!(
-                v.verify("POST", PATH, headers(bad, "nonce-aaaaaaaaaaaa", "00"), body, NOW),
+                v.verify(
+                    "POST",
+                    PATH,
+                    headers(bad, "nonce-aaaaaaaaaaaa", "00"),
+                    body,
+                    NOW
+                ),
                 Err(AuthError::BadTimestamp),
                 "{bad}"
             );
@@ -720,7 +755,12 @@ mod tests {
             v.verify("POST", PATH, none, body, NOW),
             Err(AuthError::Missing(HDR_TIMESTAMP))
         );
-        for bad in ["short", "has space in it 123", &"x".repeat(65), "nonce/with/slash1"] {
+        for bad in [
+            "short",
+            "has space in it 123",
+            &"x".repeat(65),
+            "nonce/with/slash1",
+        ] {
             assert_eq!(
                 v.verify("POST", PATH, headers(&ts, bad, &sig), body, NOW),
                 Err(AuthError::BadNonce),
@@ -791,6 +831,164 @@ mod tests {
         );
         assert_eq!(sig.len(), 64);
         assert_eq!(unhex(&sig).map(|b| hex(&b)), Some(sig));
+    }
+
+    /// A fake agent behind the engine's network trait: verifies the
+    /// request as the real one does and answers `answer_ip`'s findings.
+    struct FakeAgent {
+        verifier: std::cell::RefCell<Verifier>,
+        answer_ip: &'static str,
+        calls: std::cell::Cell<usize>,
+    }
+
+    impl Network for FakeAgent {
+        type Conn = crate::testing::NoConn;
+        async fn http(
+            &self,
+            req: HttpRequest,
+        ) -> Result<crate::net::HttpResponse, crate::net::NetError> {
+            self.calls.set(self.calls.get() + 1);
+            assert_eq!(req.url, "https://agent.test/v1/probe");
+            let h = |n: &str| {
+                req.headers
+                    .iter()
+                    .find(|(k, _)| k == n)
+                    .map(|(_, v)| v.as_str())
+            };
+            let sh = SignatureHeaders {
+                timestamp: h(HDR_TIMESTAMP),
+                nonce: h(HDR_NONCE),
+                signature: h(HDR_SIGNATURE),
+            };
+            let mut v = self.verifier.borrow_mut();
+            let nonce = match v.verify("POST", PATH, sh, &req.body, NOW + 3) {
+                Ok(n) => n.to_string(),
+                Err(e) => {
+                    return Ok(crate::net::HttpResponse {
+                        status: 401,
+                        headers: vec![],
+                        body: format!(r#"{{"error":{{"message":"{e}"}}}}"#).into_bytes(),
+                    })
+                }
+            };
+            let target = ProbeRequest::parse(&req.body).unwrap();
+            let mut findings = super::super::plan::not_run("scripted");
+            findings[0] = super::super::rules::SMTP_REACHABLE.finding(Status::Pass, "greeted");
+            let answer = ProbeResponse {
+                host: target.host,
+                ip: self.answer_ip.parse().unwrap(),
+                findings,
+                served_chain: Some(vec!["AQID".into()]),
+                agent: "mailaudit/test".into(),
+            };
+            let body = serde_json::to_vec(&answer).unwrap();
+            Ok(crate::net::HttpResponse {
+                status: 200,
+                headers: vec![(HDR_SIGNATURE.into(), v.sign_response(200, &nonce, &body))],
+                body,
+            })
+        }
+        async fn tcp_connect(
+            &self,
+            _: &str,
+            _: u16,
+            _: u32,
+        ) -> Result<Self::Conn, crate::net::NetError> {
+            panic!("the engine must not connect itself when an agent is configured")
+        }
+    }
+
+    fn target() -> ProbeRequest {
+        ProbeRequest {
+            host: "mail.example.org".into(),
+            ip: "192.0.2.25".parse().unwrap(),
+            ptr_name: None,
+            mta_sts_enforce: false,
+        }
+    }
+
+    fn fake(answer_ip: &'static str) -> FakeAgent {
+        FakeAgent {
+            verifier: std::cell::RefCell::new(Verifier::new(SECRET).unwrap()),
+            answer_ip,
+            calls: std::cell::Cell::new(0),
+        }
+    }
+
+    #[test]
+    fn the_engine_takes_the_agents_signed_findings() {
+        use futures::executor::block_on;
+        let net = fake("192.0.2.25");
+        let client = AgentClient::new("https://agent.test/", SECRET, "nonce-0123456789ab").unwrap();
+        let live = block_on(remote_run(&net, &client, &target(), NOW));
+        assert_eq!(net.calls.get(), 1);
+        assert_eq!(live.findings.len(), live_rules().count());
+        let reachable = live
+            .findings
+            .iter()
+            .find(|f| f.id == "smtp.reachable")
+            .unwrap();
+        assert_eq!(reachable.status, Status::Pass);
+        assert!(live
+            .findings
+            .iter()
+            .filter(|f| f.id != "smtp.reachable")
+            .all(|f| f.status == Status::Unknown));
+        assert_eq!(
+            live.served,
+            Some(("mail.example.org".to_string(), vec![vec![1, 2, 3]]))
+        );
+        // The same nonce again (a replay by the network): refused by the
+        // agent, so every check is unknown with the reason.
+        let again = block_on(remote_run(&net, &client, &target(), NOW));
+        assert!(again.findings.iter().all(|f| f.status == Status::Unknown));
+        assert!(
+            again.findings[0].detail.contains("not signed"),
+            "{}",
+            again.findings[0].detail
+        );
+        // Through the planner: LiveOptions::agent routes the live checks.
+        let client = AgentClient::new("https://agent.test", SECRET, "nonce-0123456789ac").unwrap();
+        let opts = super::super::plan::LiveOptions {
+            agent: Some(client),
+            ..Default::default()
+        };
+        let dns = crate::testing::ScriptedNet::new()
+            .mx("example.org", 10, "mail.example.org")
+            .a("mail.example.org", "192.0.2.25");
+        let r = crate::dns::Resolver::new(&dns, "https://doh.test/dns-query");
+        let mx = block_on(crate::dns::mx::lookup(&r, "example.org"));
+        let ptr = crate::dns::ptr::PtrLookup::default();
+        let live = block_on(super::super::plan::run(&net, &mx, &ptr, false, NOW, &opts));
+        assert_eq!(net.calls.get(), 3);
+        assert_eq!(
+            live.findings
+                .iter()
+                .filter(|f| f.status == Status::Pass)
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_wrong_secret_or_target_makes_the_checks_unknown() {
+        use futures::executor::block_on;
+        let net = fake("192.0.2.25");
+        let other = "another secret that is 32 bytes long";
+        let client = AgentClient::new("https://agent.test", other, "nonce-0123456789ab").unwrap();
+        let live = block_on(remote_run(&net, &client, &target(), NOW));
+        assert!(live.findings.iter().all(|f| f.status == Status::Unknown));
+        assert!(live.findings[0].detail.contains("PROBE_AGENT_SECRET"));
+        assert_eq!(live.served, None);
+        let net = fake("192.0.2.99");
+        let client = AgentClient::new("https://agent.test", SECRET, "nonce-0123456789ab").unwrap();
+        let live = block_on(remote_run(&net, &client, &target(), NOW));
+        assert!(live.findings.iter().all(|f| f.status == Status::Unknown));
+        assert!(
+            live.findings[0].detail.contains("answered about"),
+            "{}",
+            live.findings[0].detail
+        );
     }
 
     #[test]

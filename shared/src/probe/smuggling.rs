@@ -243,10 +243,7 @@ async fn one_sequence<N: Network>(
         Ok(r) if r.code == 354 => {}
         Ok(r) => {
             let t = c.quit().await;
-            return done(
-                Outcome::Unknown(format!("DATA was answered {}", r.code)),
-                t,
-            );
+            return done(Outcome::Unknown(format!("DATA was answered {}", r.code)), t);
         }
         Err(e) => {
             let t = c.close().await;
@@ -256,9 +253,7 @@ async fn one_sequence<N: Network>(
     let mut payload = message(opts, name);
     payload.extend_from_slice(seq);
     payload.extend_from_slice(b"NOOP mailaudit-smuggled\r\n\r\n.\r\nQUIT\r\n");
-    let shown = format!(
-        "<message> {name} NOOP mailaudit-smuggled <CR><LF>.<CR><LF> QUIT"
-    );
+    let shown = format!("<message> {name} NOOP mailaudit-smuggled <CR><LF>.<CR><LF> QUIT");
     if let Err(e) = c.send_raw(&payload, &shown).await {
         let t = c.close().await;
         return done(Outcome::Unknown(format!("the session ended: {e}")), t);
@@ -564,14 +559,21 @@ mod tests {
         assert_eq!(smuggled, ["<LF>.<LF>", "<CR><LF>.<LF>"]);
         let f = judge_full(&r);
         assert_eq!(f.status, Status::Fail, "{}", f.detail);
-        assert!(f.detail.contains("<LF>.<LF>, <CR><LF>.<LF>"), "{}", f.detail);
+        assert!(
+            f.detail.contains("<LF>.<LF>, <CR><LF>.<LF>"),
+            "{}",
+            f.detail
+        );
         assert!(f.detail.contains("--i-own-this-server"));
         // One message per sequence, each to the owner's postmaster.
         let sent = net.sent.borrow();
         assert_eq!(sent.len(), 7);
         for s in sent.iter() {
             let text = String::from_utf8_lossy(s);
-            assert!(text.contains("RCPT TO:<postmaster@example.org>\r\n"), "{text}");
+            assert!(
+                text.contains("RCPT TO:<postmaster@example.org>\r\n"),
+                "{text}"
+            );
             assert_eq!(text.matches("\r\nDATA\r\n").count(), 1, "{text}");
         }
     }
@@ -616,11 +618,16 @@ mod tests {
             &["v=spf1 -all".into(), format!(" mailaudit-verify={token} ")],
             token
         ));
-        assert!(!token_published(&[format!("mailaudit-verify={token}x")], token));
+        assert!(!token_published(
+            &[format!("mailaudit-verify={token}x")],
+            token
+        ));
         assert!(!token_published(&["mailaudit-verify=".into()], token));
         assert_eq!(ownership_name("example.org."), "_mailaudit.example.org");
-        let net = crate::testing::ScriptedNet::new()
-            .txt("_mailaudit.example.org", &format!("mailaudit-verify={token}"));
+        let net = crate::testing::ScriptedNet::new().txt(
+            "_mailaudit.example.org",
+            &format!("mailaudit-verify={token}"),
+        );
         let r = Resolver::new(&net, "https://doh.test/dns-query");
         let ok = block_on(prove_ownership(&r, "example.org", token)).unwrap();
         assert!(ok.how().contains("_mailaudit.example.org"));
@@ -659,6 +666,8 @@ mod tests {
         }
         assert!(p.commands_sent().iter().any(|c| c.starts_with("RCPT TO")));
         // And through the planner: no consent in the default options.
-        assert!(crate::probe::plan::LiveOptions::default().smuggling.is_none());
+        assert!(crate::probe::plan::LiveOptions::default()
+            .smuggling
+            .is_none());
     }
 }
