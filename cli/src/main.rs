@@ -654,7 +654,7 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
                 (Some(token), _) => {
                     let name = mailaudit_core::audit::validate_domain(&domain)
                         .map_err(|e| UsageError(e.to_string()))?;
-                    let r = mailaudit_core::dns::Resolver::new(&net, resolver.clone());
+                    let r = mailaudit_core::dns::Resolver::new(&net, opts.resolver.clone());
                     let proof = rt.block_on(smuggling::prove_ownership(&r, &name, token));
                     Some(proof.map_err(|e| UsageError(format!("no ownership proof: {e}")))?)
                 }
