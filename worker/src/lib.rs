@@ -8,6 +8,8 @@
 //! moves bytes: `fetch()` for DNS-over-HTTPS, `connect()` for TCP; every
 //! judgement is made by mailaudit-core.
 
+mod agent;
+
 use futures::channel::mpsc;
 use futures::future::{select, Either};
 use futures::{FutureExt, StreamExt};
@@ -181,6 +183,8 @@ fn audit_options(env: &Env, selectors: Vec<String>, typed: &str) -> AuditOptions
     opts.blocklists.dqs_key = env_text(env, "SPAMHAUS_DQS_KEY");
     // Test bed only: list zones under a private suffix.
     opts.blocklists.zone_suffix = env_text(env, "BLOCKLIST_ZONE_SUFFIX");
+    // With PROBE_AGENT_URL and PROBE_AGENT_SECRET, a probe agent runs them.
+    agent::configure(env, &mut opts);
     opts.deadline_secs = Some(deadline_secs(env));
     opts
 }
