@@ -148,14 +148,9 @@ fn client_key(st: &AppState, peer: SocketAddr, headers: &HeaderMap) -> String {
 }
 
 /// One audit asks to go ahead: the client's limit first, then the
-/// target's. A 429 response when either is used up (a request refused by
-/// the target's limit still counts against the client).
-fn admit(
-    st: &AppState,
-    client: &str,
-    domain: &str,
-    log: &mut web::AuditLog,
-) -> Result<(), Box<Response>> {
+/// target's. `Some` 429 response when either is used up (a request refused
+/// by the target's limit still counts against the client), `None` to go on.
+fn admit(st: &AppState, client: &str, domain: &str, log: &mut web::AuditLog) -> Option<Response> {
     let now = now_ms();
     let checks: [(&Mutex<Limiter>, String, &str, &'static str); 2] = [
         (
@@ -187,10 +182,10 @@ fn admit(
             if let Ok(v) = HeaderValue::try_from(retry_after_secs.to_string()) {
                 resp.headers_mut().insert(header::RETRY_AFTER, v);
             }
-            return Err(Box::new(resp));
+            return Some(resp);
         }
     }
-    Ok(())
+    None
 }
 
 fn cache_get(st: &AppState, key: &str) -> Option<Arc<String>> {
@@ -276,9 +271,9 @@ async fn audit(
         }
     };
     log.target = Some(domain.clone());
-    if let Err(resp) = admit(&st, &client, &domain, &mut log) {
+    if let Some(resp) = admit(&st, &client, &domain, &mut log) {
         finish_log(log, started);
-        return *resp;
+        return resp;
     }
     let key = limits::cache_key(&domain, &req.selectors);
     let opts = audit_options(&st, req.selectors);
@@ -371,9 +366,9 @@ async fn cached_audit(
         }
     }
     log.cache = Some("miss");
-    if let Err(resp) = admit(&st, &client, &domain, &mut log) {
+    if let Some(resp) = admit(&st, &client, &domain, &mut log) {
         finish_log(log, started);
-        return *resp;
+        return resp;
     }
     let opts = audit_options(&st, read.selectors);
     match run_audit(st.clone(), domain, opts, |_| {}).await {
