@@ -7,9 +7,15 @@
 
 mod audit;
 mod charts;
+mod examples;
+mod exports;
+mod grade;
 mod logs;
 mod paste;
+mod pictures;
 mod report;
+mod stream;
+mod widget;
 
 use yew::prelude::*;
 
@@ -111,8 +117,10 @@ fn app() -> Html {
                         { "mailaudit" }
                     </h1>
                     <p class="tagline">
-                        { "Checks a mail domain's DNS (SPF, DMARC, MX) or a pasted Postfix \
-                           configuration for security problems, and says how to fix them." }
+                        { "Checks a mail domain (DNS, SPF, DKIM, DMARC, TLS, the mail server, \
+                           blocklists) or a pasted Postfix, Exim, Sendmail or Exchange \
+                           configuration, or mail logs, for security problems, and says how \
+                           to fix them." }
                     </p>
                 </div>
             </header>
@@ -194,7 +202,15 @@ fn main() {
         .and_then(|w| w.document())
         .and_then(|d| d.get_element_by_id("app"));
     match root {
-        Some(root) => yew::Renderer::<App>::with_root(root).render(),
-        None => yew::Renderer::<App>::new().render(),
+        // The embeddable widget's page (/widget/) runs the same module.
+        Some(root) if root.get_attribute("data-mode").as_deref() == Some("widget") => {
+            yew::Renderer::<widget::WidgetApp>::with_root(root).render();
+        }
+        Some(root) => {
+            yew::Renderer::<App>::with_root(root).render();
+        }
+        None => {
+            yew::Renderer::<App>::new().render();
+        }
     };
 }

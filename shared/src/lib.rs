@@ -24,9 +24,11 @@ pub mod probe;
 pub mod render;
 pub mod report;
 pub mod rules;
+pub mod score;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod tls;
+pub mod view;
 pub mod web;
 
 pub use report::{Evidence, Finding, Report, Severity, Status};

@@ -266,10 +266,17 @@ const CSP_BASE: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'
     style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
     base-uri 'none'; form-action 'self'; object-src 'none'";
 
+/// The widget's page: it may show the embedding site's logo (any https
+/// image) and talk to a self-hosted API named by `data-api` (any https
+/// origin); it sends nothing but the domain typed into it.
+const CSP_WIDGET: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; connect-src 'self' https:; \
+    base-uri 'none'; form-action 'self'; object-src 'none'";
+
 /// Content-Security-Policy for a path.
 pub fn csp(path: &str) -> String {
     if path.starts_with(WIDGET_PREFIX) {
-        format!("{CSP_BASE}; frame-ancestors *")
+        format!("{CSP_WIDGET}; frame-ancestors *")
     } else {
         format!("{CSP_BASE}; frame-ancestors 'none'")
     }
@@ -430,6 +437,13 @@ mod tests {
     fn only_the_widget_may_be_framed() {
         assert!(csp("/").contains("frame-ancestors 'none'"));
         assert!(csp("/widget/frame.html").contains("frame-ancestors *"));
+        assert!(csp("/widget/").contains("frame-ancestors *"));
+        assert!(csp("/widget.js").contains("frame-ancestors 'none'"));
+        assert!(csp("/demo/").contains("frame-ancestors 'none'"));
+        // Only the widget may load remote logos or talk to another API.
+        assert!(csp("/widget/").contains("connect-src 'self' https:"));
+        assert!(csp("/").contains("connect-src 'self';"));
+        assert!(csp("/").contains("img-src 'self' data:;"));
         let h = security_headers("/index.html");
         assert!(h
             .iter()
