@@ -2,12 +2,13 @@
 //! `config` command does after reading the files (`analyze`: split, parse,
 //! detect on that parse, expand, 23 rules, the report), repeated; prints the median.
 //! Also times the steps one by one (split into files, detection, parse,
-//! rules). Driven by `bench/postfix_vs_postconf.sh` (not a test; no dependencies):
+//! rules), and `fix` (the report and the fixed files: what the page runs).
+//! Driven by `bench/postfix_vs_postconf.sh` (not a test; no dependencies):
 //!
 //!     cargo bench -p mailaudit-core --bench postfix -- DIR [RUNS]
 
 use mailaudit_core::config::postfix::{check, looks_like_postfix_config, Config};
-use mailaudit_core::config::{analyze, split_files, ConfigOptions, Input};
+use mailaudit_core::config::{analyze, fix, split_files, ConfigOptions, Input};
 use std::time::Instant;
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -39,8 +40,14 @@ fn main() {
         now: "2026-01-01T00:00:00Z".into(),
         ..Default::default()
     };
-    let (mut parse, mut full, mut split, mut detect, mut rules) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut parse, mut full, mut split, mut detect, mut rules, mut fixes) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
     let mut findings = 0;
     for _ in 0..runs {
         // The steps of analyze(), one by one.
@@ -61,11 +68,16 @@ fn main() {
         let report = analyze(&inputs, &opts).expect("a Postfix configuration");
         full.push(t.elapsed().as_secs_f64());
         findings = std::hint::black_box(report).findings.len();
+        // What the page runs: the report and the fixed files.
+        let t = Instant::now();
+        std::hint::black_box(fix(&inputs, &opts).expect("a Postfix configuration"));
+        fixes.push(t.elapsed().as_secs_f64());
     }
     println!("engine_split_median_ms={:.3}", median(split) * 1e3);
     println!("engine_detect_median_ms={:.3}", median(detect) * 1e3);
     println!("engine_parse_median_ms={:.3}", median(parse) * 1e3);
     println!("engine_rules_median_ms={:.3}", median(rules) * 1e3);
     println!("engine_analyze_median_ms={:.3}", median(full) * 1e3);
+    println!("engine_fix_median_ms={:.3}", median(fixes) * 1e3);
     println!("engine_findings={findings} runs={runs}");
 }
