@@ -8,7 +8,7 @@ pub mod postfix;
 
 pub use postfix::{fix, FixPlan, Fixed, FixedFile, Manual};
 
-use crate::report::{Assumption, Report};
+use crate::report::Report;
 use thiserror::Error;
 
 /// One pasted text or file.
@@ -85,44 +85,98 @@ pub enum ConfigError {
     Unsupported(&'static str),
 }
 
-/// Splits texts at `# file: NAME` headers into named parts.
-pub fn split_files(inputs: &[Input]) -> Vec<Input> {
-    let mut out = Vec::new();
-    for input in inputs {
-        let mut current = Input::new(input.name.clone(), String::new());
-        for line in input.text.lines() {
-            let header = line
-                .trim()
-                .strip_prefix('#')
-                .map(str::trim_start)
-                .and_then(|r| r.strip_prefix("file:"))
-                .map(str::trim)
-                .filter(|n| !n.is_empty());
-            if let Some(name) = header {
-                if !current.text.trim().is_empty() {
-                    out.push(std::mem::replace(
-                        &mut current,
-                        Input::new(name, String::new()),
-                    ));
-                } else {
-                    current.name = name.to_string();
-                    current.text.clear();
-                }
-                continue;
-            }
-            current.text.push_str(line);
-            current.text.push('\n');
+/// A `# file:` part of an input, borrowed from it ([`split_parts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Part<'a> {
+    /// The header's name, or the input's name for text before any header.
+    pub name: &'a str,
+    /// The part's lines as they are in the input (line ends as given; the
+    /// header lines are not in it).
+    pub text: &'a str,
+    /// Index of the input it is in.
+    pub input: usize,
+    /// Line index (0-based) in the input of its first line.
+    pub start: usize,
+    /// How many lines it has (as [`str::lines`] counts them).
+    pub lines: usize,
+}
+
+impl Part<'_> {
+    /// Its text with every line ended by `\n` (what [`split_files`] gives).
+    pub fn normalized(&self) -> String {
+        let mut out = String::with_capacity(self.text.len() + 1);
+        for line in self.text.lines() {
+            out.push_str(line);
+            out.push('\n');
         }
-        if !current.text.trim().is_empty() {
-            out.push(current);
+        out
+    }
+}
+
+/// The name of a `# file: NAME` header line.
+fn file_header(line: &str) -> Option<&str> {
+    line.trim()
+        .strip_prefix('#')
+        .map(str::trim_start)
+        .and_then(|r| r.strip_prefix("file:"))
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+}
+
+/// Splits texts at `# file: NAME` headers into named parts, without
+/// copying them; parts with nothing but white space are dropped.
+pub fn split_parts(inputs: &[Input]) -> Vec<Part<'_>> {
+    let mut out = Vec::new();
+    for (k, input) in inputs.iter().enumerate() {
+        let text = input.text.as_str();
+        let mut part = Part {
+            name: input.name.as_str(),
+            text: "",
+            input: k,
+            start: 0,
+            lines: 0,
+        };
+        // Byte offset of the part's first line, and of the current line.
+        let (mut from, mut at) = (0, 0);
+        let mut n = 0;
+        // `str::lines`, with where each line is.
+        for raw in text.split_inclusive('\n') {
+            let line = raw.strip_suffix('\n').unwrap_or(raw);
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            if let Some(header) = file_header(line) {
+                part.text = &text[from..at];
+                part.lines = n - part.start;
+                if !part.text.trim().is_empty() {
+                    out.push(part);
+                }
+                part.name = header;
+                part.start = n + 1;
+                from = at + raw.len();
+            }
+            at += raw.len();
+            n += 1;
+        }
+        part.text = &text[from..];
+        part.lines = n - part.start;
+        if !part.text.trim().is_empty() {
+            out.push(part);
         }
     }
     out
 }
 
+/// Splits texts at `# file: NAME` headers into named parts (copies, with
+/// `\n` line ends: [`split_parts`] borrows instead).
+pub fn split_files(inputs: &[Input]) -> Vec<Input> {
+    split_parts(inputs)
+        .iter()
+        .map(|p| Input::new(p.name, p.normalized()))
+        .collect()
+}
+
 /// Analyses pasted configuration and returns the report.
 pub fn analyze(inputs: &[Input], opts: &ConfigOptions) -> Result<Report, ConfigError> {
-    let parts = split_files(inputs);
+    let parts = split_parts(inputs);
     if parts.is_empty() {
         return Err(ConfigError::Empty);
     }
@@ -132,7 +186,7 @@ pub fn analyze(inputs: &[Input], opts: &ConfigOptions) -> Result<Report, ConfigE
     let software = match opts.software {
         Some(s) => s,
         None => {
-            let cfg = postfix::Config::parse(&parts);
+            let cfg = postfix::Config::parse_texts(parts.iter().map(|p| (p.name, p.text)));
             if !postfix::looks_like_postfix_config(&cfg) {
                 return Err(ConfigError::Unrecognised);
             }
@@ -142,25 +196,10 @@ pub fn analyze(inputs: &[Input], opts: &ConfigOptions) -> Result<Report, ConfigE
     };
     match software {
         Software::Postfix => {
-            let cfg = parsed.unwrap_or_else(|| postfix::Config::parse(&parts));
-            let (findings, mut assumptions) = postfix::check(&cfg, opts.assume_version.as_deref());
-            assumptions.insert(
-                0,
-                Assumption::new(
-                    "input",
-                    parts
-                        .iter()
-                        .map(|p| format!("{} (postfix)", p.name))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                ),
-            );
-            let target = parts
-                .iter()
-                .map(|p| p.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
-            Ok(Report::new(target, opts.now.clone(), assumptions, findings))
+            let cfg = parsed.unwrap_or_else(|| {
+                postfix::Config::parse_texts(parts.iter().map(|p| (p.name, p.text)))
+            });
+            Ok(postfix::report(&parts, &cfg, opts).0)
         }
         other => Err(ConfigError::Unsupported(other.name())),
     }
@@ -180,6 +219,33 @@ mod tests {
         assert_eq!(parts[0].name, "main.cf");
         assert_eq!(parts[1].name, "master.cf");
         assert!(parts[1].text.starts_with("smtp inet"));
+    }
+
+    #[test]
+    fn parts_are_borrowed_slices_with_their_lines() {
+        let inputs = [
+            Input::new(
+                "pasted",
+                "\n# file: empty\n  \r\n# file: main.cf\r\na = 1\r\n\r\n  b\r\n#file:master.cf\nx inet n - y - - smtpd\n# file: end",
+            ),
+            Input::new("two", "c = 3"),
+        ];
+        let parts = split_parts(&inputs);
+        let got: Vec<(&str, &str, usize, usize, usize)> = parts
+            .iter()
+            .map(|p| (p.name, p.text, p.input, p.start, p.lines))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("main.cf", "a = 1\r\n\r\n  b\r\n", 0, 4, 3),
+                ("master.cf", "x inet n - y - - smtpd\n", 0, 8, 1),
+                ("two", "c = 3", 1, 0, 1),
+            ]
+        );
+        let files = split_files(&inputs);
+        assert_eq!(files[0].text, "a = 1\n\n  b\n");
+        assert_eq!(files[2].text, "c = 3\n");
     }
 
     #[test]

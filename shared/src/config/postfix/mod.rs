@@ -25,8 +25,8 @@ pub use defaults::Version;
 pub use fix::{fix, Edit, FixPlan, Fixed, FixedFile, Manual, Remedy};
 pub use parse::{Config, Diagnostic, Param, Service, Source};
 
-use super::Input;
-use crate::report::{Assumption, Evidence, Finding};
+use super::{ConfigOptions, Input, Part};
+use crate::report::{Assumption, Evidence, Finding, Report};
 use crate::rules::Rule;
 use expand::Lookup;
 use std::cell::RefCell;
@@ -339,6 +339,32 @@ pub(crate) struct Ctx<'a> {
     pub remedies: RefCell<Vec<(String, fix::Remedy)>>,
 }
 
+/// The report on parsed parts ([`crate::config::analyze`]), with the
+/// remedy of each finding that has one ([`fix()`]): one rule pass serves
+/// both.
+pub(crate) fn report(
+    parts: &[Part],
+    cfg: &Config,
+    opts: &ConfigOptions,
+) -> (Report, Vec<(String, fix::Remedy)>) {
+    let (findings, mut assumptions, remedies) =
+        check_with_remedies(cfg, opts.assume_version.as_deref());
+    assumptions.insert(
+        0,
+        Assumption::new(
+            "input",
+            parts
+                .iter()
+                .map(|p| format!("{} (postfix)", p.name))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+    );
+    let target = parts.iter().map(|p| p.name).collect::<Vec<_>>().join(", ");
+    let report = Report::new(target, opts.now.clone(), assumptions, findings);
+    (report, remedies)
+}
+
 /// Rules over a parsed configuration. Returns findings and assumptions.
 pub fn check(cfg: &Config, assume_version: Option<&str>) -> (Vec<Finding>, Vec<Assumption>) {
     let (findings, assumptions, _) = check_with_remedies(cfg, assume_version);
@@ -431,6 +457,7 @@ pub(crate) fn check_with_remedies(
             overrides: vec![],
             source: Source {
                 file: "master.cf".into(),
+                part: 0,
                 line: 0,
                 text: "smtp      inet  n       -       y       -       -       smtpd".into(),
             },

@@ -22,6 +22,9 @@ use crate::report::Evidence;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
     pub file: String,
+    /// Index of the text it is in, among those given to [`Config::parse`]
+    /// (two parts may have the same name).
+    pub part: usize,
     pub line: u32,
     pub text: String,
 }
@@ -141,7 +144,7 @@ struct Logical<'a> {
 }
 
 impl Logical<'_> {
-    fn source_at(&self, file: &str, offset: usize) -> Source {
+    fn source_at(&self, file: &str, part: usize, offset: usize) -> Source {
         let (line, text) = self
             .more
             .iter()
@@ -150,6 +153,7 @@ impl Logical<'_> {
             .map_or(self.first, |s| (s.0, s.2));
         Source {
             file: file.to_string(),
+            part,
             line,
             text: text.to_string(),
         }
@@ -168,6 +172,7 @@ fn trim_space(s: &str) -> &str {
 
 fn logical_lines<'a>(
     file: &str,
+    part: usize,
     text: &'a str,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Logical<'a>> {
@@ -197,6 +202,7 @@ fn logical_lines<'a>(
                 None => diagnostics.push(Diagnostic {
                     source: Source {
                         file: file.to_string(),
+                        part,
                         line: n,
                         text: shown.to_string(),
                     },
@@ -287,13 +293,20 @@ fn split_nameval(s: &str) -> Option<(String, String)> {
 }
 
 impl Config {
+    /// Parses texts as one configuration (each text is one file).
     pub fn parse(parts: &[Input]) -> Config {
+        Config::parse_texts(parts.iter().map(|p| (p.name.as_str(), p.text.as_str())))
+    }
+
+    /// [`Config::parse`] of (name, text) pairs, e.g. the borrowed parts of
+    /// [`crate::config::split_parts`].
+    pub fn parse_texts<'t>(parts: impl IntoIterator<Item = (&'t str, &'t str)>) -> Config {
         let mut cfg = Config::default();
         // postconf -P lines: (service, type, param).
         let mut per_service: Vec<(String, String, Param)> = Vec::new();
-        for part in parts {
+        for (k, (name, text)) in parts.into_iter().enumerate() {
             let mut diags = Vec::new();
-            let lines = logical_lines(&part.name, &part.text, &mut diags);
+            let lines = logical_lines(name, k, text, &mut diags);
             cfg.diagnostics.extend(diags);
             for l in lines {
                 let toks = if may_be_service(&l.joined) {
@@ -303,11 +316,11 @@ impl Config {
                 };
                 if toks.len() >= 8 && SERVICE_TYPES.contains(&toks[1].0) {
                     cfg.has_master = true;
-                    let svc = parse_service(&part.name, &l, &toks, &mut cfg.diagnostics);
+                    let svc = parse_service(name, k, &l, &toks, &mut cfg.diagnostics);
                     cfg.services.push(svc);
                     continue;
                 }
-                let first = l.source_at(&part.name, 0);
+                let first = l.source_at(name, k, 0);
                 if let Some((name, value)) = split_nameval(&l.joined) {
                     let mut parts3 = [""; 3];
                     let mut slashes = 0;
@@ -386,6 +399,7 @@ impl Config {
 
 fn parse_service(
     file: &str,
+    part: usize,
     l: &Logical,
     toks: &[(&str, usize)],
     diagnostics: &mut Vec<Diagnostic>,
@@ -408,7 +422,7 @@ fn parse_service(
             continue;
         };
         i += 1;
-        let source = l.source_at(file, at);
+        let source = l.source_at(file, part, at);
         if overrides.len() >= MAX_OVERRIDES {
             diagnostics.push(Diagnostic {
                 source,
@@ -435,7 +449,7 @@ fn parse_service(
         kind: toks[1].0.to_string(),
         command: toks[7].0.to_string(),
         overrides,
-        source: l.source_at(file, 0),
+        source: l.source_at(file, part, 0),
     }
 }
 
