@@ -104,17 +104,73 @@ pub struct Part<'a> {
 impl Part<'_> {
     /// Its text with every line ended by `\n` (what [`split_files`] gives).
     pub fn normalized(&self) -> String {
+        if !self.text.contains('\r') {
+            let mut out = String::with_capacity(self.text.len() + 1);
+            out.push_str(self.text);
+            if !out.is_empty() && !out.ends_with('\n') {
+                out.push('\n');
+            }
+            return out;
+        }
         let mut out = String::with_capacity(self.text.len() + 1);
-        for line in self.text.lines() {
-            out.push_str(line);
+        for line in lines_inclusive(self.text) {
+            out.push_str(line_text(line));
             out.push('\n');
         }
         out
     }
 }
 
+/// The lines of a text, each with its line end (`str::split_inclusive` at
+/// `\n`), found in one `memchr` pass over the text rather than one search
+/// per line.
+pub(crate) fn lines_inclusive(text: &str) -> LinesInclusive<'_> {
+    LinesInclusive {
+        text,
+        ends: memchr::memchr_iter(b'\n', text.as_bytes()),
+        start: 0,
+    }
+}
+
+/// See [`lines_inclusive`].
+pub(crate) struct LinesInclusive<'a> {
+    text: &'a str,
+    ends: memchr::Memchr<'a>,
+    start: usize,
+}
+
+impl<'a> Iterator for LinesInclusive<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let end = match self.ends.next() {
+            Some(at) => at + 1,
+            None if self.start < self.text.len() => self.text.len(),
+            None => return None,
+        };
+        // Both ends are just after a `\n` or at the text's end: char
+        // boundaries.
+        let line = self.text.get(self.start..end);
+        self.start = end;
+        line
+    }
+}
+
+/// A line of [`lines_inclusive`] without its line end, as `str::lines`
+/// gives it: `\n`, and a `\r` just before it, dropped.
+pub(crate) fn line_text(line: &str) -> &str {
+    match line.strip_suffix('\n') {
+        Some(l) => l.strip_suffix('\r').unwrap_or(l),
+        None => line,
+    }
+}
+
 /// The name of a `# file: NAME` header line.
 fn file_header(line: &str) -> Option<&str> {
+    // Most lines start with a name: a header starts with `#`.
+    if !line.trim_start().starts_with('#') {
+        return None;
+    }
     line.trim()
         .strip_prefix('#')
         .map(str::trim_start)
@@ -140,10 +196,8 @@ pub fn split_parts(inputs: &[Input]) -> Vec<Part<'_>> {
         let (mut from, mut at) = (0, 0);
         let mut n = 0;
         // `str::lines`, with where each line is.
-        for raw in text.split_inclusive('\n') {
-            let line = raw.strip_suffix('\n').unwrap_or(raw);
-            let line = line.strip_suffix('\r').unwrap_or(line);
-            if let Some(header) = file_header(line) {
+        for raw in lines_inclusive(text) {
+            if let Some(header) = file_header(line_text(raw)) {
                 part.text = &text[from..at];
                 part.lines = n - part.start;
                 if !part.text.trim().is_empty() {

@@ -27,7 +27,9 @@
 use super::expand::Lookup;
 use super::parse::{strip_braces, Config, Service, Source};
 use super::{looks_like_postfix_config, Ctx, View};
-use crate::config::{analyze, split_parts, ConfigError, ConfigOptions, Input, Part, Software};
+use crate::config::{
+    analyze, lines_inclusive, split_parts, ConfigError, ConfigOptions, Input, Part, Software,
+};
 use crate::report::{Finding, Report, Status};
 use std::collections::BTreeMap;
 
@@ -487,7 +489,7 @@ struct Doc<'a> {
 
 impl<'a> Doc<'a> {
     fn new(text: &'a str) -> Doc<'a> {
-        let lines: Vec<&str> = text.split_inclusive('\n').collect();
+        let lines: Vec<&str> = lines_inclusive(text).collect();
         let newline = if lines.first().is_some_and(|l| l.ends_with("\r\n")) {
             "\r\n"
         } else {
