@@ -67,7 +67,7 @@ fn distance(a: &str, b: &str, max: usize) -> Option<usize> {
 }
 
 /// Names referred to as `$name`, `${name…}` or `$(name…)` in a value.
-fn references<'a>(value: &'a str, out: &mut HashSet<&'a str>) {
+fn references<'a, S: std::hash::BuildHasher>(value: &'a str, out: &mut HashSet<&'a str, S>) {
     for i in memchr::memchr_iter(b'$', value.as_bytes()) {
         // After an ASCII `$`: a char boundary.
         let after = value.get(i + 1..).unwrap_or("");
@@ -241,17 +241,11 @@ const STOCK_SERVICES: &[&str] = &[
 
 pub(crate) fn unknown_parameter(ctx: &Ctx) -> Finding {
     let cfg = ctx.cfg;
-    let mut referenced = HashSet::new();
-    for p in &cfg.params {
-        references(&p.value, &mut referenced);
-    }
-    let mut all: Vec<&Param> = cfg.in_force().collect();
-    for s in &cfg.services {
-        for p in &s.overrides {
-            references(&p.value, &mut referenced);
-            all.push(p);
-        }
-    }
+    let overrides = || cfg.services.iter().flat_map(|s| &s.overrides);
+    let all: Vec<&Param> = cfg.in_force().chain(overrides()).collect();
+    // Names referred to as `$name` anywhere: made when a name nothing
+    // else explains is met (most configurations have none).
+    let mut referenced: Option<HashSet<&str, foldhash::fast::RandomState>> = None;
     let classes: HashSet<String> = list(&ctx.main.get("smtpd_restriction_classes").text)
         .into_iter()
         .collect();
@@ -283,12 +277,21 @@ pub(crate) fn unknown_parameter(ctx: &Ctx) -> Finding {
             continue;
         }
         if NAMES.binary_search(&name).is_ok()
-            || referenced.contains(name)
             || classes.contains(name)
             || name
                 .split_once('_')
                 .is_some_and(|(svc, rest)| services.contains(svc) && suffixes.contains(rest))
         {
+            continue;
+        }
+        let referenced = referenced.get_or_insert_with(|| {
+            let mut r = HashSet::default();
+            for p in cfg.params.iter().chain(overrides()) {
+                references(&p.value, &mut r);
+            }
+            r
+        });
+        if referenced.contains(name) {
             continue;
         }
         checked += 1;
