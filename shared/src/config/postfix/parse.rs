@@ -365,6 +365,9 @@ struct LogicalLines<'a> {
     /// Continuation lines with nothing to continue (only before the first
     /// logical line): taken by the caller after each line.
     diagnostics: Vec<Diagnostic>,
+    /// The continuation lines of the logical line being read (a buffer
+    /// kept from line to line).
+    continued: Vec<&'a str>,
 }
 
 impl<'a> LogicalLines<'a> {
@@ -375,8 +378,9 @@ impl<'a> LogicalLines<'a> {
             part,
             lines: lines_inclusive(all).enumerate(),
             pending: None,
-            has_nul: all.contains('\0'),
+            has_nul: memchr::memchr(0, all.as_bytes()).is_some(),
             diagnostics: Vec::new(),
+            continued: Vec::new(),
         }
     }
 
@@ -436,14 +440,25 @@ impl<'a> Iterator for LogicalLines<'a> {
             first: (n, trim_end_space(line)),
             more: Vec::new(),
         };
-        while let Some((n, line, continues)) = self.next_physical() {
+        // Continuation lines, then the joined text made in one allocation.
+        self.continued.clear();
+        let mut len = line.len();
+        while let Some((n, next, continues)) = self.next_physical() {
             if !continues {
-                self.pending = Some((n, line));
+                self.pending = Some((n, next));
                 break;
             }
-            let joined = l.joined.to_mut();
-            l.more.push((n, joined.len(), trim_end_space(line)));
+            l.more.push((n, len, trim_end_space(next)));
+            self.continued.push(next);
+            len += next.len();
+        }
+        if !self.continued.is_empty() {
+            let mut joined = String::with_capacity(len);
             joined.push_str(line);
+            for c in &self.continued {
+                joined.push_str(c);
+            }
+            l.joined = Cow::Owned(joined);
         }
         // Postfix handles each logical line as a C string: a NUL byte ends
         // it, continuation lines included.
