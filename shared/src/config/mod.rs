@@ -104,7 +104,7 @@ pub struct Part<'a> {
 impl Part<'_> {
     /// Its text with every line ended by `\n` (what [`split_files`] gives).
     pub fn normalized(&self) -> String {
-        if !self.text.contains('\r') {
+        if memchr::memchr(b'\r', self.text.as_bytes()).is_none() {
             let mut out = String::with_capacity(self.text.len() + 1);
             out.push_str(self.text);
             if !out.is_empty() && !out.ends_with('\n') {
@@ -185,6 +185,10 @@ pub fn split_parts(inputs: &[Input]) -> Vec<Part<'_>> {
     let mut out = Vec::new();
     for (k, input) in inputs.iter().enumerate() {
         let text = input.text.as_str();
+        let bytes = text.as_bytes();
+        let newlines = |from: usize, to: usize| {
+            memchr::memchr_iter(b'\n', bytes.get(from..to).unwrap_or(&[])).count()
+        };
         let mut part = Part {
             name: input.name.as_str(),
             text: "",
@@ -192,26 +196,41 @@ pub fn split_parts(inputs: &[Input]) -> Vec<Part<'_>> {
             start: 0,
             lines: 0,
         };
-        // Byte offset of the part's first line, and of the current line.
-        let (mut from, mut at) = (0, 0);
-        let mut n = 0;
-        // `str::lines`, with where each line is.
-        for raw in lines_inclusive(text) {
-            if let Some(header) = file_header(line_text(raw)) {
-                part.text = &text[from..at];
-                part.lines = n - part.start;
-                if !part.text.trim().is_empty() {
-                    out.push(part);
-                }
-                part.name = header;
-                part.start = n + 1;
-                from = at + raw.len();
+        // Byte offset of the part's first line.
+        let mut from = 0;
+        // A byte offset at a line start, and how many lines are before it.
+        let (mut counted_to, mut counted) = (0, 0);
+        // Only a line with `file:` in it can be a header: look at those.
+        let mut next_line = 0;
+        for at in memchr::memmem::find_iter(bytes, "file:") {
+            if at < next_line {
+                continue;
             }
-            at += raw.len();
-            n += 1;
+            let before = bytes.get(..at).unwrap_or(&[]);
+            let start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+            let after = bytes.get(at..).unwrap_or(&[]);
+            let end = memchr::memchr(b'\n', after).map_or(bytes.len(), |i| at + i + 1);
+            next_line = end;
+            // Both ends are after a `\n` or at an end: char boundaries.
+            let Some(header) = text.get(start..end).map(line_text).and_then(file_header) else {
+                continue;
+            };
+            counted += newlines(counted_to, start);
+            counted_to = start;
+            part.text = text.get(from..start).unwrap_or("");
+            part.lines = counted - part.start;
+            if !part.text.trim().is_empty() {
+                out.push(part);
+            }
+            part.name = header;
+            part.start = counted + 1;
+            from = end;
         }
-        part.text = &text[from..];
-        part.lines = n - part.start;
+        let total = counted
+            + newlines(counted_to, bytes.len())
+            + usize::from(!text.is_empty() && !text.ends_with('\n'));
+        part.text = text.get(from..).unwrap_or("");
+        part.lines = total.saturating_sub(part.start);
         if !part.text.trim().is_empty() {
             out.push(part);
         }

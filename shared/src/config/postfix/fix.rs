@@ -437,33 +437,39 @@ pub fn fix(inputs: &[Input], opts: &ConfigOptions) -> Result<FixPlan, ConfigErro
     let order = |id: &str| report.findings.iter().position(|f| f.id == id);
     manual.sort_by_key(|m| order(&m.id));
 
-    let files: Vec<FixedFile> = inputs
+    // The patched inputs, split into parts again (the texts are moved
+    // into the plan afterwards, not copied).
+    let patched: Vec<Input> = inputs
         .iter()
         .zip(&docs)
-        .map(|(i, d)| FixedFile {
-            name: i.name.clone(),
+        .map(|(i, d)| Input::new(i.name.clone(), d.text()))
+        .collect();
+    let parts_out = {
+        let fixed_parts = split_parts(&patched);
+        parts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let original = p.normalized();
+                let fixed = match fixed_parts.get(i).filter(|q| q.input == p.input) {
+                    Some(q) if q.text != p.text => q.normalized(),
+                    _ => original.clone(),
+                };
+                FixedFile {
+                    name: p.name.to_string(),
+                    original,
+                    fixed,
+                }
+            })
+            .collect()
+    };
+    let files: Vec<FixedFile> = inputs
+        .iter()
+        .zip(patched)
+        .map(|(i, f)| FixedFile {
+            name: f.name,
             original: i.text.clone(),
-            fixed: d.text(),
-        })
-        .collect();
-    let fixed_inputs: Vec<Input> = files
-        .iter()
-        .map(|f| Input::new(&f.name, &f.fixed))
-        .collect();
-    let fixed_parts = split_parts(&fixed_inputs);
-    let parts_out = parts
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let original = p.normalized();
-            FixedFile {
-                name: p.name.to_string(),
-                fixed: fixed_parts
-                    .get(i)
-                    .filter(|q| q.input == p.input)
-                    .map_or_else(|| original.clone(), Part::normalized),
-                original,
-            }
+            fixed: f.text,
         })
         .collect();
     Ok(FixPlan {
