@@ -256,10 +256,10 @@ fn read_inputs(files: &[String]) -> Result<Vec<Input>, UsageError> {
         } else {
             name.clone()
         };
-        out.push(Input::new(
-            display,
-            String::from_utf8_lossy(&bytes).into_owned(),
-        ));
+        // Valid UTF-8 (the usual case) is taken as it is, without a copy.
+        let text = String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        out.push(Input::new(display, text));
     }
     Ok(out)
 }

@@ -246,20 +246,26 @@ pub(crate) fn unknown_parameter(ctx: &Ctx) -> Finding {
     // Names referred to as `$name` anywhere: made when a name nothing
     // else explains is met (most configurations have none).
     let mut referenced: Option<HashSet<&str, foldhash::fast::RandomState>> = None;
-    let classes: HashSet<String> = list(&ctx.main.get("smtpd_restriction_classes").text)
-        .into_iter()
-        .collect();
-    let services: HashSet<&str> = cfg
+    let classes: HashSet<String, foldhash::fast::RandomState> =
+        list(&ctx.main.get("smtpd_restriction_classes").text)
+            .into_iter()
+            .collect();
+    let services: HashSet<&str, foldhash::fast::RandomState> = cfg
         .services
         .iter()
         .map(|s| s.name.as_str())
         .chain(STOCK_SERVICES.iter().copied())
         .collect();
-    let suffixes: HashSet<&str> = NAMES
-        .iter()
-        .filter_map(|n| n.strip_prefix("default_"))
-        .chain(["time_limit"])
-        .collect();
+    static SUFFIXES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    let suffixes = SUFFIXES.get_or_init(|| {
+        let mut v: Vec<&'static str> = NAMES
+            .iter()
+            .filter_map(|n| n.strip_prefix("default_"))
+            .chain(["time_limit"])
+            .collect();
+        v.sort_unstable();
+        v
+    });
     let bare_newline_ok = ctx.version.has_backported(BARE_NEWLINE.0, BARE_NEWLINE.1);
     let complete_list = !ctx.version.series_at_least(3, 8);
     let mut problems: Vec<(String, Evidence)> = Vec::new();
@@ -278,9 +284,9 @@ pub(crate) fn unknown_parameter(ctx: &Ctx) -> Finding {
         }
         if NAMES.binary_search(&name).is_ok()
             || classes.contains(name)
-            || name
-                .split_once('_')
-                .is_some_and(|(svc, rest)| services.contains(svc) && suffixes.contains(rest))
+            || name.split_once('_').is_some_and(|(svc, rest)| {
+                services.contains(svc) && suffixes.binary_search(&rest).is_ok()
+            })
         {
             continue;
         }
