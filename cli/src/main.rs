@@ -2,7 +2,8 @@
 //! files, moves bytes, prints reports. Exit codes: 0 nothing at or above
 //! `--fail-on`; 1 findings at or above it; 2 usage or input error.
 //! `config --fix` prints a unified diff instead of the report and keeps
-//! these exit codes: they judge the files as given.
+//! these exit codes: they judge the files as given. `dmarc-reports` (and
+//! `config` given report files) exits 2 when no file is a usable report.
 
 mod net;
 mod serve;
@@ -10,6 +11,7 @@ mod serve;
 use clap::{Parser, Subcommand, ValueEnum};
 use mailaudit_core::audit::{audit_domain, AuditOptions};
 use mailaudit_core::config::{analyze, fix, ConfigOptions, FixPlan, Input, Software};
+use mailaudit_core::dmarcrep;
 use mailaudit_core::dns::DEFAULT_RESOLVER;
 use mailaudit_core::{render, Report, Severity};
 use std::io::Read;
@@ -65,6 +67,33 @@ enum Command {
         #[arg(long, conflicts_with = "format")]
         fix: bool,
     },
+    /// Analyse DMARC aggregate reports offline (.xml, .xml.gz, .zip, told
+    /// apart by content) and plan the next DMARC policy step.
+    DmarcReports {
+        /// Report files, or directories of them; `-` reads one from standard input.
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// The domain the reports are for (default: the domain of most reports;
+        /// reports for other domains are left out and flagged).
+        #[arg(long, value_name = "D")]
+        domain: Option<String>,
+        /// The domain's current DMARC record, for the planner (default: the
+        /// policy the latest report shows).
+        #[arg(long, value_name = "RECORD")]
+        record: Option<String>,
+        /// Time of the analysis (RFC 3339); default: now.
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Print the aggregate tables (per source, reporter, day, file) and
+        /// the plan as JSON instead of the report.
+        #[arg(long, conflicts_with = "format")]
+        tables: bool,
+        /// Exit 1 when a fail or warn finding has at least this severity.
+        #[arg(long, default_value = "high", value_name = "SEVERITY", value_parser = parse_severity)]
+        fail_on: Severity,
+    },
     /// Audit a domain's mail security over DNS-over-HTTPS.
     Audit {
         domain: String,
@@ -112,8 +141,10 @@ enum Command {
         /// recorded exchanges; see `mailaudit_core::critical_path`) on stderr.
         #[arg(long)]
         timing: bool,
-        /// Exchanges in flight at once (the Worker is held to 6).
-        #[arg(long, value_name = "N", default_value_t = 6)]
+        /// DNS/HTTP exchanges in flight at once. DoH queries share one
+        /// HTTP/2 connection; connections to mail servers stay at most 6
+        /// (or N if lower). The Worker is held to 6 for both.
+        #[arg(long, value_name = "N", default_value_t = NATIVE_CONCURRENCY)]
         concurrency: usize,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
@@ -153,6 +184,10 @@ enum Command {
         allow_net: Vec<String>,
     },
 }
+
+/// DNS/HTTP exchanges in flight at once natively (`audit`, `serve`): the
+/// DoH queries share one HTTP/2 connection, so this costs no sockets.
+pub const NATIVE_CONCURRENCY: usize = 32;
 
 fn parse_software(s: &str) -> Result<Software, String> {
     Software::parse(s)
@@ -234,34 +269,160 @@ fn now_rfc3339(given: Option<&str>) -> Result<String, UsageError> {
     t.format(&Rfc3339).map_err(|e| UsageError(e.to_string()))
 }
 
-fn read_inputs(files: &[String]) -> Result<Vec<Input>, UsageError> {
-    let mut out = Vec::new();
+/// The files as bytes, with the names to show (`-` is standard input).
+fn read_files(files: &[String]) -> Result<Vec<(String, Vec<u8>)>, UsageError> {
     let names: Vec<String> = if files.is_empty() {
         vec!["-".into()]
     } else {
         files.to_vec()
     };
+    let mut out = Vec::new();
     for name in names {
-        let bytes = if name == "-" {
+        if name == "-" {
             let mut b = Vec::new();
             std::io::stdin()
                 .read_to_end(&mut b)
                 .map_err(|e| UsageError(format!("cannot read standard input: {e}")))?;
-            b
+            out.push(("stdin".to_string(), b));
         } else {
-            std::fs::read(&name).map_err(|e| UsageError(format!("cannot read {name}: {e}")))?
-        };
-        let display = if name == "-" {
-            "stdin".to_string()
-        } else {
-            name.clone()
-        };
-        // Valid UTF-8 (the usual case) is taken as it is, without a copy.
-        let text = String::from_utf8(bytes)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        out.push(Input::new(display, text));
+            let b =
+                std::fs::read(&name).map_err(|e| UsageError(format!("cannot read {name}: {e}")))?;
+            out.push((name, b));
+        }
     }
     Ok(out)
+}
+
+fn read_inputs(files: Vec<(String, Vec<u8>)>) -> Vec<Input> {
+    files
+        .into_iter()
+        .map(|(name, bytes)| {
+            // Valid UTF-8 (the usual case) is taken as it is, without a copy.
+            let text = String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+            Input::new(name, text)
+        })
+        .collect()
+}
+
+/// Report file names: directories are expanded to their files (sorted,
+/// not recursive).
+fn report_paths(files: &[String]) -> Result<Vec<String>, UsageError> {
+    let mut out = Vec::new();
+    for f in files {
+        let path = std::path::Path::new(f);
+        if f != "-" && path.is_dir() {
+            let mut inner: Vec<String> = std::fs::read_dir(path)
+                .map_err(|e| UsageError(format!("cannot read directory {f}: {e}")))?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .map(|p| p.display().to_string())
+                .collect();
+            inner.sort();
+            out.extend(inner);
+        } else {
+            out.push(f.clone());
+        }
+    }
+    if out.is_empty() {
+        return Err(UsageError("no report files given".into()));
+    }
+    Ok(out)
+}
+
+/// Reads and parses report files on all cores, in chunks (memory stays
+/// bounded), and folds them in the order given.
+fn read_reports(paths: &[String]) -> Result<dmarcrep::Batch, UsageError> {
+    let mut batch = dmarcrep::Batch::new();
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    for chunk in paths.chunks(64 * workers) {
+        let per = chunk.len().div_ceil(workers);
+        let results: Vec<Result<Vec<dmarcrep::Parsed>, UsageError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = chunk
+                .chunks(per.max(1))
+                .map(|part| {
+                    s.spawn(move || {
+                        let mut out = Vec::with_capacity(part.len());
+                        for name in part {
+                            let (shown, bytes) = read_files(std::slice::from_ref(name))?
+                                .pop()
+                                .unwrap_or_default();
+                            out.push(dmarcrep::parse_file(&shown, &bytes));
+                        }
+                        Ok(out)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(UsageError("a worker thread failed".into())))
+                })
+                .collect()
+        });
+        for r in results {
+            for parsed in r? {
+                batch.add_parsed(parsed);
+            }
+        }
+    }
+    Ok(batch)
+}
+
+/// The analysis of report files, or exit 2 when none is usable.
+fn dmarc_analysis(
+    batch: dmarcrep::Batch,
+    opts: &dmarcrep::Options,
+) -> Result<dmarcrep::Analysis, UsageError> {
+    let analysis = batch.finish(opts);
+    if analysis.tables.counts.reports == 0 {
+        let mut why: Vec<String> = analysis
+            .tables
+            .files
+            .iter()
+            .take(5)
+            .map(|f| match &f.status {
+                dmarcrep::FileStatus::Rejected { reason } => {
+                    format!("{}: {}", printable(&f.name), printable(reason))
+                }
+                dmarcrep::FileStatus::OtherDomain => format!(
+                    "{}: a report for {}",
+                    printable(&f.name),
+                    printable(f.domain.as_deref().unwrap_or("?"))
+                ),
+                dmarcrep::FileStatus::Duplicate { of } => {
+                    format!("{}: a duplicate of {}", printable(&f.name), printable(of))
+                }
+                dmarcrep::FileStatus::Used => String::new(),
+            })
+            .collect();
+        if analysis.tables.files.len() > 5 {
+            why.push(format!("… and {} more", analysis.tables.files.len() - 5));
+        }
+        let domain = match &analysis.tables.domain {
+            Some(d) if opts.domain.is_some() => format!(" for {d}"),
+            _ => String::new(),
+        };
+        return Err(UsageError(format!(
+            "no usable DMARC aggregate report{domain}:\n  {}",
+            why.join("\n  ")
+        )));
+    }
+    Ok(analysis)
+}
+
+fn print_dmarc(a: &dmarcrep::Analysis, format: Format, tables: bool) {
+    if tables {
+        let v = serde_json::json!({ "tables": a.tables, "plan": a.plan });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        print_report(&a.report, format);
+    }
 }
 
 fn read_ca(path: &Option<String>) -> Result<Option<Vec<u8>>, UsageError> {
@@ -315,12 +476,44 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             fail_on,
             fix: want_fix,
         } => {
+            let now = now_rfc3339(now.as_deref())?;
+            let raw = read_files(&files)?;
+            // DMARC aggregate reports are recognised by content.
+            let reports = raw
+                .iter()
+                .filter(|(_, b)| dmarcrep::looks_like_report(b))
+                .count();
+            if sw.is_none() && reports > 0 {
+                if reports < raw.len() {
+                    return Err(UsageError(
+                        "some files are DMARC aggregate reports and some are not: analyse the \
+                         reports with `mailaudit dmarc-reports`"
+                            .into(),
+                    ));
+                }
+                if want_fix {
+                    return Err(UsageError(
+                        "--fix applies to configuration files, not DMARC reports".into(),
+                    ));
+                }
+                let mut batch = dmarcrep::Batch::new();
+                for (name, bytes) in &raw {
+                    batch.add(name, bytes);
+                }
+                let opts = dmarcrep::Options {
+                    now,
+                    ..Default::default()
+                };
+                let a = dmarc_analysis(batch, &opts)?;
+                print_report(&a.report, format);
+                return Ok(exit_for(&a.report, fail_on));
+            }
             let opts = ConfigOptions {
                 software: sw,
                 assume_version,
-                now: now_rfc3339(now.as_deref())?,
+                now,
             };
-            let inputs = read_inputs(&files)?;
+            let inputs = read_inputs(raw);
             if want_fix {
                 let plan = fix(&inputs, &opts).map_err(|e| UsageError(e.to_string()))?;
                 print!("{}", plan.diff());
@@ -330,6 +523,25 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             let report = analyze(&inputs, &opts).map_err(|e| UsageError(e.to_string()))?;
             print_report(&report, format);
             Ok(exit_for(&report, fail_on))
+        }
+        Command::DmarcReports {
+            files,
+            domain,
+            record,
+            now,
+            format,
+            tables,
+            fail_on,
+        } => {
+            let opts = dmarcrep::Options {
+                domain: domain.filter(|d| !d.trim().is_empty()),
+                record,
+                now: now_rfc3339(now.as_deref())?,
+            };
+            let batch = read_reports(&report_paths(&files)?)?;
+            let a = dmarc_analysis(batch, &opts)?;
+            print_dmarc(&a, format, tables);
+            Ok(exit_for(&a.report, fail_on))
         }
         Command::Audit {
             domain,
@@ -347,7 +559,10 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             format,
             fail_on,
         } => {
-            let net = net::NativeNet::new(read_ca(&ca_file)?.as_deref()).map_err(UsageError)?;
+            let ca = read_ca(&ca_file)?;
+            let net = net::NativeNet::new(ca.as_deref())
+                .and_then(|n| n.with_resolver(&resolver, ca.as_deref()))
+                .map_err(UsageError)?;
             let mut config_selectors = Vec::new();
             for path in &selectors_from {
                 let text = std::fs::read(path)
@@ -373,6 +588,7 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
                 return Err(UsageError("--concurrency must be at least 1".into()));
             }
             opts.budget.concurrency = concurrency;
+            opts.budget.connections = concurrency.min(6);
             opts.blocklists.dqs_key = dqs_key.filter(|k| !k.trim().is_empty());
             opts.blocklists.zone_suffix = blocklist_zone_suffix;
             if !blocklists.is_empty() {

@@ -15,6 +15,7 @@ pub mod addr;
 pub mod audit;
 pub mod config;
 pub mod critical_path;
+pub mod dmarcrep;
 pub mod dns;
 pub mod net;
 pub mod probe;

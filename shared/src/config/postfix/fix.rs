@@ -26,9 +26,9 @@
 
 use super::expand::Lookup;
 use super::parse::{strip_braces, Config, Service, Source};
-use super::{looks_like_postfix_config, Ctx, View};
+use super::{check_with_remedies, Ctx, View};
 use crate::config::{
-    analyze, lines_inclusive, split_parts, ConfigError, ConfigOptions, Input, Part, Software,
+    detect, lines_inclusive, split_parts, ConfigError, ConfigOptions, Input, Part, Software,
 };
 use crate::report::{Finding, Report, Status};
 use std::collections::BTreeMap;
@@ -311,6 +311,39 @@ pub struct FixPlan {
 }
 
 impl FixPlan {
+    /// A plan that changes nothing: every fail and warn finding is manual.
+    fn unchanged(report: Report, inputs: &[Input]) -> FixPlan {
+        let manual = report
+            .findings
+            .iter()
+            .filter(|f| matches!(f.status, Status::Fail | Status::Warn))
+            .map(|f| Manual {
+                id: f.id.clone(),
+                status: f.status,
+                reason: if f.remediation.trim().is_empty() {
+                    "no automatic fix".into()
+                } else {
+                    f.remediation.clone()
+                },
+            })
+            .collect();
+        let same = |name: &str, text: &str| FixedFile {
+            name: name.to_string(),
+            original: text.to_string(),
+            fixed: text.to_string(),
+        };
+        FixPlan {
+            report,
+            fixed: Vec::new(),
+            manual,
+            files: inputs.iter().map(|i| same(&i.name, &i.text)).collect(),
+            parts: crate::config::split_files(inputs)
+                .iter()
+                .map(|p| same(&p.name, &p.text))
+                .collect(),
+        }
+    }
+
     /// The unified diff of every changed input.
     pub fn diff(&self) -> String {
         self.files.iter().map(FixedFile::diff).collect()
@@ -330,27 +363,51 @@ impl FixPlan {
     }
 }
 
-/// Analyses the configuration and computes its fixed version: one parse
-/// and one rule pass give both the report and the remedies.
+/// Analyses the configuration and computes its fixed version.
+///
+/// Edits are made only when every part is Postfix: for other softwares, or
+/// a paste that mixes them, every fail and warn finding is left to the
+/// administrator with its remediation, and the files are returned as given.
+///
+/// The input is split and recognised once, and when every part is one
+/// Postfix file (the usual paste) one parse and one rule pass give both the
+/// report and the remedies.
 pub fn fix(inputs: &[Input], opts: &ConfigOptions) -> Result<FixPlan, ConfigError> {
     let parts = split_parts(inputs);
-    let cfg = match opts.software {
-        _ if parts.is_empty() => None,
-        None | Some(Software::Postfix) => {
-            let cfg = Config::parse_texts(parts.iter().map(|p| (p.name, p.text)));
-            (opts.software.is_some() || looks_like_postfix_config(&cfg)).then_some(cfg)
-        }
-        Some(_) => None,
-    };
-    let (report, remedies, cfg) = match cfg {
-        Some(cfg) => {
-            let (report, remedies) = super::report(&parts, &cfg, opts);
-            (report, remedies, cfg)
-        }
-        // Not Postfix (empty, not recognised, or another software forced):
-        // analyze() says why, or reports it without edits.
-        None => (analyze(inputs, opts)?, Vec::new(), Config::default()),
-    };
+    if parts.is_empty() {
+        return Err(ConfigError::Empty);
+    }
+    // What analyze() reads: the parts with `\n` line ends.
+    let files: Vec<Input> = parts
+        .iter()
+        .map(|p| Input::new(p.name, p.normalized()))
+        .collect();
+    let (segments, unknown) = detect::detect(&files, opts.software);
+    if segments.is_empty() {
+        return Err(ConfigError::Unrecognised);
+    }
+    let all_postfix = segments
+        .iter()
+        .all(|s| s.detected.software == Software::Postfix);
+    if !all_postfix {
+        let report = crate::config::report(&segments, &unknown, opts, None)?;
+        return Ok(FixPlan::unchanged(report, inputs));
+    }
+    // Every part parsed, under its index, so every source line names its
+    // part.
+    let cfg = Config::parse_texts(parts.iter().map(|p| (p.name, p.text)));
+    let (findings, assumptions, remedies) =
+        check_with_remedies(&cfg, opts.assume_version.as_deref());
+    // Each part one whole Postfix segment: the analysis above is the one
+    // analyze() makes. Otherwise (a part split, or one not recognised)
+    // analyze() reads only the Postfix segments: let it.
+    let whole = unknown.is_empty() && segments.len() == parts.len();
+    let report = crate::config::report(
+        &segments,
+        &unknown,
+        opts,
+        whole.then_some((findings, assumptions)),
+    )?;
 
     let mut fixed = Vec::new();
     let mut manual = Vec::new();

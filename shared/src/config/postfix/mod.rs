@@ -25,8 +25,8 @@ pub use defaults::Version;
 pub use fix::{fix, Edit, FixPlan, Fixed, FixedFile, Manual, Remedy};
 pub use parse::{Config, Diagnostic, Param, Service, Source};
 
-use super::{ConfigOptions, Input, Part};
-use crate::report::{Assumption, Evidence, Finding, Report};
+use super::Input;
+use crate::report::{Assumption, Evidence, Finding};
 use crate::rules::Rule;
 use expand::Lookup;
 use std::cell::RefCell;
@@ -88,6 +88,35 @@ pub fn looks_like_postfix_config(cfg: &Config) -> bool {
         })
         .count();
     known >= 1 && known * 2 >= cfg.params.len().max(1)
+}
+
+/// Whether `name` is a parameter Postfix knows (any supported release).
+pub fn is_parameter_name(name: &str) -> bool {
+    names::NAMES.binary_search(&name).is_ok()
+}
+
+/// Whether a line has the shape of a master.cf service or `postconf -M`
+/// line: a service name, a known type, then private/unpriv/chroot
+/// (`y`, `n`, `-`), wakeup and maxproc (numbers, `-`, `?`), a command.
+pub fn may_be_service_line(line: &str) -> bool {
+    let mut f = line.split_ascii_whitespace();
+    let (_, Some(kind), Some(p), Some(u), Some(c), Some(w), Some(m), Some(_cmd)) = (
+        f.next(),
+        f.next(),
+        f.next(),
+        f.next(),
+        f.next(),
+        f.next(),
+        f.next(),
+        f.next(),
+    ) else {
+        return false;
+    };
+    let flag = |s: &str| matches!(s, "y" | "n" | "-");
+    let num = |s: &str| {
+        s == "-" || s.trim_end_matches('?').chars().all(|c| c.is_ascii_digit()) && !s.is_empty()
+    };
+    parse::SERVICE_TYPES.contains(&kind) && flag(p) && flag(u) && flag(c) && num(w) && num(m)
 }
 
 /// Parameters recognised for detection whose value no rule reads.
@@ -339,30 +368,10 @@ pub(crate) struct Ctx<'a> {
     pub remedies: RefCell<Vec<(String, fix::Remedy)>>,
 }
 
-/// The report on parsed parts ([`crate::config::analyze`]), with the
-/// remedy of each finding that has one ([`fix()`]): one rule pass serves
-/// both.
-pub(crate) fn report(
-    parts: &[Part],
-    cfg: &Config,
-    opts: &ConfigOptions,
-) -> (Report, Vec<(String, fix::Remedy)>) {
-    let (findings, mut assumptions, remedies) =
-        check_with_remedies(cfg, opts.assume_version.as_deref());
-    assumptions.insert(
-        0,
-        Assumption::new(
-            "input",
-            parts
-                .iter()
-                .map(|p| format!("{} (postfix)", p.name))
-                .collect::<Vec<_>>()
-                .join(", "),
-        ),
-    );
-    let target = parts.iter().map(|p| p.name).collect::<Vec<_>>().join(", ");
-    let report = Report::new(target, opts.now.clone(), assumptions, findings);
-    (report, remedies)
+/// The analyser [`crate::config::analyze`] calls for the parts recognised
+/// as Postfix.
+pub fn analyse(parts: &[Input], opts: &super::ConfigOptions) -> (Vec<Finding>, Vec<Assumption>) {
+    check(&Config::parse(parts), opts.assume_version.as_deref())
 }
 
 /// Rules over a parsed configuration. Returns findings and assumptions.
