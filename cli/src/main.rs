@@ -5,6 +5,7 @@
 //! these exit codes: they judge the files as given. `dmarc-reports` (and
 //! `config` given report files) exits 2 when no file is a usable report.
 
+mod maillog;
 mod net;
 mod serve;
 
@@ -44,7 +45,7 @@ enum RulesFormat {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Analyse configuration files offline (Postfix main.cf/master.cf, postconf output).
+    /// Analyse configuration files or mail logs offline (Postfix, fail2ban, mail logs; logs are streamed).
     Config {
         /// Files to read; `-` or nothing reads standard input.
         files: Vec<String>,
@@ -66,6 +67,11 @@ enum Command {
         /// with `patch -p1`); what cannot is listed on standard error.
         #[arg(long, conflicts_with = "format")]
         fix: bool,
+        /// Mail logs: also write the tables and time series (per-address and
+        /// per-user counts, failed logins over time, recipients per hour per
+        /// sender) as JSON to this file.
+        #[arg(long, value_name = "FILE")]
+        stats: Option<String>,
     },
     /// Analyse DMARC aggregate reports offline (.xml, .xml.gz, .zip, told
     /// apart by content) and plan the next DMARC policy step.
@@ -475,9 +481,27 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             format,
             fail_on,
             fix: want_fix,
+            stats,
         } => {
             let now = now_rfc3339(now.as_deref())?;
-            let raw = read_files(&files)?;
+            // Mail logs are recognised from their head and streamed, not read whole.
+            let opened = maillog::open(&files).map_err(UsageError)?;
+            if !want_fix && maillog::all_logs(&opened, sw) {
+                let (report, log_stats) = maillog::analyse(opened, &now).map_err(UsageError)?;
+                if let Some(path) = stats {
+                    let json = serde_json::to_string_pretty(&log_stats).unwrap_or_default();
+                    std::fs::write(&path, json + "\n")
+                        .map_err(|e| UsageError(format!("cannot write {path}: {e}")))?;
+                }
+                print_report(&report, format);
+                return Ok(exit_for(&report, fail_on));
+            }
+            if stats.is_some() {
+                return Err(UsageError(
+                    "--stats is for mail logs; the input was not recognised as one".into(),
+                ));
+            }
+            let raw = maillog::read_all(opened).map_err(UsageError)?;
             // DMARC aggregate reports are recognised by content.
             let reports = raw
                 .iter()
@@ -512,6 +536,7 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
                 software: sw,
                 assume_version,
                 now,
+                ..Default::default()
             };
             let inputs = read_inputs(raw);
             if want_fix {

@@ -6,6 +6,8 @@
 //! as a text node: nothing here ever builds HTML from data.
 
 mod audit;
+mod charts;
+mod logs;
 mod paste;
 mod report;
 
@@ -16,15 +18,17 @@ use yew::prelude::*;
 enum Tab {
     Audit,
     Paste,
+    Logs,
 }
 
 impl Tab {
-    const ALL: [Tab; 2] = [Tab::Audit, Tab::Paste];
+    const ALL: [Tab; 3] = [Tab::Audit, Tab::Paste, Tab::Logs];
 
     fn label(self) -> &'static str {
         match self {
             Tab::Audit => "Audit a domain",
             Tab::Paste => "Paste a configuration",
+            Tab::Logs => "Analyse mail logs",
         }
     }
 
@@ -32,6 +36,7 @@ impl Tab {
         match self {
             Tab::Audit => "audit",
             Tab::Paste => "paste",
+            Tab::Logs => "logs",
         }
     }
 }
@@ -39,7 +44,7 @@ impl Tab {
 #[function_component(App)]
 fn app() -> Html {
     let tab = use_state(|| Tab::Audit);
-    let tab_refs = [use_node_ref(), use_node_ref()];
+    let tab_refs = [use_node_ref(), use_node_ref(), use_node_ref()];
 
     let select = {
         let tab = tab.clone();
@@ -133,6 +138,15 @@ fn app() -> Html {
                 >
                     <paste::PastePanel />
                 </section>
+                <section
+                    id="panel-logs"
+                    class="panel"
+                    role="tabpanel"
+                    aria-labelledby="tab-logs"
+                    hidden={*tab != Tab::Logs}
+                >
+                    <logs::LogsPanel />
+                </section>
             </main>
             <footer class="site-footer">
                 <div class="wrap">
@@ -169,6 +183,12 @@ fn panic_hook(info: &std::panic::PanicHookInfo<'_>) {
 }
 
 fn main() {
+    // Loaded by static/logs-worker.js: no page to render, serve the log
+    // analysis instead.
+    if web_sys::window().is_none() {
+        logs::worker_main();
+        return;
+    }
     yew::set_custom_panic_hook(Box::new(panic_hook));
     let root = web_sys::window()
         .and_then(|w| w.document())

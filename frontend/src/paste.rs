@@ -79,6 +79,7 @@ pub fn run_analysis(
         software,
         assume_version: version,
         now: now_rfc3339(),
+        ..Default::default()
     };
     fix(&[Input::new("pasted", text)], &opts).map_err(|e| explain(&e))
 }

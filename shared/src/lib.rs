@@ -17,6 +17,7 @@ pub mod config;
 pub mod critical_path;
 pub mod dmarcrep;
 pub mod dns;
+pub mod logs;
 pub mod net;
 pub mod probe;
 pub mod render;

@@ -7,6 +7,7 @@
 pub mod detect;
 pub mod exchange;
 pub mod exim;
+pub mod fail2ban;
 pub mod postfix;
 pub mod sendmail;
 
@@ -118,6 +119,11 @@ pub struct ConfigOptions {
     pub assume_version: Option<String>,
     /// RFC 3339 time of the analysis, given by the host.
     pub now: String,
+    /// Every software recognised in the paste, filled in by [`analyze`]
+    /// before it calls the analysers (hosts leave it empty): a part can be
+    /// judged by what else was pasted with it (the fail2ban jail for the
+    /// Postfix, Exim or Sendmail pasted beside it).
+    pub detected: Vec<Software>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -310,7 +316,8 @@ fn analyser(s: Software) -> Option<Analyse> {
         Software::Exim => Some(exim::analyse),
         Software::Sendmail => Some(sendmail::analyse),
         Software::Exchange => Some(exchange::analyse),
-        _ => None,
+        Software::Fail2ban => Some(fail2ban::analyse),
+        Software::Logs => Some(crate::logs::analyse),
     }
 }
 
@@ -384,6 +391,12 @@ pub(crate) fn report(
     )];
     let mut skipped = Vec::new();
     let mut analysed = 0;
+    let mut opts = opts.clone();
+    opts.detected = Software::ALL
+        .into_iter()
+        .filter(|sw| segments.iter().any(|s| s.detected.software == *sw))
+        .collect();
+    let opts = &opts;
     for software in Software::ALL {
         if software == Software::Postfix {
             if let Some((f, a)) = postfix.take() {
