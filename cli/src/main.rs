@@ -363,7 +363,12 @@ fn read_files(files: &[String]) -> Result<Vec<(String, Vec<u8>)>, UsageError> {
 fn read_inputs(files: Vec<(String, Vec<u8>)>) -> Vec<Input> {
     files
         .into_iter()
-        .map(|(name, bytes)| Input::new(name, String::from_utf8_lossy(&bytes).into_owned()))
+        .map(|(name, bytes)| {
+            // Valid UTF-8 (the usual case) is taken as it is, without a copy.
+            let text = String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+            Input::new(name, text)
+        })
         .collect()
 }
 
