@@ -17,9 +17,10 @@ use yew::prelude::*;
 enum State {
     Idle,
     Working,
-    /// The outcome and how long the analysis took (ms, from
-    /// `performance.now()`, the module already loaded).
-    Done(Rc<PasteOutcome>, f64),
+    /// The outcome, how long the analysis took (ms, from
+    /// `performance.now()`, the module already loaded), and which sample
+    /// was analysed (`exim-hardened`), or `pasted`.
+    Done(Rc<PasteOutcome>, f64, String),
     Failed(String),
 }
 
@@ -102,8 +103,11 @@ async fn analyse(form: Form, sample: Option<(Software, &'static str)>) -> State 
             .map_err(|e| format!("unreadable answer from the analysers: {e}"))
     });
     let took = now_ms() - started;
+    let source = sample.map_or("pasted".to_string(), |(software, which)| {
+        format!("{}-{which}", software.name())
+    });
     match answer {
-        Ok(Ok(outcome)) => State::Done(Rc::new(outcome), took),
+        Ok(Ok(outcome)) => State::Done(Rc::new(outcome), took, source),
         Ok(Err(message)) | Err(message) => State::Failed(message),
     }
 }
@@ -157,8 +161,8 @@ pub fn paste_panel() -> Html {
     let results = match &*state {
         State::Idle => html! {},
         State::Working => html! { <p class="timing" role="status">{ "Analysing…" }</p> },
-        State::Done(outcome, took) => html! {
-            <div class="paste-done" data-analysis-ms={format!("{took:.1}")}>
+        State::Done(outcome, took, source) => html! {
+            <div class="paste-done" data-analysis-ms={format!("{took:.1}")} data-source={source.clone()}>
                 <p class="timing">{ format!("Analysed in your browser in {took:.0} ms.") }</p>
                 <FixDownloads plan={outcome.clone()} />
                 <ReportView report={report_of(outcome)} scope="paste" />

@@ -411,7 +411,7 @@ fn area_section(p: &AreaProps) -> Html {
     html! {
         <section class="area" id={id.clone()} aria-labelledby={title_id.clone()} data-area={view::area_key(p.area)}>
             <header class="area-head">
-                <h3 id={title_id}>{ p.area.title() }</h3>
+                <h3 id={title_id}>{ view::area_title(p.area, findings.iter().copied()) }</h3>
                 if let (Some(n), Some(g)) = (s.score, s.grade) {
                     <span class={classes!("area-score", format!("g-{}", grade_class(g)))}>
                         { format!("{g} · {n}/100") }
@@ -500,7 +500,7 @@ pub fn report_view(p: &ReportProps) -> Html {
                             let problems = fs.iter().filter(|f| matches!(f.status, Status::Fail | Status::Warn)).count();
                             html! {
                                 <li>
-                                    <a href={format!("#{}", area_id(&p.scope, a))}>{ a.title() }</a>
+                                    <a href={format!("#{}", area_id(&p.scope, a))}>{ view::area_title(a, fs.iter().copied()) }</a>
                                     <span class="area-nav-n">
                                         { if problems == 0 { "no problems".to_string() } else { format!("{problems} to fix") } }
                                     </span>
