@@ -710,12 +710,19 @@ mod tests {
     fn a_mail_log_analysis_is_not_called_a_pasted_configuration() {
         let logs = [finding("logs.auth_bruteforce")];
         let config = [finding("postfix.open_relay"), finding("fail2ban.smtp_jail")];
-        let both = [finding("postfix.open_relay"), finding("logs.auth_bruteforce")];
+        let both = [
+            finding("postfix.open_relay"),
+            finding("logs.auth_bruteforce"),
+        ];
         assert_eq!(area_title(Area::Config, &logs), "Mail log analysis");
         assert_eq!(area_title(Area::Config, &config), "Pasted configuration");
-        assert_eq!(area_title(Area::Config, &both), "Pasted configuration and mail logs");
+        assert_eq!(
+            area_title(Area::Config, &both),
+            "Pasted configuration and mail logs"
+        );
         assert_eq!(area_title(Area::Dns, &logs), "DNS");
-        let report = |fs: &[Finding]| Report::new("x", "2026-11-29T12:00:00Z", Vec::new(), fs.to_vec());
+        let report =
+            |fs: &[Finding]| Report::new("x", "2026-11-29T12:00:00Z", Vec::new(), fs.to_vec());
         assert_eq!(offline_subject(&report(&logs)), Some("mail-logs"));
         assert_eq!(offline_subject(&report(&config)), Some("pasted-config"));
         assert_eq!(offline_subject(&report(&[finding("spf.multiple")])), None);

@@ -147,7 +147,7 @@ async function withBrowser(fn) {
 
 /**
  * Opens the paste tab and waits for the second wasm module (the offline
- * analysers, fetched when the paste or logs tab is first opened), so the
+ * analysers, fetched when the paste tab is first opened), so the
  * test can cut the network before it pastes anything; back to the audit tab.
  */
 async function loadAnalysers(page) {
@@ -274,11 +274,11 @@ test('paste analysis runs offline', { timeout: TIMEOUT }, async () => {
   const base = await server();
   await withBrowser(async (context, page, pageErrors) => {
     await openApp(page, base, pageErrors);
+    await loadAnalysers(page);
 
     // From here on the page must not touch the network at all.
     const requests = [];
     page.on('request', (r) => requests.push(`${r.method()} ${r.url()}`));
-    await loadAnalysers(page);
     await context.route('**/*', (route) => route.abort());
     await context.setOffline(true);
 

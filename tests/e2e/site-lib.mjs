@@ -232,7 +232,7 @@ export async function openApp(page, url, pageErrors = []) {
 
 /**
  * Opens the paste tab and waits for the second wasm module (the offline
- * analysers, fetched when a paste or logs tab is first opened), so a test
+ * analysers, fetched when the paste tab is first opened), so a test
  * can cut the network before it pastes anything; back to the audit tab.
  */
 export async function loadAnalysers(page) {

@@ -536,7 +536,7 @@ test('first render of the landing page', { timeout: TIMEOUT }, async () => {
     recordPerf({ landing_first_render: { first_ms: times[0], median_ms: median, runs_ms: times, measured_at: new Date().toISOString() } });
     assert.ok(times[0] < 10_000);
     // The landing page loads the first wasm module only: the offline
-    // analysers' module waits until the paste or logs tab is opened.
+    // analysers' module waits until the paste tab is opened.
     assert.ok(requests.some((r) => r.endsWith('/mailaudit_frontend_bg.wasm')), requests.join('\n'));
     assert.deepEqual(requests.filter((r) => r.includes('mailaudit_offline')), []);
     await page.getByRole('tab', { name: 'Paste a configuration' }).click();

@@ -4,8 +4,8 @@
 //! (`mailaudit-frontend`), which holds no analyser: the config analysers,
 //! the mail-log analyser and the fixed-file diff (`similar`) are half the
 //! engine's size and only the paste and logs tabs use them. The page loads
-//! this module the first time one of those tabs analyses something
-//! (`static/boot.js`, `mailauditOffline()`), and the logs tab's Web Worker
+//! this module when the paste tab is first opened (`static/boot.js`,
+//! `mailauditOffline()`), and the logs tab's Web Worker
 //! (`static/logs-worker.js`) loads only this one.
 //!
 //! The page and this module exchange JSON ([`wire`]); nothing here makes a
