@@ -44,6 +44,17 @@ function watch(page) {
   return requests;
 }
 
+/**
+ * Opens the app, waits for the analysers' module, then cuts the network;
+ * the requests made from then on are returned (there should be none).
+ */
+async function openOffline(context, page, base, pageErrors) {
+  await openApp(page, base, pageErrors);
+  await loadAnalysers(page);
+  await context.route('**/*', (route) => route.abort());
+  return watch(page);
+}
+
 async function download(page, locator) {
   const [d] = await Promise.all([page.waitForEvent('download'), locator.click()]);
   return { file: d.suggestedFilename(), text: readFileSync(await d.path(), 'utf8') };
@@ -59,10 +70,7 @@ const inViewport = (page, locator) => locator.evaluate((el) => {
 test('score, grade and what to fix first', { timeout: TIMEOUT }, async () => {
   const base = await server();
   await withBrowser(async (context, page, pageErrors) => {
-    await openApp(page, base, pageErrors);
-    await loadAnalysers(page);
-    await context.route('**/*', (route) => route.abort());
-    const requests = watch(page);
+    const requests = await openOffline(context, page, base, pageErrors);
 
     await example(page, 'weak');
     const panel = page.locator('#panel-paste');
@@ -113,10 +121,7 @@ test('score, grade and what to fix first', { timeout: TIMEOUT }, async () => {
 test('samples: a weak and a hardened configuration per software, one click each, analysed offline', { timeout: TIMEOUT }, async () => {
   const base = await server();
   await withBrowser(async (context, page, pageErrors) => {
-    await openApp(page, base, pageErrors);
-    await loadAnalysers(page);
-    await context.route('**/*', (route) => route.abort());
-    const requests = watch(page);
+    const requests = await openOffline(context, page, base, pageErrors);
     await page.getByRole('tab', { name: 'Paste a configuration' }).click();
     const panel = page.locator('#panel-paste');
     const SOFTWARE = [['Postfix', 'postfix'], ['Exim', 'exim'], ['Sendmail', 'sendmail'], ['Microsoft Exchange', 'exchange'], ['fail2ban', 'fail2ban']];
