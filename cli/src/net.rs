@@ -248,7 +248,10 @@ impl Network for NativeNet {
         }
         let connect = TcpStream::connect((host, port));
         match tokio::time::timeout(Duration::from_millis(timeout_ms.into()), connect).await {
-            Ok(Ok(s)) => Ok(NativeConn { stream: s }),
+            Ok(Ok(s)) => Ok(NativeConn {
+                stream: s,
+                opened: std::time::Instant::now(),
+            }),
             Ok(Err(e)) => Err(NetError::Connect(format!("{host}:{port}: {e}"))),
             Err(_) => Err(NetError::Timeout(timeout_ms)),
         }
@@ -304,6 +307,9 @@ impl ReadResponse for reqwest::Response {
 
 pub struct NativeConn {
     stream: TcpStream,
+    /// When the connection was established: the engine's SMTP probe asks
+    /// how long the greeting took (`Conn::elapsed_ms`).
+    opened: std::time::Instant,
 }
 
 /// A peer that sends nothing for this long is given up on: the engine has
@@ -338,6 +344,10 @@ impl Conn for NativeConn {
 
     async fn close(&mut self) {
         let _ = self.stream.shutdown().await;
+    }
+
+    fn elapsed_ms(&self) -> Option<u64> {
+        u64::try_from(self.opened.elapsed().as_millis()).ok()
     }
 }
 
