@@ -84,13 +84,56 @@ fn live(env: &HashMap<String, String>, host: &str, ip: IpAddr) -> Vec<Finding> {
     r.findings
 }
 
-fn expect(findings: &[Finding], want: &[(&str, Status)]) {
-    for (id, st) in want {
+/// Columns of [`EXPECTED`].
+const EXIM: usize = 0;
+const SENDMAIL: usize = 1;
+const OPENSMTPD: usize = 2;
+
+/// What each server's configuration must produce, rule by rule (Exim,
+/// Sendmail, OpenSMTPD). `None`: not asserted (OpenSMTPD's weak-suite
+/// questions run into its broken TLS; whatever they conclude is printed).
+const EXPECTED: &[(&str, [Option<Status>; 3])] = {
+    use Status::{Fail as F, Info as I, Pass as P, Unknown as U, Warn as W};
+    &[
+        ("smtp.reachable", [Some(P), Some(P), Some(P)]),
+        // Exim and Sendmail show their versions; OpenSMTPD only its name.
+        ("smtp.banner", [Some(F), Some(F), Some(P)]),
+        ("smtp.helo_name", [Some(P), Some(P), Some(P)]),
+        ("smtp.starttls", [Some(P), Some(P), Some(P)]),
+        // Sendmail offers CRAM-MD5/DIGEST-MD5 before STARTTLS.
+        ("smtp.auth_plaintext", [Some(P), Some(W), Some(P)]),
+        ("smtp.open_relay", [Some(P), Some(P), Some(P)]),
+        // Exim's ACLs accept VRFY/EXPN; Sendmail answers both.
+        ("smtp.vrfy_expn", [Some(F), Some(F), Some(P)]),
+        // Sendmail advertises SIZE without a limit.
+        ("smtp.size", [Some(P), Some(F), Some(P)]),
+        // All three answer NOOP<LF>; the full test below decides.
+        ("smtp.smuggling", [Some(W), Some(W), Some(W)]),
+        ("smtp.submission", [Some(P), Some(P), Some(P)]),
+        ("smtp.exposed_ports", [Some(I), Some(I), Some(I)]),
+        // Older than upstream's fixes; Debian backports them: warn.
+        ("smtp.software_version", [Some(W), Some(W), Some(I)]),
+        ("tls.versions", [Some(P), Some(P), Some(U)]),
+        ("tls.ciphers", [Some(P), Some(P), None]),
+        ("tls.cert_expiry", [Some(P), Some(P), Some(U)]),
+        ("tls.cert_name", [Some(P), Some(P), Some(U)]),
+        ("tls.cert_chain", [Some(P), Some(P), Some(U)]),
+        ("tls.cert_key", [Some(P), Some(P), Some(U)]),
+    ]
+};
+
+/// Every live rule has a finding, and the ones [`EXPECTED`] names for
+/// server `col` have their status.
+fn expect(findings: &[Finding], col: usize) {
+    assert_eq!(findings.len(), EXPECTED.len(), "one finding per live rule");
+    for (id, want) in EXPECTED {
         let f = findings
             .iter()
             .find(|f| f.id == *id)
             .unwrap_or_else(|| panic!("no finding {id}"));
-        assert_eq!(f.status, *st, "{id}: {}", f.detail);
+        if let Some(st) = want[col] {
+            assert_eq!(f.status, st, "{id}: {}", f.detail);
+        }
     }
 }
 
@@ -144,30 +187,7 @@ fn exim() {
     let Some(env) = extra_mtas() else { return };
     let host = "exim.example.test";
     let f = live(&env, host, ip(&env, "BED_MX_EXIM"));
-    expect(
-        &f,
-        &[
-            ("smtp.reachable", Status::Pass),
-            ("smtp.banner", Status::Fail),
-            ("smtp.helo_name", Status::Pass),
-            ("smtp.starttls", Status::Pass),
-            ("smtp.auth_plaintext", Status::Pass),
-            ("smtp.open_relay", Status::Pass),
-            ("smtp.vrfy_expn", Status::Fail),
-            ("smtp.size", Status::Pass),
-            ("smtp.smuggling", Status::Warn),
-            ("smtp.submission", Status::Pass),
-            ("smtp.exposed_ports", Status::Info),
-            // 4.96 < 4.97.1 upstream; Debian backports: warn, not fail.
-            ("smtp.software_version", Status::Warn),
-            ("tls.versions", Status::Pass),
-            ("tls.ciphers", Status::Pass),
-            ("tls.cert_expiry", Status::Pass),
-            ("tls.cert_name", Status::Pass),
-            ("tls.cert_chain", Status::Pass),
-            ("tls.cert_key", Status::Pass),
-        ],
-    );
+    expect(&f, EXIM);
     let (verdict, outcomes) = full(&env, "BED_MX_EXIM", host);
     assert_eq!(verdict.status, Status::Pass, "{}", verdict.detail);
     assert!(
@@ -185,29 +205,7 @@ fn sendmail() {
     let Some(env) = extra_mtas() else { return };
     let host = "sendmail.example.test";
     let f = live(&env, host, ip(&env, "BED_MX_SENDMAIL"));
-    expect(
-        &f,
-        &[
-            ("smtp.reachable", Status::Pass),
-            ("smtp.banner", Status::Fail),
-            ("smtp.helo_name", Status::Pass),
-            ("smtp.starttls", Status::Pass),
-            ("smtp.auth_plaintext", Status::Warn),
-            ("smtp.open_relay", Status::Pass),
-            ("smtp.vrfy_expn", Status::Fail),
-            ("smtp.size", Status::Fail),
-            ("smtp.smuggling", Status::Warn),
-            ("smtp.submission", Status::Pass),
-            ("smtp.exposed_ports", Status::Info),
-            ("smtp.software_version", Status::Warn),
-            ("tls.versions", Status::Pass),
-            ("tls.ciphers", Status::Pass),
-            ("tls.cert_expiry", Status::Pass),
-            ("tls.cert_name", Status::Pass),
-            ("tls.cert_chain", Status::Pass),
-            ("tls.cert_key", Status::Pass),
-        ],
-    );
+    expect(&f, SENDMAIL);
     let (verdict, outcomes) = full(&env, "BED_MX_SENDMAIL", host);
     assert_eq!(verdict.status, Status::Pass, "{}", verdict.detail);
     for (name, o) in &outcomes {
@@ -230,28 +228,7 @@ fn opensmtpd() {
     let Some(env) = extra_mtas() else { return };
     let host = "opensmtpd.example.test";
     let f = live(&env, host, ip(&env, "BED_MX_OPENSMTPD"));
-    expect(
-        &f,
-        &[
-            ("smtp.reachable", Status::Pass),
-            ("smtp.banner", Status::Pass),
-            ("smtp.helo_name", Status::Pass),
-            ("smtp.starttls", Status::Pass),
-            ("smtp.auth_plaintext", Status::Pass),
-            ("smtp.open_relay", Status::Pass),
-            ("smtp.vrfy_expn", Status::Pass),
-            ("smtp.size", Status::Pass),
-            ("smtp.smuggling", Status::Warn),
-            ("smtp.submission", Status::Pass),
-            ("smtp.exposed_ports", Status::Info),
-            ("smtp.software_version", Status::Info),
-            ("tls.versions", Status::Unknown),
-            ("tls.cert_expiry", Status::Unknown),
-            ("tls.cert_name", Status::Unknown),
-            ("tls.cert_chain", Status::Unknown),
-            ("tls.cert_key", Status::Unknown),
-        ],
-    );
+    expect(&f, OPENSMTPD);
     let (verdict, outcomes) = full(&env, "BED_MX_OPENSMTPD", host);
     assert_eq!(verdict.status, Status::Pass, "{}", verdict.detail);
     for (name, o) in &outcomes {
