@@ -18,6 +18,7 @@ pub mod critical_path;
 pub mod dmarcrep;
 pub mod dns;
 pub mod limits;
+pub mod monitor;
 pub mod logs;
 pub mod net;
 pub mod probe;
