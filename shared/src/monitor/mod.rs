@@ -232,7 +232,7 @@ pub fn check_webhook_addresses(host: &str, addrs: &[IpAddr]) -> Result<(), Strin
     for ip in addrs {
         policy
             .check(*ip)
-            .map_err(|why| format!("the webhook host {host} resolves to an {why}"))?;
+            .map_err(|why| format!("the webhook host {host} is refused: {why}"))?;
     }
     Ok(())
 }
@@ -626,6 +626,10 @@ pub struct Registration {
     /// SHA-256 of the management key ([`key_hash`]).
     pub key_hash: String,
     pub created_at: String,
+    /// The origin of the deployment it was registered on (the messages
+    /// link to `<site>/?domain=<domain>`, the page's shareable link).
+    #[serde(default)]
+    pub site: String,
     /// When the TXT record was found (absent while pending).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified_at: Option<String>,
@@ -635,6 +639,20 @@ pub struct Registration {
     /// When the last webhook post failed, and why (cleared on success).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// Webhook posts that failed in a row: the change set is kept and
+    /// retried hourly, [`MAX_FAILURES`] times, then dropped.
+    #[serde(default)]
+    pub failures: u32,
+}
+
+/// Failed posts of one change set before it is given up.
+pub const MAX_FAILURES: u32 = 5;
+
+impl Registration {
+    /// The page's shareable link of this domain's report.
+    pub fn report_url(&self) -> String {
+        format!("{}/?domain={}", self.site.trim_end_matches('/'), self.domain)
+    }
 }
 
 /// What the owner may read back (no webhook URL, no token hash).
@@ -683,22 +701,6 @@ pub fn epoch_secs(t: &str) -> Option<u64> {
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = (era * 146_097 + doe).checked_sub(719_468)?;
     Some(days * 86_400 + h * 3600 + mi * 60 + s)
-}
-
-/// Whether a registration is due for its next audit at `now`.
-pub fn due(r: &Registration, now: &str) -> bool {
-    if r.verified_at.is_none() {
-        return false;
-    }
-    let Some(last) = r.last.as_ref() else {
-        return true;
-    };
-    match (epoch_secs(&last.generated_at), epoch_secs(now)) {
-        // A few minutes early still counts, so a daily trigger that fires
-        // slightly earlier than yesterday does not skip a day.
-        (Some(then), Some(now)) => now + 600 >= then + u64::from(INTERVAL_HOURS) * 3600,
-        _ => true,
-    }
 }
 
 #[cfg(test)]

@@ -310,7 +310,7 @@ fn long_change_sets_are_capped() {
 }
 
 #[test]
-fn times_and_due_dates() {
+fn times_and_the_owner_view() {
     assert_eq!(epoch_secs("1970-01-01T00:00:00Z"), Some(0));
     assert_eq!(epoch_secs("2026-01-02T04:17:00Z"), Some(1_767_327_420));
     assert_eq!(epoch_secs("2024-02-29T12:00:00Z"), Some(1_709_208_000));
@@ -324,19 +324,15 @@ fn times_and_due_dates() {
         token: random_hex(&[1; 16]),
         key_hash: key_hash("k"),
         created_at: "2026-01-01T00:00:00Z".into(),
+        site: "https://mailaudit.example/".into(),
         verified_at: None,
         last: None,
         last_error: None,
+        failures: 0,
     };
-    assert!(!due(&r, "2026-01-01T04:17:00Z"), "pending is never due");
+    assert_eq!(public_view(&r)["state"], "pending");
     r.verified_at = Some("2026-01-01T00:10:00Z".into());
-    assert!(due(&r, "2026-01-01T04:17:00Z"), "first audit at once");
-    r.last = Some(Snapshot {
-        generated_at: "2026-01-01T04:17:05Z".into(),
-        ..Snapshot::default()
-    });
-    assert!(!due(&r, "2026-01-01T16:00:00Z"));
-    assert!(due(&r, "2026-01-02T04:17:00Z"), "a daily trigger a few seconds early");
+    assert_eq!(r.report_url(), "https://mailaudit.example/?domain=example.org");
     let view = public_view(&r);
     assert_eq!(view["webhook_host"], "h.example.net");
     assert_eq!(view["state"], "active");
