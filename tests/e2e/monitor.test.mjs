@@ -9,6 +9,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
+import { readFileSync } from "node:fs";
 import { startWorkerLocal } from "./lib.mjs";
 
 // ---- a DoH stub ---------------------------------------------------------
@@ -371,4 +372,15 @@ test("monitor: JSON logs, with no webhook path, token or key", async () => {
   }
   assert.ok(api.every((e) => !("webhook" in e) && !("token" in e)));
   assert.doesNotMatch(out, /198\.51\.100\.10|192\.0\.2\.99/, "client addresses");
+});
+
+test("monitor: docs/openapi.json documents these routes as the Worker's", () => {
+  const spec = JSON.parse(readFileSync(new URL("../../docs/openapi.json", import.meta.url), "utf8"));
+  const workerOnly = Object.entries(spec.paths).flatMap(([path, item]) =>
+    Object.entries(item).filter(([, op]) => (op["x-mailaudit-hosts"] || []).join() === "worker").map(([m]) => `${m} ${path}`));
+  assert.deepEqual(workerOnly.sort(), [
+    "delete /api/v1/monitor/{domain}", "get /api/v1/monitor/{domain}", "post /api/v1/monitor", "post /api/v1/monitor/verify",
+  ]);
+  const codes = spec.components.schemas.Error.properties.error.properties.code.enum;
+  for (const c of ["bad_webhook", "not_verified", "lookup_failed", "rate_limited", "not_found"]) assert.ok(codes.includes(c), c);
 });

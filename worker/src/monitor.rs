@@ -13,11 +13,12 @@
 //!
 //! Budget: each invocation of the trigger may make `MONITOR_SUBREQUESTS`
 //! subrequests (default 50, the Workers Free plan's limit per invocation;
-//! 1000 on paid plans). A domain costs one audit (at most
+//! paid plans allow 1000 or more). A domain costs one audit (at most
 //! `MONITOR_SUBREQUESTS − 3` subrequests, 50 at most) and three more (the
 //! webhook host's A and AAAA look-ups and the post), so an invocation audits
 //! `max(1, MONITOR_SUBREQUESTS / 53)` due domains — 1 on the free plan, 18
-//! with 1000. The trigger fires every 10 minutes and picks the domains due
+//! with 1000. KV calls are not subrequests (KV allows 1000 operations per
+//! invocation; a run makes one `list` and a `get` and a `put` per domain). The trigger fires every 10 minutes and picks the domains due
 //! longest first, so the free plan monitors up to 144 domains a day daily.
 //! No cursor is needed: the due time in the metadata is the queue.
 
@@ -79,9 +80,10 @@ async fn guard_webhook(env: &Env, url: &str) -> std::result::Result<String, Stri
         let resolver = Resolver::new(&WorkerNet, resolver_url(env));
         let mut addrs: Vec<IpAddr> = Vec::new();
         for rtype in [RecordType::A, RecordType::AAAA] {
-            let answer = resolver.query(&name, rtype).await.map_err(|e| {
-                format!("the webhook host {host} could not be resolved: {e}")
-            })?;
+            let answer = resolver
+                .query(&name, rtype)
+                .await
+                .map_err(|e| format!("the webhook host {host} could not be resolved: {e}"))?;
             if !answer.is_definite() {
                 return Err(format!(
                     "the webhook host {host} could not be resolved: {}",
@@ -128,36 +130,68 @@ async fn admit(env: &Env, client: &str) -> Result<Option<Response>> {
     Ok(None)
 }
 
-/// `POST /api/v1/monitor` `{domain, webhook, format?}` → 202 with the TXT
-/// record to publish, the token and the management key (shown only here).
-pub async fn register(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
+/// A monitoring request past its common checks: the parsed body, its
+/// validated domain, the log line so far and when it started.
+struct Admitted<T> {
+    body: T,
+    domain: String,
+    line: serde_json::Value,
+    started: u64,
+}
+
+/// Reads and parses a request body (`parse`), validates its domain and asks
+/// the client's window; `Err` is the answer (400 or 429), already logged.
+async fn admitted<T>(
+    req: &mut Request,
+    env: &Env,
+    route: &str,
+    parse: fn(&[u8]) -> std::result::Result<T, String>,
+    domain_of: fn(&T) -> String,
+) -> Result<std::result::Result<Admitted<T>, Response>> {
     let started = now_ms();
-    let env = &ctx.env;
-    let client = client_key(&req, env);
-    let mut line = json!({"event": "monitor_api", "route": "register", "client": client});
-    let body = req.bytes().await.unwrap_or_default();
-    let (parsed, format) = match RegisterRequest::parse(&body) {
-        Ok(p) => p,
-        Err(m) => {
-            line["outcome"] = json!("bad_request");
-            log(line, started);
-            return json_error(400, "bad_request", m);
-        }
+    let client = client_key(req, env);
+    let mut line = json!({"event": "monitor_api", "route": route, "client": client});
+    let bytes = req.bytes().await.unwrap_or_default();
+    let refused = |mut line: serde_json::Value, status: u16, code: &str, message: String| {
+        line["outcome"] = json!(code);
+        log(line, started);
+        json_error(status, code, message).map(Err)
     };
-    let domain = match validate_domain(&parsed.domain) {
+    let body = match parse(&bytes) {
+        Ok(b) => b,
+        Err(m) => return refused(line, 400, "bad_request", m),
+    };
+    let domain = match validate_domain(&domain_of(&body)) {
         Ok(d) => d,
-        Err(e) => {
-            line["outcome"] = json!("bad_domain");
-            log(line, started);
-            return json_error(400, "bad_domain", e.to_string());
-        }
+        Err(e) => return refused(line, 400, "bad_domain", e.to_string()),
     };
     line["target"] = json!(domain);
     if let Some(resp) = admit(env, &client).await? {
         line["outcome"] = json!("rate_limited");
         log(line, started);
-        return Ok(resp);
+        return Ok(Err(resp));
     }
+    Ok(Ok(Admitted {
+        body,
+        domain,
+        line,
+        started,
+    }))
+}
+
+/// `POST /api/v1/monitor` `{domain, webhook, format?}` → 202 with the TXT
+/// record to publish, the token and the management key (shown only here).
+pub async fn register(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
+    let env = &ctx.env;
+    let a = match admitted(&mut req, env, "register", RegisterRequest::parse, |r| {
+        r.0.domain.clone()
+    })
+    .await?
+    {
+        Ok(a) => a,
+        Err(resp) => return Ok(resp),
+    };
+    let ((parsed, format), domain, mut line, started) = (a.body, a.domain, a.line, a.started);
     let webhook = match guard_webhook(env, &parsed.webhook).await {
         Ok(u) => u,
         Err(m) => {
@@ -223,33 +257,16 @@ async fn txt_at(env: &Env, domain: &str) -> std::result::Result<Vec<String>, Str
 /// `POST /api/v1/monitor/verify` `{domain, token}`: activates a pending
 /// registration once its TXT record is published.
 pub async fn verify(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
-    let started = now_ms();
     let env = &ctx.env;
-    let client = client_key(&req, env);
-    let mut line = json!({"event": "monitor_api", "route": "verify", "client": client});
-    let body = req.bytes().await.unwrap_or_default();
-    let parsed = match VerifyRequest::parse(&body) {
-        Ok(p) => p,
-        Err(m) => {
-            line["outcome"] = json!("bad_request");
-            log(line, started);
-            return json_error(400, "bad_request", m);
-        }
+    let a = match admitted(&mut req, env, "verify", VerifyRequest::parse, |r| {
+        r.domain.clone()
+    })
+    .await?
+    {
+        Ok(a) => a,
+        Err(resp) => return Ok(resp),
     };
-    let domain = match validate_domain(&parsed.domain) {
-        Ok(d) => d,
-        Err(e) => {
-            line["outcome"] = json!("bad_domain");
-            log(line, started);
-            return json_error(400, "bad_domain", e.to_string());
-        }
-    };
-    line["target"] = json!(domain);
-    if let Some(resp) = admit(env, &client).await? {
-        line["outcome"] = json!("rate_limited");
-        log(line, started);
-        return Ok(resp);
-    }
+    let (parsed, domain, mut line, started) = (a.body, a.domain, a.line, a.started);
     let kv = store(env)?;
     let pending_key = format!("pending:{domain}:{}", parsed.token.to_ascii_lowercase());
     let Some(mut reg) = kv.get(&pending_key).json::<Registration>().await? else {
@@ -458,9 +475,25 @@ async fn check(env: &Env, kv: &kv::KvStore, key: &str, audit_budget: usize) -> R
     let mut opts = super::audit_options(env, Vec::new(), &reg.domain);
     opts.budget.subrequests = audit_budget;
     let secs = super::deadline_secs(env);
-    let report = audit_domain_streaming(&WorkerNet, &reg.domain, &opts, deadline(secs), |_| {})
-        .await
-        .map_err(|e| Error::RustError(e.to_string()))?;
+    let report =
+        match audit_domain_streaming(&WorkerNet, &reg.domain, &opts, deadline(secs), |_| {}).await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                // Not retried at once: a domain that cannot be audited must
+                // not hold up the queue.
+                reg.last_error = Some(format!("{at}: the audit failed: {e}"));
+                kv.put(key, serde_json::to_string(&reg)?)?
+                    .metadata(json!({ "next": now_secs + interval_secs(env) }))?
+                    .execute()
+                    .await?;
+                log(
+                    json!({"event": "monitor", "target": reg.domain, "outcome": "error", "error": e.to_string()}),
+                    started,
+                );
+                return Ok(());
+            }
+        };
     let mut snap = Snapshot::of(&report);
     let diff = reg.last.as_ref().map(|prev| {
         snap.carry_forward(prev);
@@ -501,7 +534,11 @@ async fn check(env: &Env, kv: &kv::KvStore, key: &str, audit_budget: usize) -> R
         }
         Some(body) => match post(env, &reg, body).await {
             Ok(()) => {
-                line["outcome"] = json!(if diff.is_some() { "changed" } else { "baseline" });
+                line["outcome"] = json!(if diff.is_some() {
+                    "changed"
+                } else {
+                    "baseline"
+                });
                 reg.last = Some(snap);
                 reg.failures = 0;
                 reg.last_error = None;

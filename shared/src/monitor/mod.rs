@@ -143,7 +143,9 @@ pub struct VerifyRequest {
 impl VerifyRequest {
     pub fn parse(body: &[u8]) -> Result<VerifyRequest, String> {
         let r: VerifyRequest = serde_json::from_slice(body).map_err(|e| {
-            format!("expected a JSON body like {{\"domain\": \"example.org\", \"token\": \"…\"}}: {e}")
+            format!(
+                "expected a JSON body like {{\"domain\": \"example.org\", \"token\": \"…\"}}: {e}"
+            )
         })?;
         if r.token.len() != 32 || !r.token.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err("the token is the 32 hex digits the registration returned".into());
@@ -207,9 +209,7 @@ pub fn check_webhook_url(raw: &str, test_origin: Option<&str>) -> Result<Webhook
                 || name.ends_with(".localhost")
                 || crate::dns::psl::is_public_suffix(&name)
             {
-                return Err(format!(
-                    "the webhook host {name} is not a public host name"
-                ));
+                return Err(format!("the webhook host {name} is not a public host name"));
             }
             Some(name)
         }
@@ -517,10 +517,17 @@ impl Message<'_> {
             if !c.removed.is_empty() {
                 parts.push(format!("− {}", c.removed.join(", ")));
             }
-            lines.push(format!("DNS {}: {}", c.question, short(&parts.join("; "), 300)));
+            lines.push(format!(
+                "DNS {}: {}",
+                c.question,
+                short(&parts.join("; "), 300)
+            ));
         }
         if d.dns.len() > MAX_ITEMS {
-            lines.push(format!("… and {} more DNS questions", d.dns.len() - MAX_ITEMS));
+            lines.push(format!(
+                "… and {} more DNS questions",
+                d.dns.len() - MAX_ITEMS
+            ));
         }
         lines
     }
@@ -651,7 +658,11 @@ pub const MAX_FAILURES: u32 = 5;
 impl Registration {
     /// The page's shareable link of this domain's report.
     pub fn report_url(&self) -> String {
-        format!("{}/?domain={}", self.site.trim_end_matches('/'), self.domain)
+        format!(
+            "{}/?domain={}",
+            self.site.trim_end_matches('/'),
+            self.domain
+        )
     }
 }
 
@@ -694,7 +705,11 @@ pub fn epoch_secs(t: &str) -> Option<u64> {
         return None;
     }
     // Days from civil (H. Hinnant's algorithm), years from 1970 on.
-    let (y, m) = if mo <= 2 { (y - 1, mo + 9) } else { (y, mo - 3) };
+    let (y, m) = if mo <= 2 {
+        (y - 1, mo + 9)
+    } else {
+        (y, mo - 3)
+    };
     let era = y / 400;
     let yoe = y % 400;
     let doy = (153 * m + 2) / 5 + d - 1;

@@ -22,6 +22,11 @@ fn finding(id: &str, status: Status, detail: &str, dns: &[(&str, &str, &str, &[&
     }
 }
 
+/// The `dns.mx` finding with the MX answer of example.org.
+fn mx_finding(status: Status, detail: &str, rcode: &str, answers: &[&str]) -> Finding {
+    finding("dns.mx", status, detail, &[("example.org", "MX", rcode, answers)])
+}
+
 fn report(at: &str, findings: Vec<Finding>) -> Report {
     Report::new("example.org", at, Vec::new(), findings)
 }
@@ -36,7 +41,12 @@ const MX: (&str, &str, &str, &[&str]) = (
 fn base() -> Vec<Finding> {
     vec![
         finding("dns.mx", Status::Pass, "2 MX hosts", &[MX]),
-        finding("blocklist.ip", Status::Pass, "Not listed: 198.51.100.25", &[]),
+        finding(
+            "blocklist.ip",
+            Status::Pass,
+            "Not listed: 198.51.100.25",
+            &[],
+        ),
         finding("tls.cert_expiry", Status::Pass, "Expires in 80 days", &[]),
         finding("spf.present", Status::Pass, "v=spf1 -all", &[]),
     ]
@@ -55,7 +65,10 @@ fn txt_token_must_match_exactly() {
     // Another registration's token, a prefix, or nothing at all: refused.
     let other = random_hex(&[0xcd; 16]);
     assert!(!verified(&other, &published));
-    assert!(!verified(&token, &[format!("mailaudit-verify={}", &token[..31])]));
+    assert!(!verified(
+        &token,
+        &[format!("mailaudit-verify={}", &token[..31])]
+    ));
     assert!(!verified(&token, &[]));
     assert!(!verified("", &["mailaudit-verify=".to_string()]));
 }
@@ -73,15 +86,20 @@ fn management_key_is_stored_hashed() {
 
 #[test]
 fn requests_parse_or_say_what_is_wrong() {
-    let (r, f) =
-        RegisterRequest::parse(br#"{"domain":"example.org","webhook":"https://h.example.net/x","format":"Slack"}"#)
-            .unwrap();
+    let (r, f) = RegisterRequest::parse(
+        br#"{"domain":"example.org","webhook":"https://h.example.net/x","format":"Slack"}"#,
+    )
+    .unwrap();
     assert_eq!(r.domain, "example.org");
     assert_eq!(f, Format::Slack);
-    let (_, f) = RegisterRequest::parse(br#"{"domain":"a.org","webhook":"https://h.example.net/"}"#).unwrap();
+    let (_, f) =
+        RegisterRequest::parse(br#"{"domain":"a.org","webhook":"https://h.example.net/"}"#)
+            .unwrap();
     assert_eq!(f, Format::Json);
-    let e = RegisterRequest::parse(br#"{"domain":"a.org","webhook":"https://h.example.net/","format":"irc"}"#)
-        .unwrap_err();
+    let e = RegisterRequest::parse(
+        br#"{"domain":"a.org","webhook":"https://h.example.net/","format":"irc"}"#,
+    )
+    .unwrap_err();
     assert!(e.contains("unknown format"), "{e}");
     assert!(RegisterRequest::parse(b"{\"domain\":1}").is_err());
     assert!(RegisterRequest::parse(b"\xff\xfe").is_err());
@@ -120,7 +138,10 @@ fn webhook_urls_are_guarded() {
     assert!(check_webhook_url(&long, None).is_err());
     // The test origin is the one exception, exactly.
     let t = Some("http://127.0.0.1:9999");
-    assert!(check_webhook_url("http://127.0.0.1:9999/hook", t).unwrap().resolve.is_none());
+    assert!(check_webhook_url("http://127.0.0.1:9999/hook", t)
+        .unwrap()
+        .resolve
+        .is_none());
     assert!(check_webhook_url("http://127.0.0.1:9998/hook", t).is_err());
     assert!(check_webhook_url("https://127.0.0.1/hook", t).is_err());
     assert!(check_webhook_url("http://127.0.0.1:9999/hook", Some("")).is_err());
@@ -141,12 +162,7 @@ fn nothing_changed_is_an_empty_diff() {
     let a = Snapshot::of(&report("2026-01-01T04:17:00Z", base()));
     let mut later = base();
     // TTLs count down between audits: not a change.
-    later[0] = finding("dns.mx", Status::Pass, "2 MX hosts", &[(
-        "example.org",
-        "MX",
-        "NOERROR",
-        &["example.org 17 MX 10 mx1.example.org."],
-    )]);
+    later[0] = mx_finding(Status::Pass, "2 MX hosts", "NOERROR", &["example.org 17 MX 10 mx1.example.org."]);
     let b = Snapshot::of(&report("2026-01-02T04:17:00Z", later));
     assert!(diff(&a, &b).is_empty(), "{:?}", diff(&a, &b));
     assert!(diff(&a, &a).is_empty());
@@ -156,13 +172,13 @@ fn nothing_changed_is_an_empty_diff() {
 fn status_changes_listings_certificates_and_dns_are_reported() {
     let a = Snapshot::of(&report("2026-01-01T04:17:00Z", base()));
     let mut now = base();
-    now[0] = finding("dns.mx", Status::Pass, "2 MX hosts", &[(
-        "example.org",
-        "MX",
-        "NOERROR",
-        &["example.org 300 MX 20 mx2.example.org."],
-    )]);
-    now[1] = finding("blocklist.ip", Status::Fail, "198.51.100.25 listed on zen", &[]);
+    now[0] = mx_finding(Status::Pass, "2 MX hosts", "NOERROR", &["example.org 300 MX 20 mx2.example.org."]);
+    now[1] = finding(
+        "blocklist.ip",
+        Status::Fail,
+        "198.51.100.25 listed on zen",
+        &[],
+    );
     now[2] = finding("tls.cert_expiry", Status::Fail, "Expires in 12 days", &[]);
     now[3] = finding("spf.present", Status::Fail, "no SPF record", &[]);
     let b = Snapshot::of(&report("2026-01-02T04:17:00Z", now.clone()));
@@ -184,7 +200,12 @@ fn status_changes_listings_certificates_and_dns_are_reported() {
 
     // The next day: still failing. A new listing on top of the old one is
     // reported; the certificate reminder comes daily; SPF stays quiet.
-    now[1] = finding("blocklist.ip", Status::Fail, "198.51.100.25 listed on zen and bl.example", &[]);
+    now[1] = finding(
+        "blocklist.ip",
+        Status::Fail,
+        "198.51.100.25 listed on zen and bl.example",
+        &[],
+    );
     now[2] = finding("tls.cert_expiry", Status::Fail, "Expires in 11 days", &[]);
     let c = Snapshot::of(&report("2026-01-03T04:17:00Z", now));
     let d = diff(&b, &c);
@@ -203,12 +224,7 @@ fn status_changes_listings_certificates_and_dns_are_reported() {
 fn unknown_today_keeps_the_last_decided_state() {
     let a = Snapshot::of(&report("2026-01-01T04:17:00Z", base()));
     let mut flaky = base();
-    flaky[0] = finding("dns.mx", Status::Unknown, "resolver timed out", &[(
-        "example.org",
-        "MX",
-        "SERVFAIL",
-        &[],
-    )]);
+    flaky[0] = mx_finding(Status::Unknown, "resolver timed out", "SERVFAIL", &[]);
     let mut b = Snapshot::of(&report("2026-01-02T04:17:00Z", flaky));
     b.carry_forward(&a);
     assert!(diff(&a, &b).is_empty(), "{:?}", diff(&a, &b));
@@ -223,12 +239,12 @@ fn unknown_today_keeps_the_last_decided_state() {
 #[test]
 fn blocklist_answers_are_not_dns_changes() {
     let mut f = base();
-    f[1] = finding("blocklist.ip", Status::Pass, "Not listed", &[(
-        "25.100.51.198.zen.spamhaus.org",
-        "A",
-        "NXDOMAIN",
-        &[],
-    )]);
+    f[1] = finding(
+        "blocklist.ip",
+        Status::Pass,
+        "Not listed",
+        &[("25.100.51.198.zen.spamhaus.org", "A", "NXDOMAIN", &[])],
+    );
     let s = Snapshot::of(&report("2026-01-01T04:17:00Z", f));
     assert!(s.dns.keys().all(|k| !k.contains("spamhaus")), "{:?}", s.dns);
 }
@@ -236,7 +252,12 @@ fn blocklist_answers_are_not_dns_changes() {
 fn sample_diff() -> (Summary, Diff) {
     let a = Snapshot::of(&report("2026-01-01T04:17:00Z", base()));
     let mut now = base();
-    now[1] = finding("blocklist.ip", Status::Fail, "listed <b>&</b> more\nsecond line", &[]);
+    now[1] = finding(
+        "blocklist.ip",
+        Status::Fail,
+        "listed <b>&</b> more\nsecond line",
+        &[],
+    );
     let b = Snapshot::of(&report("2026-01-02T04:17:00Z", now));
     (b.summary.clone(), diff(&a, &b))
 }
@@ -261,16 +282,28 @@ fn payloads_in_each_format() {
     let s = m.slack();
     assert_eq!(s["blocks"][0]["type"], "header");
     let text = s["blocks"][1]["text"]["text"].as_str().unwrap();
-    assert!(text.contains("blocklist.ip pass → fail: listed &lt;b&gt;&amp;&lt;/b&gt; more"), "{text}");
+    assert!(
+        text.contains("blocklist.ip pass → fail: listed &lt;b&gt;&amp;&lt;/b&gt; more"),
+        "{text}"
+    );
     assert!(!text.contains("second line"));
-    assert!(s["text"].as_str().unwrap().contains("example.org changed (1 check, 0 DNS questions)"));
+    assert!(s["text"]
+        .as_str()
+        .unwrap()
+        .contains("example.org changed (1 check, 0 DNS questions)"));
 
     let t = m.teams();
     assert_eq!(t["type"], "message");
     let card = &t["attachments"][0];
-    assert_eq!(card["contentType"], "application/vnd.microsoft.card.adaptive");
+    assert_eq!(
+        card["contentType"],
+        "application/vnd.microsoft.card.adaptive"
+    );
     assert_eq!(card["content"]["type"], "AdaptiveCard");
-    assert!(card["content"]["body"][1]["text"].as_str().unwrap().starts_with("blocklist.ip pass → fail"));
+    assert!(card["content"]["body"][1]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("blocklist.ip pass → fail"));
     assert_eq!(card["content"]["actions"][0]["url"], m.report_url);
 
     // Each body is JSON.
@@ -280,14 +313,24 @@ fn payloads_in_each_format() {
 
     let baseline = Message { diff: None, ..m };
     assert_eq!(baseline.json()["event"], "mailaudit.monitor.baseline");
-    assert!(baseline.slack()["text"].as_str().unwrap().starts_with("mailaudit now monitors example.org: 1 fail"));
+    assert!(baseline.slack()["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("mailaudit now monitors example.org: 1 fail"));
 }
 
 #[test]
 fn long_change_sets_are_capped() {
     let before = Snapshot::default();
     let findings: Vec<Finding> = (0..60)
-        .map(|i| finding(&format!("x.rule{i:02}"), Status::Fail, &"d".repeat(500), &[]))
+        .map(|i| {
+            finding(
+                &format!("x.rule{i:02}"),
+                Status::Fail,
+                &"d".repeat(500),
+                &[],
+            )
+        })
         .collect();
     let after = Snapshot::of(&report("2026-01-02T04:17:00Z", findings));
     let d = diff(&before, &after);
@@ -314,7 +357,13 @@ fn times_and_the_owner_view() {
     assert_eq!(epoch_secs("1970-01-01T00:00:00Z"), Some(0));
     assert_eq!(epoch_secs("2026-01-02T04:17:00Z"), Some(1_767_327_420));
     assert_eq!(epoch_secs("2024-02-29T12:00:00Z"), Some(1_709_208_000));
-    for bad in ["", "2026-01-02", "2026-13-02T04:17:00Z", "2026-01-02T04:17:00+01:00", "２０２６-01-02T04:17:00Z"] {
+    for bad in [
+        "",
+        "2026-01-02",
+        "2026-13-02T04:17:00Z",
+        "2026-01-02T04:17:00+01:00",
+        "２０２６-01-02T04:17:00Z",
+    ] {
         assert_eq!(epoch_secs(bad), None, "{bad}");
     }
     let mut r = Registration {
@@ -332,10 +381,16 @@ fn times_and_the_owner_view() {
     };
     assert_eq!(public_view(&r)["state"], "pending");
     r.verified_at = Some("2026-01-01T00:10:00Z".into());
-    assert_eq!(r.report_url(), "https://mailaudit.example/?domain=example.org");
+    assert_eq!(
+        r.report_url(),
+        "https://mailaudit.example/?domain=example.org"
+    );
     let view = public_view(&r);
     assert_eq!(view["webhook_host"], "h.example.net");
     assert_eq!(view["state"], "active");
-    assert!(!view.to_string().contains("/x"), "the webhook path is a secret");
+    assert!(
+        !view.to_string().contains("/x"),
+        "the webhook path is a secret"
+    );
     assert!(!view.to_string().contains(&r.key_hash));
 }
