@@ -475,25 +475,31 @@ async fn check(env: &Env, kv: &kv::KvStore, key: &str, audit_budget: usize) -> R
     let mut opts = super::audit_options(env, Vec::new(), &reg.domain);
     opts.budget.subrequests = audit_budget;
     let secs = super::deadline_secs(env);
-    let report =
-        match audit_domain_streaming(&WorkerNet, &reg.domain, &opts, deadline(secs), |_| {}).await
-        {
-            Ok(r) => r,
-            Err(e) => {
-                // Not retried at once: a domain that cannot be audited must
-                // not hold up the queue.
-                reg.last_error = Some(format!("{at}: the audit failed: {e}"));
-                kv.put(key, serde_json::to_string(&reg)?)?
-                    .metadata(json!({ "next": now_secs + interval_secs(env) }))?
-                    .execute()
-                    .await?;
-                log(
-                    json!({"event": "monitor", "target": reg.domain, "outcome": "error", "error": e.to_string()}),
-                    started,
-                );
-                return Ok(());
-            }
-        };
+    let report = match audit_domain_streaming(
+        &WorkerNet,
+        &reg.domain,
+        &opts,
+        deadline(secs),
+        |_| {},
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            // Not retried at once: a domain that cannot be audited must
+            // not hold up the queue.
+            reg.last_error = Some(format!("{at}: the audit failed: {e}"));
+            kv.put(key, serde_json::to_string(&reg)?)?
+                .metadata(json!({ "next": now_secs + interval_secs(env) }))?
+                .execute()
+                .await?;
+            log(
+                json!({"event": "monitor", "target": reg.domain, "outcome": "error", "error": e.to_string()}),
+                started,
+            );
+            return Ok(());
+        }
+    };
     let mut snap = Snapshot::of(&report);
     let diff = reg.last.as_ref().map(|prev| {
         snap.carry_forward(prev);

@@ -24,7 +24,12 @@ fn finding(id: &str, status: Status, detail: &str, dns: &[(&str, &str, &str, &[&
 
 /// The `dns.mx` finding with the MX answer of example.org.
 fn mx_finding(status: Status, detail: &str, rcode: &str, answers: &[&str]) -> Finding {
-    finding("dns.mx", status, detail, &[("example.org", "MX", rcode, answers)])
+    finding(
+        "dns.mx",
+        status,
+        detail,
+        &[("example.org", "MX", rcode, answers)],
+    )
 }
 
 fn report(at: &str, findings: Vec<Finding>) -> Report {
@@ -162,7 +167,12 @@ fn nothing_changed_is_an_empty_diff() {
     let a = Snapshot::of(&report("2026-01-01T04:17:00Z", base()));
     let mut later = base();
     // TTLs count down between audits: not a change.
-    later[0] = mx_finding(Status::Pass, "2 MX hosts", "NOERROR", &["example.org 17 MX 10 mx1.example.org."]);
+    later[0] = mx_finding(
+        Status::Pass,
+        "2 MX hosts",
+        "NOERROR",
+        &["example.org 17 MX 10 mx1.example.org."],
+    );
     let b = Snapshot::of(&report("2026-01-02T04:17:00Z", later));
     assert!(diff(&a, &b).is_empty(), "{:?}", diff(&a, &b));
     assert!(diff(&a, &a).is_empty());
@@ -172,7 +182,12 @@ fn nothing_changed_is_an_empty_diff() {
 fn status_changes_listings_certificates_and_dns_are_reported() {
     let a = Snapshot::of(&report("2026-01-01T04:17:00Z", base()));
     let mut now = base();
-    now[0] = mx_finding(Status::Pass, "2 MX hosts", "NOERROR", &["example.org 300 MX 20 mx2.example.org."]);
+    now[0] = mx_finding(
+        Status::Pass,
+        "2 MX hosts",
+        "NOERROR",
+        &["example.org 300 MX 20 mx2.example.org."],
+    );
     now[1] = finding(
         "blocklist.ip",
         Status::Fail,
