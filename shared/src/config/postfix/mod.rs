@@ -92,7 +92,13 @@ pub fn looks_like_postfix_config(cfg: &Config) -> bool {
 
 /// Whether `name` is a parameter Postfix knows (any supported release).
 pub fn is_parameter_name(name: &str) -> bool {
-    names::NAMES.binary_search(&name).is_ok()
+    // A hash set: detection asks this for every `name = value` line of a
+    // paste, and a binary search over ~950 names costs ten string
+    // comparisons a line.
+    static SET: std::sync::OnceLock<std::collections::HashSet<&str, foldhash::fast::FixedState>> =
+        std::sync::OnceLock::new();
+    SET.get_or_init(|| names::NAMES.iter().copied().collect())
+        .contains(name)
 }
 
 /// Whether a line has the shape of a master.cf service or `postconf -M`
