@@ -457,7 +457,7 @@ fn signal(line: &str) -> Option<Signal> {
     }
     // PowerShell Format-List: `Name : value` (aligned colons)
     if !indented && lead.is_ascii_uppercase() {
-        if let Some((name, _)) = t.split_once(" :").or_else(|| t.split_once(':')) {
+        if let Some(name) = before_colon(t) {
             let name = name.trim_end();
             if !name.is_empty() && !name.contains(' ') {
                 if let Some(kind) = exchange_property(name) {
@@ -467,7 +467,7 @@ fn signal(line: &str) -> Option<Signal> {
         }
     }
     // `name = value`: Postfix, Exim or fail2ban by the name
-    if let Some((name, _)) = t.split_once('=') {
+    if let Some(name) = memchr::memchr(b'=', t.as_bytes()).and_then(|i| t.get(..i)) {
         let name = name.trim();
         if !indented && !name.is_empty() {
             let postfix = super::postfix::is_parameter_name(name);
@@ -512,6 +512,20 @@ fn option_sets() -> &'static (NameSet, NameSet) {
             FAIL2BAN_OPTIONS.iter().copied().collect(),
         )
     })
+}
+
+/// What is before the first ` :` in `t`, else before its first `:` (a
+/// `Format-List` property name with its padding).
+fn before_colon(t: &str) -> Option<&str> {
+    let b = t.as_bytes();
+    let mut first = None;
+    for j in memchr::memchr_iter(b':', b) {
+        if j > 0 && b.get(j - 1) == Some(&b' ') {
+            return t.get(..j - 1);
+        }
+        first = first.or(Some(j));
+    }
+    first.and_then(|j| t.get(..j))
 }
 
 /// Exim lines that carry no option name: macro definitions, ACL and driver
