@@ -388,6 +388,9 @@ fn signal(line: &str) -> Option<Signal> {
     if let Some(s) = log_signal(t) {
         return Some(s);
     }
+    if let Some(s) = postfix_like(line, t) {
+        return s;
+    }
     if t.starts_with('#') {
         // Exchange log headers are comments with a meaning.
         if t.starts_with("#Software: Microsoft Exchange") || t.starts_with("#Log-type: ") {
@@ -470,21 +473,7 @@ fn signal(line: &str) -> Option<Signal> {
     if let Some(name) = memchr::memchr(b'=', t.as_bytes()).and_then(|i| t.get(..i)) {
         let name = name.trim();
         if !indented && !name.is_empty() {
-            let postfix = super::postfix::is_parameter_name(name);
-            let (exim_options, fail2ban_options) = option_sets();
-            let exim = exim_options.contains(name)
-                || name.starts_with("acl_smtp_")
-                || name.starts_with("domainlist ")
-                || name.starts_with("hostlist ")
-                || name.starts_with("addresslist ")
-                || name.starts_with("localpartlist ");
-            let f2b = fail2ban_options.contains(name);
-            return match (postfix, exim, f2b) {
-                (true, false, false) => sig(Software::Postfix, Kind::PostfixMain),
-                (false, true, false) => sig(Software::Exim, Kind::Exim),
-                (false, false, true) => sig(Software::Fail2ban, Kind::Fail2ban),
-                _ => None,
-            };
+            return by_name(name);
         }
         if indented {
             let name = name.trim();
@@ -512,6 +501,57 @@ fn option_sets() -> &'static (NameSet, NameSet) {
             FAIL2BAN_OPTIONS.iter().copied().collect(),
         )
     })
+}
+
+/// The signal of a `name = value` line by its name: Postfix, Exim or
+/// fail2ban when only one of them knows it.
+fn by_name(name: &str) -> Option<Signal> {
+    let postfix = super::postfix::is_parameter_name(name);
+    let (exim_options, fail2ban_options) = option_sets();
+    let exim = exim_options.contains(name)
+        || name.starts_with("acl_smtp_")
+        || name.starts_with("domainlist ")
+        || name.starts_with("hostlist ")
+        || name.starts_with("addresslist ")
+        || name.starts_with("localpartlist ");
+    let f2b = fail2ban_options.contains(name);
+    match (postfix, exim, f2b) {
+        (true, false, false) => sig(Software::Postfix, Kind::PostfixMain),
+        (false, true, false) => sig(Software::Exim, Kind::Exim),
+        (false, false, true) => sig(Software::Fail2ban, Kind::Fail2ban),
+        _ => None,
+    }
+}
+
+/// The common line of a main.cf, decided without the other checks: at the
+/// start of the line a lower-case word (`[a-z][a-z0-9_]*`), blanks, `=`.
+/// None of the checks [`signal`] makes before its `name = value` branch
+/// can fire on that shape (no log timestamp or month, no m4 macro before a
+/// `(`, no upper-case Sendmail or Exchange start, no `[`, `.` or section
+/// word, no Exim macro, verb or `word:`), except an Exim retry rule (the
+/// third field `F,2h,…`) and, for `dnl…` and `dc_…` words, m4 and
+/// Debian's `dc_*='…'`: those lines take the full path. `Some(signal)`
+/// when decided.
+fn postfix_like(line: &str, t: &str) -> Option<Option<Signal>> {
+    let b = line.as_bytes();
+    if !b.first()?.is_ascii_lowercase() {
+        return None;
+    }
+    let end = b
+        .iter()
+        .position(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_'))?;
+    let eq = end
+        + b.get(end..)?
+            .iter()
+            .position(|c| !matches!(c, b' ' | b'\t'))?;
+    if b.get(eq) != Some(&b'=') {
+        return None;
+    }
+    let name = line.get(..end)?;
+    if name.starts_with("dnl") || name.starts_with("dc_") || exim_retry_rule(t) {
+        return None;
+    }
+    Some(by_name(name))
 }
 
 /// What is before the first ` :` in `t`, else before its first `:` (a
@@ -587,8 +627,16 @@ fn exim_signal(t: &str, indented: bool) -> Option<Signal> {
     if indented && word == "endpass" && rest.is_empty() {
         return exim;
     }
-    // Retry rules: `*   *   F,2h,15m; G,16h,1h,1.5; F,4d,6h`. Only a line
-    // with `F,<digit>` (or G, H) in it can be one: look for that first.
+    if exim_retry_rule(t) {
+        return exim;
+    }
+    None
+}
+
+/// Retry rules: `*   *   F,2h,15m; G,16h,1h,1.5; F,4d,6h`.
+fn exim_retry_rule(t: &str) -> bool {
+    // Only a line with `F,<digit>` (or G, H) in it can be one: look for
+    // that first.
     let b = t.as_bytes();
     let retry_like = memchr::memchr_iter(b',', b).any(|i| {
         i > 0
@@ -596,20 +644,17 @@ fn exim_signal(t: &str, indented: bool) -> Option<Signal> {
             && b.get(i + 1).is_some_and(u8::is_ascii_digit)
     });
     if !retry_like {
-        return None;
+        return false;
     }
     let mut f = t.split_whitespace();
     if let (Some(_), Some(_), Some(rule)) = (f.next(), f.next(), f.next()) {
         let b = rule.as_bytes();
-        if b.len() > 3
+        return b.len() > 3
             && matches!(b[0], b'F' | b'G' | b'H')
             && b[1] == b','
-            && b[2].is_ascii_digit()
-        {
-            return exim;
-        }
+            && b[2].is_ascii_digit();
     }
-    None
+    false
 }
 
 const EXIM_ACL_VERBS: &[&str] = &[
