@@ -7,6 +7,25 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+// Node's fetch keeps connections alive; when a server closes an idle one
+// just as the next request reuses it, that request fails with "fetch
+// failed" (a socket error, nothing the server did wrong). Browsers retry a
+// request on a reused connection that closes before any answer; so do the
+// tests, once, and say so on stderr. Seen in CI: worker.test's second audit,
+// after the first test had left the connection idle for seconds.
+const fetchOnce = globalThis.fetch;
+globalThis.fetch = async (input, init) => {
+  try {
+    return await fetchOnce(input, init);
+  } catch (e) {
+    const code = e?.cause?.code;
+    const resendable = init?.body === undefined || typeof init.body === "string";
+    if (!["UND_ERR_SOCKET", "ECONNRESET"].includes(code) || !resendable) throw e;
+    process.stderr.write(`# fetch ${String(input)}: ${code} on a kept-alive connection, retried once\n`);
+    return fetchOnce(input, init);
+  }
+};
+
 export function requireEnv(name) {
   const v = process.env[name];
   if (!v) throw new Error(`${name} is not set: run the tests with \`cargo xtask test\``);
