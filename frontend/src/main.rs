@@ -1,11 +1,13 @@
-//! mailaudit's website: audit a domain through the API (`POST /api/v1/audit`)
-//! or analyse a pasted configuration entirely in the browser, with the same
-//! engine (`mailaudit-core`) compiled to WebAssembly.
+//! mailaudit's website: audit a domain through the API (`POST /api/v1/audit`),
+//! or analyse a pasted configuration or DMARC aggregate reports entirely in
+//! the browser, with the same engine (`mailaudit-core`) compiled to
+//! WebAssembly.
 //!
 //! Every string that comes from the server or from the paste box is rendered
 //! as a text node: nothing here ever builds HTML from data.
 
 mod audit;
+mod dmarc;
 mod paste;
 mod report;
 
@@ -16,15 +18,17 @@ use yew::prelude::*;
 enum Tab {
     Audit,
     Paste,
+    Dmarc,
 }
 
 impl Tab {
-    const ALL: [Tab; 2] = [Tab::Audit, Tab::Paste];
+    const ALL: [Tab; 3] = [Tab::Audit, Tab::Paste, Tab::Dmarc];
 
     fn label(self) -> &'static str {
         match self {
             Tab::Audit => "Audit a domain",
             Tab::Paste => "Paste a configuration",
+            Tab::Dmarc => "DMARC reports",
         }
     }
 
@@ -32,6 +36,7 @@ impl Tab {
         match self {
             Tab::Audit => "audit",
             Tab::Paste => "paste",
+            Tab::Dmarc => "dmarc",
         }
     }
 }
@@ -39,7 +44,7 @@ impl Tab {
 #[function_component(App)]
 fn app() -> Html {
     let tab = use_state(|| Tab::Audit);
-    let tab_refs = [use_node_ref(), use_node_ref()];
+    let tab_refs = [use_node_ref(), use_node_ref(), use_node_ref()];
 
     let select = {
         let tab = tab.clone();
@@ -106,8 +111,9 @@ fn app() -> Html {
                         { "mailaudit" }
                     </h1>
                     <p class="tagline">
-                        { "Checks a mail domain's DNS (SPF, DMARC, MX) or a pasted Postfix \
-                           configuration for security problems, and says how to fix them." }
+                        { "Checks a mail domain's DNS (SPF, DMARC, MX), a pasted Postfix \
+                           configuration or DMARC aggregate reports for security problems, and \
+                           says how to fix them." }
                     </p>
                 </div>
             </header>
@@ -132,6 +138,15 @@ fn app() -> Html {
                     hidden={*tab != Tab::Paste}
                 >
                     <paste::PastePanel />
+                </section>
+                <section
+                    id="panel-dmarc"
+                    class="panel"
+                    role="tabpanel"
+                    aria-labelledby="tab-dmarc"
+                    hidden={*tab != Tab::Dmarc}
+                >
+                    <dmarc::DmarcPanel />
                 </section>
             </main>
             <footer class="site-footer">

@@ -81,7 +81,7 @@ pub struct CopyProps {
 }
 
 #[function_component(CopyButton)]
-fn copy_button(p: &CopyProps) -> Html {
+pub fn copy_button(p: &CopyProps) -> Html {
     let label = use_state(|| "Copy");
     let onclick = {
         let text = p.text.clone();

@@ -595,7 +595,7 @@ impl Batch {
             for reason in &r.reasons {
                 src.reasons.bump(&reason.kind, r.count);
             }
-            if src.reporters.len() < MAX_REPORTERS {
+            if src.reporters.len() < MAX_REPORTERS && !src.reporters.contains(&f.org_name) {
                 src.reporters.insert(f.org_name.clone());
             }
             let example = match class {
