@@ -3,7 +3,8 @@
 # nothing that is already done (a warm machine passes through in seconds).
 #   - Debian packages: chromium (browser tests), fonts, iproute2, curl, python3,
 #     postfix (its postconf is the oracle of shared/tests/postconf_diff.rs;
-#     installed unconfigured, no daemon started). The test bed installs its
+#     installed unconfigured, no daemon started), testssl.sh (the oracle of
+#     tests/e2e/testssl.test.mjs and bench/smtp_probe_vs_testssl.sh). The test bed installs its
 #     own: Knot, Unbound, …
 #   - the wasm32 Rust target
 #   - npm packages pinned in package-lock.json (wrangler/workerd, playwright-core)
@@ -18,6 +19,7 @@ command -v ip >/dev/null || need_apt+=(iproute2)
 command -v curl >/dev/null || need_apt+=(curl ca-certificates)
 [ -x /usr/bin/python3 ] || need_apt+=(python3)
 [ -x /usr/sbin/postconf ] || need_apt+=(postfix)
+command -v testssl >/dev/null || need_apt+=(testssl.sh)
 if [ ${#need_apt[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || { echo "setup: need root to apt-get install ${need_apt[*]}" >&2; exit 1; }
   log "apt-get install ${need_apt[*]}"

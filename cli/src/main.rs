@@ -141,8 +141,10 @@ enum Command {
         /// recorded exchanges; see `mailaudit_core::critical_path`) on stderr.
         #[arg(long)]
         timing: bool,
-        /// Exchanges in flight at once (the Worker is held to 6).
-        #[arg(long, value_name = "N", default_value_t = 6)]
+        /// DNS/HTTP exchanges in flight at once. DoH queries share one
+        /// HTTP/2 connection; connections to mail servers stay at most 6
+        /// (or N if lower). The Worker is held to 6 for both.
+        #[arg(long, value_name = "N", default_value_t = NATIVE_CONCURRENCY)]
         concurrency: usize,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
@@ -182,6 +184,10 @@ enum Command {
         allow_net: Vec<String>,
     },
 }
+
+/// DNS/HTTP exchanges in flight at once natively (`audit`, `serve`): the
+/// DoH queries share one HTTP/2 connection, so this costs no sockets.
+pub const NATIVE_CONCURRENCY: usize = 32;
 
 fn parse_software(s: &str) -> Result<Software, String> {
     Software::parse(s)
@@ -570,7 +576,10 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             format,
             fail_on,
         } => {
-            let net = net::NativeNet::new(read_ca(&ca_file)?.as_deref()).map_err(UsageError)?;
+            let ca = read_ca(&ca_file)?;
+            let net = net::NativeNet::new(ca.as_deref())
+                .and_then(|n| n.with_resolver(&resolver, ca.as_deref()))
+                .map_err(UsageError)?;
             let mut config_selectors = Vec::new();
             for path in &selectors_from {
                 let text = std::fs::read(path)
@@ -596,6 +605,7 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
                 return Err(UsageError("--concurrency must be at least 1".into()));
             }
             opts.budget.concurrency = concurrency;
+            opts.budget.connections = concurrency.min(6);
             opts.blocklists.dqs_key = dqs_key.filter(|k| !k.trim().is_empty());
             opts.blocklists.zone_suffix = blocklist_zone_suffix;
             if !blocklists.is_empty() {

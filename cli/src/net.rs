@@ -7,10 +7,17 @@
 //! requests resolve through a resolver that drops refused addresses, so the
 //! address checked is the address connected to. Requests to the configured
 //! DoH resolver itself are exempt: the operator chose it.
+//!
+//! Requests to the DoH resolver go over one HTTP/2 connection: the client
+//! for them speaks HTTP/2 from the start (RFC 8484 recommends it), so the
+//! first wave of an audit's queries waits for one TLS handshake instead of
+//! opening a connection each. A resolver that turns out not to speak
+//! HTTP/2 is asked again, and from then on, over the ordinary client.
 
 use mailaudit_core::addr::AddressPolicy;
 use mailaudit_core::net::{Conn, HttpRequest, HttpResponse, Method, NetError, Network};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -21,6 +28,15 @@ pub struct NativeNet {
     client: reqwest::Client,
     /// With a guard: the client for everything but the DoH resolver.
     guarded: Option<(reqwest::Client, Arc<AddressPolicy>, String)>,
+    /// The DoH resolver's URL and its HTTP/2-only client.
+    doh: Option<Arc<Doh>>,
+}
+
+struct Doh {
+    url: String,
+    client: reqwest::Client,
+    /// Set when the resolver did not speak HTTP/2.
+    http1: AtomicBool,
 }
 
 /// reqwest's name resolution, keeping only addresses the policy allows.
@@ -61,7 +77,23 @@ impl NativeNet {
         Ok(NativeNet {
             client: Self::client(extra_ca, None)?,
             guarded: None,
+            doh: None,
         })
+    }
+
+    /// Sends the queries for the DoH resolver at `url` over one HTTP/2
+    /// connection.
+    pub fn with_resolver(mut self, url: &str, extra_ca: Option<&[u8]>) -> Result<Self, String> {
+        let client = Self::builder(extra_ca)?
+            .http2_prior_knowledge()
+            .build()
+            .map_err(|e| format!("HTTP client: {e}"))?;
+        self.doh = Some(Arc::new(Doh {
+            url: url.to_string(),
+            client,
+            http1: AtomicBool::new(false),
+        }));
+        Ok(self)
     }
 
     /// A network that connects only where `policy` allows, except to the
@@ -72,20 +104,30 @@ impl NativeNet {
         resolver_url: &str,
     ) -> Result<NativeNet, String> {
         let policy = Arc::new(policy);
-        Ok(NativeNet {
+        NativeNet {
             client: Self::client(extra_ca, None)?,
             guarded: Some((
                 Self::client(extra_ca, Some(policy.clone()))?,
                 policy,
                 resolver_url.to_string(),
             )),
-        })
+            doh: None,
+        }
+        .with_resolver(resolver_url, extra_ca)
     }
 
     fn client(
         extra_ca: Option<&[u8]>,
         policy: Option<Arc<AddressPolicy>>,
     ) -> Result<reqwest::Client, String> {
+        let mut b = Self::builder(extra_ca)?;
+        if let Some(p) = policy {
+            b = b.dns_resolver(Arc::new(GuardedResolver(p)));
+        }
+        b.build().map_err(|e| format!("HTTP client: {e}"))
+    }
+
+    fn builder(extra_ca: Option<&[u8]>) -> Result<reqwest::ClientBuilder, String> {
         let mut b = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(5))
@@ -101,10 +143,17 @@ impl NativeNet {
                 b = b.add_root_certificate(c);
             }
         }
-        if let Some(p) = policy {
-            b = b.dns_resolver(Arc::new(GuardedResolver(p)));
-        }
-        b.build().map_err(|e| format!("HTTP client: {e}"))
+        Ok(b)
+    }
+
+    /// The HTTP/2 client when `url` is the DoH resolver's and it speaks
+    /// HTTP/2 (as far as we know).
+    fn doh_client(&self, url: &str) -> Option<&Doh> {
+        let doh = self.doh.as_deref()?;
+        let path = url.split('?').next().unwrap_or(url);
+        (path == doh.url.split('?').next().unwrap_or(&doh.url)
+            && !doh.http1.load(Ordering::Relaxed))
+        .then_some(doh)
     }
 
     /// The policy's verdict on a TCP destination (None: no guard).
@@ -162,37 +211,22 @@ impl Network for NativeNet {
                 }
                 _ => &self.client,
             };
-            let mut rb = match req.method {
-                Method::Get => client.get(&req.url),
-                Method::Post => client.post(&req.url).body(req.body.clone()),
-            };
-            for (k, v) in &req.headers {
-                rb = rb.header(k, v);
-            }
-            let mut resp = rb.send().await.map_err(|e| describe(&e))?;
-            let status = resp.status().as_u16();
-            let headers = resp
-                .headers()
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str().to_string(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect();
-            let mut body = Vec::new();
-            while let Some(chunk) = resp.chunk().await.map_err(|e| describe(&e))? {
-                if body.len() + chunk.len() > req.max_body {
-                    return Err(NetError::TooLarge(req.max_body));
+            if let Some(doh) = self.doh_client(&req.url) {
+                match send(&doh.client, &req).await {
+                    // No answer (not HTTP/2, or not reachable): ask once
+                    // more over the ordinary client, which also settles
+                    // whether the failure was about HTTP/2.
+                    Err(e) if !e.is_timeout() => {
+                        doh.http1.store(true, Ordering::Relaxed);
+                    }
+                    r => return r.map_err(|e| describe(&e))?.read(req.max_body).await,
                 }
-                body.extend_from_slice(&chunk);
             }
-            Ok(HttpResponse {
-                status,
-                headers,
-                body,
-            })
+            send(client, &req)
+                .await
+                .map_err(|e| describe(&e))?
+                .read(req.max_body)
+                .await
         };
         match tokio::time::timeout(Duration::from_millis(timeout.into()), exchange).await {
             Ok(r) => r.map_err(|e| match e {
@@ -218,6 +252,53 @@ impl Network for NativeNet {
             Ok(Err(e)) => Err(NetError::Connect(format!("{host}:{port}: {e}"))),
             Err(_) => Err(NetError::Timeout(timeout_ms)),
         }
+    }
+}
+
+fn send(
+    client: &reqwest::Client,
+    req: &HttpRequest,
+) -> impl std::future::Future<Output = Result<reqwest::Response, reqwest::Error>> {
+    let mut rb = match req.method {
+        Method::Get => client.get(&req.url),
+        Method::Post => client.post(&req.url).body(req.body.clone()),
+    };
+    for (k, v) in &req.headers {
+        rb = rb.header(k, v);
+    }
+    rb.send()
+}
+
+/// Reading a response: status, headers and a body of at most `max` bytes.
+trait ReadResponse {
+    async fn read(self, max: usize) -> Result<HttpResponse, NetError>;
+}
+
+impl ReadResponse for reqwest::Response {
+    async fn read(mut self, max: usize) -> Result<HttpResponse, NetError> {
+        let status = self.status().as_u16();
+        let headers = self
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let mut body = Vec::new();
+        while let Some(chunk) = self.chunk().await.map_err(|e| describe(&e))? {
+            if body.len() + chunk.len() > max {
+                return Err(NetError::TooLarge(max));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
     }
 }
 

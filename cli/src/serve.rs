@@ -55,6 +55,10 @@ async fn audit(State(st): State<Arc<AppState>>, body: axum::body::Bytes) -> Resp
         machine."
         .into();
     opts.live.extra_roots = st.live.extra_roots.clone();
+    // As the CLI: DoH queries share one HTTP/2 connection, so many may be
+    // in flight; connections to mail servers stay at 6.
+    opts.budget.concurrency = crate::NATIVE_CONCURRENCY;
+    opts.budget.connections = 6;
     // The engine's futures need not be Send (the Worker's are not), so the
     // audit runs to completion on a blocking thread of this runtime.
     let handle = tokio::runtime::Handle::current();

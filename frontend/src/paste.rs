@@ -52,12 +52,21 @@ fn explain(e: &ConfigError) -> String {
         ConfigError::Empty => {
             "Nothing to analyse: paste a configuration into the box first.".into()
         }
-        ConfigError::Unrecognised => "The text was not recognised as a supported configuration. \
-             Supported: Postfix main.cf, master.cf, `postconf -n` and `postconf -M` output. \
-             If it is one of those, choose Postfix under Software to force it."
-            .into(),
+        ConfigError::Unrecognised => format!(
+            "The text was not recognised as a supported configuration. Supported: {}. \
+             If it is one of those, choose its software under Software to force it.",
+            supported_list()
+        ),
         other => other.to_string(),
     }
+}
+
+/// The supported formats, for the hint.
+fn supported_list() -> String {
+    mailaudit_core::config::supported()
+        .map(Software::formats)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Runs the engine: the report and the fixed files in one call.
@@ -147,8 +156,9 @@ pub fn paste_panel() -> Html {
             <div class="card form">
                 <label for="config">{ "Configuration" }</label>
                 <p class="hint" id="config-hint">
-                    { "Paste Postfix main.cf and/or master.cf, or the output of postconf -n / postconf -M. \
-                       Several files can be pasted together, each starting with a line # file: NAME." }
+                    { format!("Paste any of: {}. Several files can be pasted together, one after \
+                       another or each starting with a line # file: NAME; each part is recognised \
+                       and analysed on its own.", supported_list()) }
                 </p>
                 <textarea
                     id="config"
@@ -166,7 +176,9 @@ pub fn paste_panel() -> Html {
                         <label for="software">{ "Software" }</label>
                         <select id="software" name="software" ref={software}>
                             <option value="auto" selected=true>{ "Auto-detect" }</option>
-                            <option value="postfix">{ "Postfix" }</option>
+                            { for mailaudit_core::config::supported().map(|s| html! {
+                                <option value={s.name()}>{ s.title() }</option>
+                            }) }
                         </select>
                         <label for="version">{ "Version" }</label>
                         <input

@@ -346,7 +346,7 @@ mod tests {
             .iter()
             .filter(|f| f.id.starts_with("smtp.") || f.id.starts_with("tls."))
             .collect();
-        assert_eq!(live.len(), 17);
+        assert_eq!(live.len(), 18);
         assert!(
             live.iter().all(|f| f.status == Status::Unknown),
             "{live:#?}"

@@ -144,6 +144,10 @@ pub struct Budget {
     pub subrequests: usize,
     /// Exchanges and open connections at once (a Worker holds at most 6).
     pub concurrency: usize,
+    /// TCP connections open at once (the live probes), within
+    /// `concurrency`. The CLI lets many DoH queries share one HTTP/2
+    /// connection but still opens no more than this to a mail server.
+    pub connections: usize,
 }
 
 impl Default for Budget {
@@ -151,6 +155,7 @@ impl Default for Budget {
         Budget {
             subrequests: 50,
             concurrency: 6,
+            connections: 6,
         }
     }
 }
@@ -174,6 +179,7 @@ pub struct Budgeted<N: Network> {
     used: AtomicUsize,
     refused: AtomicUsize,
     slots: Arc<Semaphore>,
+    sockets: Arc<Semaphore>,
 }
 
 impl<N: Network> Budgeted<N> {
@@ -185,6 +191,7 @@ impl<N: Network> Budgeted<N> {
             refused: AtomicUsize::new(0),
             // A concurrency of 0 would wait forever: treat it as 1.
             slots: Arc::new(Semaphore::new(budget.concurrency.max(1))),
+            sockets: Arc::new(Semaphore::new(budget.connections.max(1))),
         }
     }
 
@@ -236,10 +243,15 @@ impl<N: Network> Network for Budgeted<N> {
         port: u16,
         timeout_ms: u32,
     ) -> Result<Self::Conn, NetError> {
+        let socket = self.sockets.acquire_arc().await;
         let slot = self.slots.acquire_arc().await;
         self.take()?;
         let inner = self.inner.tcp_connect(host, port, timeout_ms).await?;
-        Ok(BudgetedConn { inner, _slot: slot })
+        Ok(BudgetedConn {
+            inner,
+            _slot: slot,
+            _socket: socket,
+        })
     }
 }
 
@@ -248,6 +260,7 @@ impl<N: Network> Network for Budgeted<N> {
 pub struct BudgetedConn<C> {
     inner: C,
     _slot: SemaphoreGuardArc,
+    _socket: SemaphoreGuardArc,
 }
 
 impl<C> BudgetedConn<C> {
@@ -362,7 +375,7 @@ mod tests {
             &zone,
             Budget {
                 subrequests: 3,
-                concurrency: 6,
+                ..Budget::default()
             },
         );
         let r = Resolver::new(&net, "https://doh.test/dns-query");
@@ -391,6 +404,7 @@ mod tests {
             Budget {
                 subrequests: 10,
                 concurrency: 1,
+                connections: 1,
             },
         );
         let conn = block_on(net.tcp_connect("mail.example.org", 25, 1000)).unwrap();
@@ -401,5 +415,32 @@ mod tests {
         drop(conn);
         assert_eq!(block_on(get).unwrap().status, 404);
         assert_eq!(net.used(), 2);
+    }
+
+    #[test]
+    fn connections_are_capped_apart_from_exchanges() {
+        let zone = ScriptedNet::new().tcp_peer("mail.example.org", 25, b"220 hi\r\n");
+        let net = Budgeted::new(
+            &zone,
+            Budget {
+                subrequests: 10,
+                concurrency: 8,
+                connections: 1,
+            },
+        );
+        let conn = block_on(net.tcp_connect("mail.example.org", 25, 1000)).unwrap();
+        let waker = futures::task::noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        // An HTTP exchange still has a slot; a second connection waits.
+        assert_eq!(
+            block_on(net.http(HttpRequest::get("https://example.org/")))
+                .unwrap()
+                .status,
+            404
+        );
+        let mut second = Box::pin(net.tcp_connect("mail.example.org", 25, 1000));
+        assert!(std::future::Future::poll(second.as_mut(), &mut cx).is_pending());
+        drop(conn);
+        assert!(block_on(second).is_ok());
     }
 }

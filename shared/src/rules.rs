@@ -73,6 +73,9 @@ impl Rule {
 pub fn all() -> impl Iterator<Item = &'static Rule> {
     [
         crate::config::postfix::RULES,
+        crate::config::exim::RULES,
+        crate::config::sendmail::RULES,
+        crate::config::exchange::RULES,
         crate::dmarcrep::RULES,
         crate::dns::mx::RULES,
         crate::dns::ptr::RULES,

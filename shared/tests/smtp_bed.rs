@@ -279,14 +279,53 @@ fn live_bed_hardened_and_weak_postfix() {
         "weak has no STARTTLS"
     );
 
-    // smtp.exposed_ports: only port 25 listens on the bed's MTAs.
+    // smtp.exposed_ports: the hardened MTA listens on 25, 465 and 587.
     let scan = block_on(probe::scan_ports(&net, hard.parse().unwrap(), 5_000));
     let f = probe::judge_exposed_ports("mail.example.test", &scan);
     println!("{} {}: {}", f.status.as_str(), f.id, f.detail);
     assert_eq!(f.status, Status::Info, "{}", f.detail);
+    for port in ["25 (SMTP)", "465 (", "587 ("] {
+        assert!(f.detail.contains(port), "{port}: {}", f.detail);
+    }
+
+    // smtp.submission: 587 requires STARTTLS and offers no AUTH before it,
+    // 465 speaks TLS first (with the TLS stack); the weak MTA's 587 has no
+    // STARTTLS at all.
+    let sub = block_on(probe::submission::probe(
+        &net,
+        "mail.example.test",
+        hard.parse().unwrap(),
+        &scan,
+        &ProbeOptions::default(),
+        NOW,
+    ));
+    let f = probe::submission::judge(&sub);
+    println!("{} {}: {}", f.status.as_str(), f.id, f.detail);
+    if cfg!(feature = "tls") {
+        assert_eq!(f.status, Status::Pass, "{}", f.detail);
+        assert!(f.detail.contains("port 465 speaks TLS"), "{}", f.detail);
+    } else {
+        assert_eq!(f.status, Status::Unknown, "{}", f.detail);
+    }
     assert!(
-        f.detail.contains("open mail ports: 25 (SMTP)."),
+        f.detail.contains("port 587 offers STARTTLS"),
         "{}",
         f.detail
     );
+    let weak_scan = block_on(probe::scan_ports(&net, weak.parse().unwrap(), 5_000));
+    let sub = block_on(probe::submission::probe(
+        &net,
+        "mail.weak.test",
+        weak.parse().unwrap(),
+        &weak_scan,
+        &ProbeOptions::default(),
+        NOW,
+    ));
+    let f = probe::submission::judge(&sub);
+    println!("{} {}: {}", f.status.as_str(), f.id, f.detail);
+    assert_eq!(f.status, Status::Fail, "{}", f.detail);
+    assert!(f.detail.contains("does not offer STARTTLS"), "{}", f.detail);
 }
+
+/// The analysis time used for the TLS handshakes (2026-11-29).
+const NOW: i64 = 1_795_910_400;

@@ -519,3 +519,69 @@ test('big generated config: analysis time in the page', { timeout: TIMEOUT }, as
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// Exim: the weak fixture pasted as is, recognised as Exim, its findings with
+// the lines they come from; then the 10,000-line generated configuration of
+// the native benchmark (bench/gen_exim_config.py), timed in the page (no
+// timed assertion; the figures go to $TEST_OUT/perf.json).
+const EXIM = new URL('../fixtures/exim/', import.meta.url).pathname;
+
+test('Exim config pasted: detection, findings, analysis time', { timeout: TIMEOUT }, async () => {
+  const base = await server();
+  const dir = mkdtempSync(path.join(tmpdir(), 'mailaudit-exim-'));
+  try {
+    const big = path.join(dir, 'exim10k.conf');
+    execFileSync('python3', [new URL('../../bench/gen_exim_config.py', import.meta.url).pathname, big]);
+    await withBrowser(async (context, page, pageErrors) => {
+      await openApp(page, base, pageErrors);
+      await context.route('**/*', (route) => route.abort());
+      const requests = [];
+      page.on('request', (r) => requests.push(`${r.method()} ${r.url()}`));
+
+      await analyse(page, readFileSync(`${EXIM}weak.conf`, 'utf8'));
+      const assumptions = await page.locator('#panel-paste .assumptions').innerText();
+      assert.match(assumptions, /input: .*Exim configuration/, assumptions);
+      assert.match(assumptions, /exim\.version: 4\.94\.2 \(from the exim -bV banner/, assumptions);
+      await assertStatuses(page, 'paste', ['exim.open_relay', 'exim.vrfy_expn', 'exim.auth_plaintext', 'exim.smuggling'], 'fail');
+      const relay = finding(page, 'paste', 'exim.open_relay');
+      assert.match(await relay.innerText(), /198\.51\.0\.0\/16/);
+      const places = await evidencePlaces(page, 'exim.open_relay');
+      assert.ok(places.some((p) => /:7$/.test(p)), JSON.stringify(places));
+      assert.match(await relay.locator('.fix pre').innerText(), /require message\s+= relay not permitted/);
+      await shot(page, 'paste-exim-weak.png');
+
+      // The hardened fixture passes the relay check.
+      await analyse(page, readFileSync(`${EXIM}hardened.conf`, 'utf8'), '4.100.1');
+      await page
+        .locator('#panel-paste [data-testid="finding"][data-id="exim.open_relay"][data-status="pass"]')
+        .waitFor({ timeout: 10_000 });
+      await shot(page, 'paste-exim-hardened.png');
+
+      const text = readFileSync(big, 'utf8');
+      const times = [];
+      for (let i = 0; i < 5; i++) {
+        await analyse(page, i % 2 ? `${text}\n` : text, '4.100.1');
+        const done = page.locator('#panel-paste .paste-done');
+        await done.waitFor({ timeout: 30_000 });
+        times.push(Number(await done.getAttribute('data-analysis-ms')));
+      }
+      assert.ok(times.every((t) => Number.isFinite(t) && t > 0), JSON.stringify(times));
+      const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
+      console.log(`paste analysis of the generated 10,000-line exim.conf: first ${times[0]} ms, median ${median} ms (${times.join(', ')})`);
+      recordPerf({
+        exim_big_config: {
+          test: 'browser: paste analysis of the generated 10,000-line exim.conf (bench/gen_exim_config.py)',
+          first_ms: times[0],
+          median_ms: median,
+          runs_ms: times,
+          chromium: context.browser()?.version() ?? null,
+          measured_at: new Date().toISOString(),
+        },
+      });
+      assert.deepEqual(requests, [], 'the page made requests');
+      assert.deepEqual(pageErrors, []);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

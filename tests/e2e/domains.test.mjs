@@ -42,6 +42,8 @@ const CASES = [
   ["badrecords.example.test", "bimi.record", "fail"],
   ["danebad.example.test", "dane.tlsa", "fail"],
   ["danemismatch.example.test", "dns.mx", "pass"],
+  ["certexpired.example.test", "dns.mx", "pass"],
+  ["certname.example.test", "dns.mx", "pass"],
   ["hosted.example.test", "provider.hosted", "info"],
   ["bogus.test", "dns.dnssec", "fail"],
 ];
@@ -55,9 +57,19 @@ const LIVE_CASES = [
   ["weak.test", "smtp.open_relay", "fail"],
   ["weak.test", "smtp.vrfy_expn", "fail"],
   ["weak.test", "smtp.smuggling", "warn"],
+  ["weak.test", "smtp.submission", "fail"],
   ["weak.test", "tls.versions", "unknown"],
   // Records fine on their own; the certificate the MX serves matches none.
   ["danemismatch.example.test", "dane.tlsa", "fail"],
+  // Hardened Postfix instances that differ from mail.example.test only in
+  // the certificate they serve: expired (2021-01-01), or issued for
+  // mail.wrong-name.test. Each fails its rule and nothing else about TLS.
+  ["certexpired.example.test", "tls.cert_expiry", "fail"],
+  ["certexpired.example.test", "tls.cert_name", "pass"],
+  ["certexpired.example.test", "tls.versions", "pass"],
+  ["certname.example.test", "tls.cert_name", "fail"],
+  ["certname.example.test", "tls.cert_expiry", "pass"],
+  ["certname.example.test", "tls.versions", "pass"],
 ];
 
 // The DKIM key of example.test sits at a selector no list guesses.
@@ -136,7 +148,7 @@ test("domains: example.test passes every domain rule (CLI and Worker)", async ()
     // The hardened Postfix behind mail.example.test passes the live checks
     // (the version it shows and the ports it answers on are information).
     const liveFindings = report.findings.filter((f) => live(f.id));
-    assert.equal(liveFindings.length, 17, via);
+    assert.equal(liveFindings.length, 18, via);
     for (const f of liveFindings) {
       const want = via === "worker" ? ["unknown"] : ["pass", "info"];
       assert.ok(want.includes(f.status), `${via}: ${f.id} is ${f.status}: ${f.detail}`);
@@ -163,4 +175,18 @@ test("domains: lists answering 127.255.255.254 give blocklist.inconclusive, neve
       assert.equal(f[id].status, "unknown", `${via}: ${id}`);
     }
   }
+});
+
+test("domains: a DoH resolver that speaks only HTTP/1.1 gives the same findings as HTTP/2", () => {
+  // The CLI sends DoH queries over HTTP/2 from the start (one connection for
+  // all of them) and falls back to HTTP/1.1 when the resolver does not speak
+  // it: the bed's DoH/1.1 front (BED_DOH11_URL) forwards to the same Unbound.
+  const extra = ["--no-probe", "--selector", "sel1"];
+  const h2 = auditInBed(b, "example.test", { extra });
+  const h1 = auditInBed(b, "example.test", { resolver: b.BED_DOH11_URL, extra });
+  const brief = (r) => r.findings.map((f) => `${f.id} ${f.status}`).sort();
+  assert.ok(h2.findings.length > 20);
+  assert.deepEqual(brief(h1), brief(h2));
+  const resolver = (r) => r.assumptions.find((a) => a.key === "resolver").value;
+  assert.equal(resolver(h1), b.BED_DOH11_URL);
 });

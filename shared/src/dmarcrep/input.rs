@@ -258,7 +258,7 @@ fn unzip<'a>(
         if entry.is_dir() {
             continue;
         }
-        let entry_name = display_entry_name(&entry.name_raw().to_vec());
+        let entry_name = display_entry_name(entry.name_raw());
         let full = format!("{name}:{entry_name}");
         let data = read_capped(&mut entry, budget).map_err(|e| {
             if is_cap(&e) {

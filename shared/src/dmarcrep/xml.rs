@@ -836,11 +836,10 @@ fn close(b: &mut Builder, stack: &[Tag], text: &str, line: u32) -> Result<(), Re
             "report_id",
             line,
         )?,
-        (_, Some(Tag::ReportMetadata), Tag::Error) => {
-            if b.errors.len() < 20 {
-                b.errors.push(truncate(v))
-            }
+        (_, Some(Tag::ReportMetadata), Tag::Error) if b.errors.len() < 20 => {
+            b.errors.push(truncate(v))
         }
+        (_, Some(Tag::ReportMetadata), Tag::Error) => {}
         (_, Some(Tag::ReportMetadata), Tag::Generator) => b.generator = Some(truncate(v)),
         (Some(Tag::ReportMetadata), Some(Tag::DateRange), Tag::Begin) => {
             set_once(&mut b.begin, v.to_string(), "begin", line)?

@@ -53,6 +53,7 @@ pub mod rules;
 #[cfg(any(test, feature = "testing"))]
 pub mod script;
 pub mod smtp;
+pub mod submission;
 #[cfg(test)]
 mod tests;
 pub mod versions;

@@ -105,11 +105,16 @@ pub async fn run<N: Network>(
     if opts.port_scan {
         let scan = super::scan_ports(net, ip, opts.probe.connect_timeout_ms).await;
         findings.push(super::judge_exposed_ports(&host, &scan));
+        let sub = super::submission::probe(net, &host, ip, &scan, &opts.probe, now_unix).await;
+        findings.push(super::submission::judge(&sub));
     } else {
         findings.push(
             super::rules::SMTP_EXPOSED_PORTS
                 .finding(Status::Unknown, "The port list was not requested."),
         );
+        findings.push(super::submission::not_checked(
+            "The port list was not requested, so the submission ports were not checked.",
+        ));
     }
     let offers_starttls = smtp.hello.done().map(|h| h.caps.starttls).unwrap_or(false);
     let (tls, chain) = tls_checks(

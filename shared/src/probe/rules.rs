@@ -110,6 +110,16 @@ pub static SMTP_SMUGGLING: Rule = Rule {
     ],
 };
 
+pub static SMTP_SUBMISSION: Rule = Rule {
+    id: "smtp.submission",
+    area: Area::Server,
+    title: "Submission ports encrypt before authentication",
+    severity: Severity::High,
+    description: "587 without STARTTLS, 465 without TLS, or AUTH offered in plaintext on the \
+        submission port (only ports the port list found open are spoken to; no login is tried).",
+    refs: &["RFC 8314", "RFC 6409", "RFC 4954 §4"],
+};
+
 pub static SMTP_EXPOSED_PORTS: Rule = Rule {
     id: "smtp.exposed_ports",
     area: Area::Server,
@@ -150,6 +160,7 @@ pub static RULES: &[&Rule] = &[
     &SMTP_VRFY_EXPN,
     &SMTP_SIZE,
     &SMTP_SMUGGLING,
+    &SMTP_SUBMISSION,
     &SMTP_EXPOSED_PORTS,
     &SMTP_SOFTWARE_VERSION,
 ];

@@ -27,6 +27,7 @@ NS=${BED_NS:-mailbed}
 N=198.18.25                       # /24 inside the namespace
 HOSTIP=$N.1 NSIP=$N.2 RESOLVER=$N.53 MTASTS=$N.80 NOMAIL=$N.81 WORKER=$N.90
 PF_HARD=$N.25 PF_WEAK=$N.26 EXIM=$N.27 OSMTPD=$N.28 SENDMAIL=$N.29
+PF_EXPIRED=$N.30 PF_CERTNAME=$N.31  # hardened Postfix serving an expired / a wrong-name certificate
 ROOTS=$HERE/root                  # dpkg -x'ed exim/opensmtpd/sendmail
 DEBS=$HERE/debs
 INSTALL=0 EXTRA=0
@@ -190,7 +191,7 @@ ip -n "$NS" link set lo up
 ip link add mb-host type veth peer name mb-ns
 ip link set mb-ns netns "$NS"
 ip addr add $HOSTIP/24 dev mb-host; ip link set mb-host up
-for a in $NSIP $RESOLVER $PF_HARD $PF_WEAK $EXIM $OSMTPD $SENDMAIL $MTASTS $NOMAIL $WORKER; do ip -n "$NS" addr add $a/24 dev mb-ns; done
+for a in $NSIP $RESOLVER $PF_HARD $PF_WEAK $EXIM $OSMTPD $SENDMAIL $PF_EXPIRED $PF_CERTNAME $MTASTS $NOMAIL $WORKER; do ip -n "$NS" addr add $a/24 dev mb-ns; done
 ip -n "$NS" link set mb-ns up
 ip route get $PF_HARD | grep -q 'dev mb-host' || die "route to $PF_HARD not via veth"
 [ -z "$(ip -n "$NS" route show default)" ] || die "netns $NS unexpectedly has a default route"
@@ -215,7 +216,15 @@ leaf doh.test "DNS:doh.test,IP:$RESOLVER"
   : > index.txt; echo 01 > serial
   openssl req -newkey rsa:2048 -nodes -subj "/CN=mail.weak.test" -addext "subjectAltName=DNS:mail.weak.test" -keyout expired.key -out expired.csr 2>/dev/null
   openssl ca -batch -config ca.cnf -cert ca.crt -keyfile ca.key -in expired.csr -out expired.crt -notext \
-    -startdate 20200101000000Z -enddate 20200102000000Z >/dev/null 2>&1 )
+    -startdate 20200101000000Z -enddate 20200102000000Z >/dev/null 2>&1
+  # tls.cert_expiry: the right name (mail-expired.example.test), the bed's CA, expired since 2021
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=mail-expired.example.test" -addext "subjectAltName=DNS:mail-expired.example.test" \
+    -addext "extendedKeyUsage=serverAuth" -keyout mail-expired.example.test.key -out mail-expired.example.test.csr 2>/dev/null
+  openssl ca -batch -config ca.cnf -cert ca.crt -keyfile ca.key -in mail-expired.example.test.csr -out mail-expired.example.test.crt \
+    -notext -startdate 20200101000000Z -enddate 20210101000000Z >/dev/null 2>&1
+  cat mail-expired.example.test.crt ca.crt > mail-expired.example.test.chain.crt )
+# tls.cert_name: valid and issued by the bed's CA, but for a name that is not the MX's (mail-certname.example.test)
+leaf mail.wrong-name.test "DNS:mail.wrong-name.test"
 TLSA=$(openssl x509 -in "$P/mail.example.test.crt" -noout -pubkey | openssl pkey -pubin -outform DER | openssl dgst -sha256 -binary | od -An -tx1 | tr -d ' \n')
 openssl genrsa -out "$P/dkim-sel1.key" 2048 2>/dev/null
 DKIMP=$(openssl rsa -in "$P/dkim-sel1.key" -pubout -outform DER 2>/dev/null | base64 -w0)
@@ -241,6 +250,8 @@ exim     A    $EXIM
 opensmtpd A   $OSMTPD
 sendmail A    $SENDMAIL
 mta-sts  A    $MTASTS
+mail-expired  A $PF_EXPIRED
+mail-certname A $PF_CERTNAME
 @        TXT  "v=spf1 mx -all"
 _dmarc   TXT  "v=DMARC1; p=reject; sp=reject; adkim=s; aspf=s; rua=mailto:dmarc-reports@example.test"
 sel1._domainkey TXT ( $DKIMTXT )
@@ -320,6 +331,12 @@ danemismatch MX 10 mx.danemismatch.example.test.
 mx.danemismatch A $PF_HARD
 _25._tcp.mx.danemismatch TLSA 3 1 1 $(printf '%064d' 7)
 _25._tcp.mx.danemismatch TLSA 2 1 1 $(printf '%064d' 8)
+; tls.cert_expiry: the MX (a hardened Postfix) serves a certificate that expired on 2021-01-01
+certexpired MX 10 mail-expired.example.test.
+certexpired TXT "v=spf1 mx -all"
+; tls.cert_name: the MX serves a valid certificate for mail.wrong-name.test only
+certname MX 10 mail-certname.example.test.
+certname TXT "v=spf1 mx -all"
 ; provider.hosted: Microsoft 365
 hosted MX 0 hosted-example-test.mail.protection.outlook.com.
 hosted TXT "v=spf1 include:spf.protection.outlook.com -all"
@@ -411,6 +428,8 @@ cat > "$K/zones/25.18.198.in-addr.arpa.zone" <<EOF
 27   PTR exim.example.test.
 28   PTR opensmtpd.example.test.
 29   PTR sendmail.example.test.
+30   PTR mail-expired.example.test.
+31   PTR mail-certname.example.test.
 EOF
 cat > "$K/knot.conf" <<EOF
 server:
@@ -503,7 +522,7 @@ unbound-checkconf "$U/unbound.conf" >/dev/null
 IN unbound -c "$U/unbound.conf"
 
 # ---------------------------------------------------------------- Postfix (weak + hardened)
-mk_postfix() { # name addr kind myhostname
+mk_postfix() { # name addr kind myhostname [cert: base name under $P, default mail.example.test; hard only]
   local D=$RUN/$1
   mkdir -p "$D"/etc "$D"/queue "$D"/data
   cp /etc/postfix/master.cf.proto "$D/etc/master.cf"
@@ -547,7 +566,7 @@ mynetworks = 127.0.0.1/32
 smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination
 disable_vrfy_command = yes
 smtpd_tls_security_level = may
-smtpd_tls_chain_files = $P/mail.example.test.key, $P/mail.example.test.chain.crt
+smtpd_tls_chain_files = $P/${5:-mail.example.test}.key, $P/${5:-mail.example.test}.chain.crt
 smtpd_tls_protocols = >=TLSv1.2
 smtpd_tls_mandatory_protocols = >=TLSv1.2
 smtpd_tls_ciphers = high
@@ -564,6 +583,14 @@ EOF
   postconf -c "$D/etc" -F '*/*/chroot = n'
   postconf -c "$D/etc" -M# smtp/inet
   postconf -c "$D/etc" -M "$2:25/inet=$2:25 inet n - n - - smtpd"
+  # Submission (smtp.submission): the hardened server requires TLS on 587 and speaks implicit
+  # TLS on 465; the weak one offers 587 without STARTTLS (its smtpd has TLS off).
+  if [ "$3" = weak ]; then
+    postconf -c "$D/etc" -M "$2:587/inet=$2:587 inet n - n - - smtpd"
+  else
+    postconf -c "$D/etc" -M "$2:587/inet=$2:587 inet n - n - - smtpd -o smtpd_tls_security_level=encrypt"
+    postconf -c "$D/etc" -M "$2:465/inet=$2:465 inet n - n - - smtpd -o smtpd_tls_wrappermode=yes"
+  fi
   # postfix re-reads a main.cf modified within the current second until it is 'stable' (~2 s of sleeps
   # per command): backdate the freshly written config
   touch -d '-1 min' "$D/etc/main.cf" "$D/etc/master.cf"
@@ -575,6 +602,8 @@ EOF
 log "postfix"
 mk_postfix pf-hard $PF_HARD hard mail.example.test
 mk_postfix pf-weak $PF_WEAK weak mail.weak.test
+mk_postfix pf-expired $PF_EXPIRED hard mail-expired.example.test mail-expired.example.test
+mk_postfix pf-certname $PF_CERTNAME hard mail-certname.example.test mail.wrong-name.test
 
 # ---------------------------------------------------------------- MTA-STS policy over HTTPS
 log "mta-sts https"
@@ -706,7 +735,7 @@ fi
 
 # ---------------------------------------------------------------- readiness + env file
 log "waiting for listeners"
-wait_tcp $NSIP 53; wait_tcp $RESOLVER 53; wait_tcp $RESOLVER 443; wait_tcp $PF_HARD 25; wait_tcp $PF_WEAK 25; wait_tcp $MTASTS 443; wait_tcp $RESOLVER 8443
+wait_tcp $NSIP 53; wait_tcp $RESOLVER 53; wait_tcp $RESOLVER 443; wait_tcp $PF_HARD 25; wait_tcp $PF_WEAK 25; wait_tcp $PF_EXPIRED 25; wait_tcp $PF_CERTNAME 25; wait_tcp $MTASTS 443; wait_tcp $RESOLVER 8443
 if [ $EXTRA = 1 ]; then wait_tcp $EXIM 25; wait_tcp $SENDMAIL 25; wait_tcp $OSMTPD 25; fi
 # the signed zone must validate through the resolver before tests start (bounded: 50 x 0.2 s)
 ok=0
@@ -729,6 +758,8 @@ BED_MX_WEAK=$PF_WEAK
 BED_MX_EXIM=$EXIM
 BED_MX_OPENSMTPD=$OSMTPD
 BED_MX_SENDMAIL=$SENDMAIL
+BED_MX_CERTEXPIRED=$PF_EXPIRED
+BED_MX_CERTNAME=$PF_CERTNAME
 BED_MTASTS=$MTASTS
 BED_DKIM_KEY=$P/dkim-sel1.key
 BED_HOST_ADDR=$HOSTIP

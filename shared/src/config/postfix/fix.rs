@@ -309,6 +309,39 @@ pub struct FixPlan {
 }
 
 impl FixPlan {
+    /// A plan that changes nothing: every fail and warn finding is manual.
+    fn unchanged(report: Report, inputs: &[Input]) -> FixPlan {
+        let manual = report
+            .findings
+            .iter()
+            .filter(|f| matches!(f.status, Status::Fail | Status::Warn))
+            .map(|f| Manual {
+                id: f.id.clone(),
+                status: f.status,
+                reason: if f.remediation.trim().is_empty() {
+                    "no automatic fix".into()
+                } else {
+                    f.remediation.clone()
+                },
+            })
+            .collect();
+        let same = |name: &str, text: &str| FixedFile {
+            name: name.to_string(),
+            original: text.to_string(),
+            fixed: text.to_string(),
+        };
+        FixPlan {
+            report,
+            fixed: Vec::new(),
+            manual,
+            files: inputs.iter().map(|i| same(&i.name, &i.text)).collect(),
+            parts: crate::config::split_files(inputs)
+                .iter()
+                .map(|p| same(&p.name, &p.text))
+                .collect(),
+        }
+    }
+
     /// The unified diff of every changed input.
     pub fn diff(&self) -> String {
         self.files.iter().map(FixedFile::diff).collect()
@@ -381,8 +414,18 @@ fn split_parts(inputs: &[Input]) -> Vec<Part> {
 }
 
 /// Analyses the configuration and computes its fixed version.
+///
+/// Edits are made only when every part is Postfix: for other softwares, or
+/// a paste that mixes them, every fail and warn finding is left to the
+/// administrator with its remediation, and the files are returned as given.
 pub fn fix(inputs: &[Input], opts: &ConfigOptions) -> Result<FixPlan, ConfigError> {
     let report = analyze(inputs, opts)?;
+    let all_postfix = crate::config::recognise(inputs, opts.software)
+        .iter()
+        .all(|d| d.software == crate::config::Software::Postfix);
+    if !all_postfix {
+        return Ok(FixPlan::unchanged(report, inputs));
+    }
     let parts = split_parts(inputs);
     // Parsed under their index, so every source line names its part.
     let indexed: Vec<Input> = parts

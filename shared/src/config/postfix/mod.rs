@@ -90,6 +90,35 @@ pub fn looks_like_postfix_config(cfg: &Config) -> bool {
     known >= 1 && known * 2 >= cfg.params.len().max(1)
 }
 
+/// Whether `name` is a parameter Postfix knows (any supported release).
+pub fn is_parameter_name(name: &str) -> bool {
+    names::NAMES.binary_search(&name).is_ok()
+}
+
+/// Whether a line has the shape of a master.cf service or `postconf -M`
+/// line: a service name, a known type, then private/unpriv/chroot
+/// (`y`, `n`, `-`), wakeup and maxproc (numbers, `-`, `?`), a command.
+pub fn may_be_service_line(line: &str) -> bool {
+    let mut f = line.split_ascii_whitespace();
+    let (_, Some(kind), Some(p), Some(u), Some(c), Some(w), Some(m), Some(_cmd)) = (
+        f.next(),
+        f.next(),
+        f.next(),
+        f.next(),
+        f.next(),
+        f.next(),
+        f.next(),
+        f.next(),
+    ) else {
+        return false;
+    };
+    let flag = |s: &str| matches!(s, "y" | "n" | "-");
+    let num = |s: &str| {
+        s == "-" || s.trim_end_matches('?').chars().all(|c| c.is_ascii_digit()) && !s.is_empty()
+    };
+    parse::SERVICE_TYPES.contains(&kind) && flag(p) && flag(u) && flag(c) && num(w) && num(m)
+}
+
 /// Parameters recognised for detection whose value no rule reads.
 const KNOWN_EXTRA: &[&str] = &[
     "myhostname",
@@ -337,6 +366,12 @@ pub(crate) struct Ctx<'a> {
     pub version_source: version::VersionSource,
     /// The remedies of the findings made ([`fix::WithRemedy`]).
     pub remedies: RefCell<Vec<(String, fix::Remedy)>>,
+}
+
+/// The analyser [`crate::config::analyze`] calls for the parts recognised
+/// as Postfix.
+pub fn analyse(parts: &[Input], opts: &super::ConfigOptions) -> (Vec<Finding>, Vec<Assumption>) {
+    check(&Config::parse(parts), opts.assume_version.as_deref())
 }
 
 /// Rules over a parsed configuration. Returns findings and assumptions.

@@ -1,0 +1,118 @@
+//! The Sendmail and Exchange analysers on 10,000-line inputs: `analyze()`
+//! as the CLI and the page call it (split, detect, parse, rules, report),
+//! median of RUNS. The inputs are generated here, deterministically:
+//!
+//! - sendmail.mc: Debian 12's stock file, then 10,000 lines of comments,
+//!   `define`s of every mapped option, FEATUREs, RELAY_DOMAINs, macros the
+//!   file defines and uses, and a LOCAL_CONFIG with class lines;
+//! - sendmail.cf: the sendmail.cf generated from Debian's stock .mc, five
+//!   times over (~9,700 lines) plus option lines to 10,000;
+//! - Exchange: the five default Exchange 2019 receive connectors
+//!   (`Format-List`, 377 lines) repeated under new names to 10,000 lines.
+//!
+//!     cargo bench -p mailaudit-core --bench sendmail_exchange -- [RUNS]
+
+use mailaudit_core::config::sendmail::options::MACROS;
+use mailaudit_core::config::{analyze, ConfigOptions, Input};
+use std::time::Instant;
+
+const MC: &str = include_str!("../../tests/fixtures/sendmail/debian12-sendmail.mc");
+const CF: &str = include_str!("../../tests/fixtures/sendmail/debian12-sendmail.cf");
+const RC: &str = include_str!("../../tests/fixtures/exchange/ex2019-receive-connectors.txt");
+
+const LINES: usize = 10_000;
+
+fn big_mc() -> String {
+    let mut s = String::from(MC);
+    let mut i = 0usize;
+    while s.lines().count() < LINES - 2 {
+        let (m, _) = MACROS[i % MACROS.len()];
+        s.push_str(&match i % 10 {
+            0..=2 => format!("dnl # comment line {i}: keep `quotes' and (parens) out of it\n"),
+            3 => format!("define(`{m}', `value-{i}')dnl\n"),
+            4 => format!("FEATURE(`mailertable', `hash -o /etc/mail/mailertable{i}')dnl\n"),
+            5 => format!("RELAY_DOMAIN(`host{i}.example.org')dnl\n"),
+            6 => format!("define(`MYVAL{i}', `v{i}')dnl\n"),
+            7 => format!(
+                "define(`confTO_QUEUEWARN', MYVAL{})dnl\n",
+                i.saturating_sub(1)
+            ),
+            8 => format!("# m4 comment {i}\n"),
+            _ => format!(
+                "ifdef(`MYVAL{}', `define(`confMAX_HOP', `25')', `')dnl\n",
+                i.saturating_sub(3)
+            ),
+        });
+        i += 1;
+    }
+    s.push_str("LOCAL_CONFIG\nCwmx.example.org\n");
+    s
+}
+
+fn big_cf() -> String {
+    let mut s = CF.repeat(5);
+    let mut i = 0;
+    while s.lines().count() < LINES {
+        s.push_str(&format!("O Timeout.queuewarn=4h\nCwhost{i}.example.org\n"));
+        i += 1;
+    }
+    s
+}
+
+fn big_exchange() -> String {
+    let mut s = String::new();
+    let mut i = 0;
+    while s.lines().count() + RC.lines().count() <= LINES {
+        s.push_str(&RC.replace("EX01", &format!("EX{:02}", i + 1)));
+        i += 1;
+    }
+    while s.lines().count() < LINES {
+        s.push('\n');
+    }
+    s
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn main() {
+    let runs: usize = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(31);
+    let opts = ConfigOptions {
+        now: "2026-11-29T12:00:00Z".into(),
+        ..Default::default()
+    };
+    for (name, text) in [
+        ("sendmail.mc", big_mc()),
+        ("sendmail.cf", big_cf()),
+        ("exchange", big_exchange()),
+    ] {
+        let input = [Input::new(name, text.as_str())];
+        let mut t = Vec::new();
+        let mut findings = 0;
+        for _ in 0..runs {
+            let s = Instant::now();
+            let r = analyze(&input, &opts).expect("report");
+            t.push(s.elapsed().as_secs_f64() * 1000.0);
+            findings = r.findings.len();
+        }
+        println!(
+            "{name:<12} {:>6} lines {:>8} bytes  analyze() median {:7.2} ms  min {:7.2} ms  ({findings} findings, {runs} runs)",
+            text.lines().count(),
+            text.len(),
+            median(t.clone()),
+            t.iter().cloned().fold(f64::MAX, f64::min)
+        );
+        if let Ok(dir) = std::env::var("BENCH_DIR") {
+            let _ = std::fs::write(
+                std::path::Path::new(&dir).join(format!("big-{name}.txt")),
+                &text,
+            );
+        }
+    }
+}
