@@ -47,5 +47,6 @@ PY
 )
 get() { sed -n "s/^$1=//p" <<<"$eng"; }
 echo "files $(get files), rows $(get rows), $(get input_mb) MB on disk, $(nproc) cores"
-echo "engine (one thread, in memory):  $(get engine_median_ms) ms   (open+parse $(get engine_parse_median_ms) ms, fold+judge $(get engine_fold_median_ms) ms; median of $RUNS)"
+echo "engine (one thread, in memory):  $(get engine_median_ms) ms wall, $(get engine_cpu_median_ms) ms CPU   (open+parse $(get engine_parse_median_ms) ms, fold+judge $(get engine_fold_median_ms) ms; median of $RUNS)"
 echo "cli dmarc-reports (all cores):   $cli ms   (median of $RUNS)"
+echo "load average: $(cut -d" " -f1-3 /proc/loadavg)"
