@@ -1,4 +1,4 @@
-//! "DMARC reports": aggregate reports dropped or chosen here are read by the
+//! "DMARC reports": aggregate reports dropped, pasted or chosen here are read by the
 //! browser (`Blob.arrayBuffer()`) and analysed by the engine in this page:
 //! nothing is uploaded. Large batches are read in slices, yielding to the
 //! event loop between them so the progress bar moves and the page stays
@@ -10,6 +10,7 @@ use crate::report::{CopyButton, ErrorBox, ReportView};
 use mailaudit_core::dmarcrep::{self, Analysis, Class, Options, SourceRow, Verdict};
 use std::cell::Cell;
 use std::rc::Rc;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use yew::prelude::*;
 
@@ -196,6 +197,25 @@ pub fn dmarc_panel() -> Html {
             analyse();
         })
     };
+    // Files pasted anywhere in the panel (copied in a file manager); a
+    // paste of text goes on to the field it was meant for.
+    let onpaste = {
+        let files = files.clone();
+        let analyse = analyse.clone();
+        Callback::from(move |e: Event| {
+            let pasted = files_of(
+                e.dyn_ref::<web_sys::ClipboardEvent>()
+                    .and_then(|c| c.clipboard_data())
+                    .and_then(|d| d.files()),
+            );
+            if pasted.is_empty() {
+                return;
+            }
+            e.prevent_default();
+            *files.borrow_mut() = pasted;
+            analyse();
+        })
+    };
     let ondragover = {
         let dragging = dragging.clone();
         Callback::from(move |e: DragEvent| {
@@ -238,18 +258,21 @@ pub fn dmarc_panel() -> Html {
     };
 
     html! {
-        <>
+        <div class="dmarc-panel" {onpaste}>
             <div class="card form">
                 <div
                     class={classes!("dropzone", (*dragging).then_some("dragging"))}
                     data-testid="dmarc-dropzone"
+                    role="group"
+                    tabindex="0"
+                    aria-label="DMARC report files: drop or paste them here"
                     {ondrop}
                     {ondragover}
                     {ondragleave}
                 >
                     <label for="dmarc-files">{ "DMARC aggregate reports" }</label>
                     <p class="hint" id="dmarc-hint">
-                        { "Drop the report files here (.xml, .xml.gz or .zip, as Google, Microsoft, Yahoo and others send them), or choose them. Many at once is fine." }
+                        { "Drop the report files here (.xml, .xml.gz or .zip, as Google, Microsoft, Yahoo and others send them), paste them (Ctrl+V), or choose them. Many at once is fine." }
                     </p>
                     <input
                         id="dmarc-files"
@@ -281,7 +304,7 @@ pub fn dmarc_panel() -> Html {
             <div class="results" id="dmarc-results" aria-live="polite" aria-busy={if busy { "true" } else { "false" }}>
                 { results }
             </div>
-        </>
+        </div>
     }
 }
 
