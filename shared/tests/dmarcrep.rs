@@ -664,3 +664,17 @@ fn tables_serialise() {
     assert_eq!(v["plan"]["verdict"], "ramp");
     assert_eq!(v["plan"]["next"]["p"], "quarantine");
 }
+
+/// Two reports end at the same second (Yahoo's and a DMARCbis receiver's,
+/// one with `np`): the plan's record is the same whatever the file order
+/// (the browser test pastes the batch in reverse order).
+#[test]
+fn plan_does_not_depend_on_file_order() {
+    let forward = files_in("");
+    let mut reverse = forward.clone();
+    reverse.reverse();
+    let (a, b) = (run(&forward, &opts()), run(&reverse, &opts()));
+    assert_eq!(a.plan.record, b.plan.record);
+    assert_eq!(a.tables.published, b.tables.published);
+    assert_eq!(a.tables.totals, b.tables.totals);
+}

@@ -162,7 +162,14 @@ fn latest_published(batch: &Batch, agg: &DomainAgg) -> Option<usize> {
                 .get(r)
                 .is_some_and(|m| m.published.p.is_some())
         })
-        .max_by_key(|&r| (batch.reports.get(r).map_or(0, |m| m.end), r))
+        // Ties (two reports ending together) go by reporter and report id,
+        // not by the order the files came in: the same files, the same plan.
+        .max_by_key(|&r| {
+            batch
+                .reports
+                .get(r)
+                .map(|m| (m.end, m.org.as_str(), m.report_id.as_str()))
+        })
 }
 
 impl Batch {
