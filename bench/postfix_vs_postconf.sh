@@ -9,6 +9,8 @@
 #              prints the non-default parameters; output to /dev/null)
 #   engine     `analyze()` in-process, release build (parse, expand, 23 rules,
 #              report): shared/benches/postfix.rs
+#   fix        `fix()` in-process: the report and the fixed files (what the
+#              page runs on a paste)
 #   cli        `mailaudit config --format json DIR/main.cf DIR/master.cf`,
 #              release build, end to end (process start, reading, JSON)
 # and the ratios. Target: engine and CLI at least 10x faster than postconf -n.
@@ -51,13 +53,16 @@ cli=$(median_ms "$CLI" config --format json "$DIR/main.cf" "$DIR/master.cf")
 eng=$(cargo bench -q -p mailaudit-core --bench postfix -- "$DIR" "$RUNS" 2>/dev/null)
 engine=$(sed -n 's/^engine_analyze_median_ms=//p' <<<"$eng")
 parse=$(sed -n 's/^engine_parse_median_ms=//p' <<<"$eng")
+fixm=$(sed -n 's/^engine_fix_median_ms=//p' <<<"$eng")
 ver=$("$PC" -c "$DIR" -d -h mail_version 2>/dev/null)
-python3 - "$pc" "$engine" "$parse" "$cli" "$RUNS" "$ver" <<'PY'
+python3 - "$pc" "$engine" "$parse" "$cli" "$RUNS" "$ver" "$fixm" <<'PY'
 import sys
-pc, eng, parse, cli, runs, ver = map(str, sys.argv[1:])
-pc, eng, parse, cli = map(float, (pc, eng, parse, cli))
+pc, eng, parse, cli, runs, ver, fixm = map(str, sys.argv[1:])
+pc, eng, parse, cli, fixm = map(float, (pc, eng, parse, cli, fixm))
 print(f"postconf -n (Postfix {ver})         {pc:9.2f} ms   (median of {runs})")
 print(f"engine: analyze() in-process         {eng:9.2f} ms   {pc / eng:7.1f}x faster")
+print(f"engine: fix() (report + fixes)       {fixm:9.2f} ms   {pc / fixm:7.1f}x faster")
 print(f"engine: parse only                   {parse:9.2f} ms   {pc / parse:7.1f}x faster")
 print(f"CLI: mailaudit config --format json  {cli:9.2f} ms   {pc / cli:7.1f}x faster")
 PY
+grep -E '^engine_(split|detect|rules)' <<<"$eng"

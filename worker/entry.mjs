@@ -1,6 +1,6 @@
 // The Worker's entry module: instantiate the Rust/wasm module once per
 // isolate and hand every request to it. Built by `cargo xtask build-worker`.
-import { initSync, fetch as wasmFetch } from "./build/index.js";
+import { initSync, fetch as wasmFetch, RateLimiter as WasmRateLimiter } from "./build/index.js";
 import wasmModule from "./build/index_bg.wasm";
 
 initSync({ module: wasmModule });
@@ -10,3 +10,17 @@ export default {
     return wasmFetch(request, env, ctx);
   },
 };
+
+// The rate limiter Durable Object (worker/src/lib.rs, `RateLimiter`): the
+// runtime constructs the exported class per object and calls its handlers.
+export class RateLimiter {
+  constructor(state, env) {
+    this.inner = new WasmRateLimiter(state, env);
+  }
+  fetch(request) {
+    return this.inner.fetch(request);
+  }
+  alarm() {
+    return this.inner.alarm();
+  }
+}

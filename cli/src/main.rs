@@ -5,6 +5,8 @@
 //! these exit codes: they judge the files as given. `dmarc-reports` (and
 //! `config` given report files) exits 2 when no file is a usable report.
 
+mod agent;
+mod maillog;
 mod net;
 mod serve;
 
@@ -13,6 +15,8 @@ use mailaudit_core::audit::{audit_domain, AuditOptions};
 use mailaudit_core::config::{analyze, fix, ConfigOptions, FixPlan, Input, Software};
 use mailaudit_core::dmarcrep;
 use mailaudit_core::dns::DEFAULT_RESOLVER;
+use mailaudit_core::limits::Window;
+use mailaudit_core::probe::smuggling;
 use mailaudit_core::{render, Report, Severity};
 use std::io::Read;
 use std::process::ExitCode;
@@ -44,7 +48,7 @@ enum RulesFormat {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Analyse configuration files offline (Postfix main.cf/master.cf, postconf output).
+    /// Analyse configuration files or mail logs offline (Postfix, fail2ban, mail logs; logs are streamed).
     Config {
         /// Files to read; `-` or nothing reads standard input.
         files: Vec<String>,
@@ -66,6 +70,11 @@ enum Command {
         /// with `patch -p1`); what cannot is listed on standard error.
         #[arg(long, conflicts_with = "format")]
         fix: bool,
+        /// Mail logs: also write the tables and time series (per-address and
+        /// per-user counts, failed logins over time, recipients per hour per
+        /// sender) as JSON to this file.
+        #[arg(long, value_name = "FILE")]
+        stats: Option<String>,
     },
     /// Analyse DMARC aggregate reports offline (.xml, .xml.gz, .zip, told
     /// apart by content) and plan the next DMARC policy step.
@@ -136,6 +145,19 @@ enum Command {
         /// Make no connection to the domain's mail servers.
         #[arg(long)]
         no_probe: bool,
+        /// Also run the full SMTP smuggling test, which sends DATA: seven
+        /// short test messages to --smuggling-rcpt. Only for a server you
+        /// own or may test.
+        #[arg(long)]
+        i_own_this_server: bool,
+        /// Run the full smuggling test if `_mailaudit.<domain>` TXT reads
+        /// `mailaudit-verify=<TOKEN>` (the owner's published consent).
+        #[arg(long, value_name = "TOKEN", conflicts_with = "i_own_this_server")]
+        ownership_token: Option<String>,
+        /// Recipient of the full smuggling test's messages
+        /// (default postmaster@<domain>).
+        #[arg(long, value_name = "ADDR")]
+        smuggling_rcpt: Option<String>,
         /// Print the audit's wall time and its critical path (the longest
         /// chain of dependent DNS/HTTP exchanges, found by replaying the
         /// recorded exchanges; see `mailaudit_core::critical_path`) on stderr.
@@ -182,6 +204,51 @@ enum Command {
         /// connects only to public unicast addresses.
         #[arg(long = "allow-net", value_name = "CIDR")]
         allow_net: Vec<String>,
+        /// Overall deadline of one audit: checks not finished by then are
+        /// `unknown` (deadline).
+        #[arg(long, value_name = "SECS", default_value_t = mailaudit_core::web::DEFAULT_DEADLINE_SECS)]
+        deadline: u32,
+        /// Audits of one domain allowed per --target-period (0: no limit).
+        #[arg(long, value_name = "N", default_value_t = Window::PER_TARGET.limit)]
+        target_limit: u32,
+        #[arg(long, value_name = "SECS", default_value_t = Window::PER_TARGET.period_secs)]
+        target_period: u32,
+        /// Audits one client address may ask for per --client-period (0: no limit).
+        #[arg(long, value_name = "N", default_value_t = Window::PER_CLIENT.limit)]
+        client_limit: u32,
+        #[arg(long, value_name = "SECS", default_value_t = Window::PER_CLIENT.period_secs)]
+        client_period: u32,
+        /// How long `GET /api/v1/audit/{domain}` serves a report from the
+        /// cache (0: never).
+        #[arg(long, value_name = "SECS", default_value_t = mailaudit_core::web::CACHE_TTL_SECS)]
+        cache_ttl: u32,
+        /// Take the client address for the rate limit from this header
+        /// (first address in it), set by a reverse proxy in front, e.g.
+        /// x-forwarded-for. Without it, the connection's peer address.
+        #[arg(long, value_name = "NAME")]
+        client_ip_header: Option<String>,
+    },
+    /// Run the live SMTP/TLS probes for a Worker that cannot reach port 25
+    /// (signed requests only; see docs/api.md).
+    ProbeAgent {
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8025")]
+        listen: String,
+        /// File holding the secret shared with the Worker
+        /// (PROBE_AGENT_SECRET), at least 32 characters.
+        #[arg(long, value_name = "FILE")]
+        secret_file: String,
+        #[arg(long, value_name = "PEM")]
+        ca_file: Option<String>,
+        /// Also allow probes of this address block (repeatable), as for
+        /// `serve`; by default only public unicast addresses are probed.
+        #[arg(long = "allow-net", value_name = "CIDR")]
+        allow_net: Vec<String>,
+        /// Probes running at once; more requests are answered 429.
+        #[arg(long, value_name = "N", default_value_t = 4)]
+        max_probes: usize,
+        /// Seconds a target's result is reused (0: never).
+        #[arg(long, value_name = "SECS", default_value_t = 300)]
+        cache_secs: u64,
     },
 }
 
@@ -296,7 +363,12 @@ fn read_files(files: &[String]) -> Result<Vec<(String, Vec<u8>)>, UsageError> {
 fn read_inputs(files: Vec<(String, Vec<u8>)>) -> Vec<Input> {
     files
         .into_iter()
-        .map(|(name, bytes)| Input::new(name, String::from_utf8_lossy(&bytes).into_owned()))
+        .map(|(name, bytes)| {
+            // Valid UTF-8 (the usual case) is taken as it is, without a copy.
+            let text = String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+            Input::new(name, text)
+        })
         .collect()
 }
 
@@ -492,9 +564,27 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             format,
             fail_on,
             fix: want_fix,
+            stats,
         } => {
             let now = now_rfc3339(now.as_deref())?;
-            let raw = read_files(&files)?;
+            // Mail logs are recognised from their head and streamed, not read whole.
+            let opened = maillog::open(&files).map_err(UsageError)?;
+            if !want_fix && maillog::all_logs(&opened, sw) {
+                let (report, log_stats) = maillog::analyse(opened, &now).map_err(UsageError)?;
+                if let Some(path) = stats {
+                    let json = serde_json::to_string_pretty(&log_stats).unwrap_or_default();
+                    std::fs::write(&path, json + "\n")
+                        .map_err(|e| UsageError(format!("cannot write {path}: {e}")))?;
+                }
+                print_report(&report, format);
+                return Ok(exit_for(&report, fail_on));
+            }
+            if stats.is_some() {
+                return Err(UsageError(
+                    "--stats is for mail logs; the input was not recognised as one".into(),
+                ));
+            }
+            let raw = maillog::read_all(opened).map_err(UsageError)?;
             // DMARC aggregate reports are recognised by content.
             let reports = raw
                 .iter()
@@ -529,6 +619,7 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
                 software: sw,
                 assume_version,
                 now,
+                ..Default::default()
             };
             let inputs = read_inputs(raw);
             if want_fix {
@@ -571,6 +662,9 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             blocklist_zone_suffix,
             budget,
             no_probe,
+            i_own_this_server,
+            ownership_token,
+            smuggling_rcpt,
             timing,
             concurrency,
             format,
@@ -627,6 +721,36 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
                 .enable_all()
                 .build()
                 .map_err(|e| UsageError(format!("cannot start the runtime: {e}")))?;
+            if (i_own_this_server || ownership_token.is_some()) && no_probe {
+                return Err(UsageError(
+                    "the full smuggling test is a probe: drop --no-probe".into(),
+                ));
+            }
+            let consent = match (&ownership_token, i_own_this_server) {
+                (Some(token), _) => {
+                    let name = mailaudit_core::audit::validate_domain(&domain)
+                        .map_err(|e| UsageError(e.to_string()))?;
+                    let r = mailaudit_core::dns::Resolver::new(&net, opts.resolver.clone());
+                    let proof = rt.block_on(smuggling::prove_ownership(&r, &name, token));
+                    Some(proof.map_err(|e| UsageError(format!("no ownership proof: {e}")))?)
+                }
+                (None, true) => Some(smuggling::Consent::declared_by_owner()),
+                (None, false) => None,
+            };
+            if let Some(consent) = consent {
+                let name = mailaudit_core::audit::validate_domain(&domain)
+                    .map_err(|e| UsageError(e.to_string()))?;
+                let mut full = smuggling::FullTestOptions::for_domain(&name);
+                if let Some(rcpt) = smuggling_rcpt {
+                    full.recipient = rcpt;
+                }
+                eprintln!(
+                    "mailaudit: full SMTP smuggling test enabled ({}): 7 test messages to {}",
+                    consent.how(),
+                    full.recipient
+                );
+                opts.live.smuggling = Some((consent, full));
+            }
             let report = if timing {
                 let rec = mailaudit_core::critical_path::Recording::new(&net);
                 let started = std::time::Instant::now();
@@ -660,15 +784,18 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             ca_file,
             probe,
             allow_net,
+            deadline,
+            target_limit,
+            target_period,
+            client_limit,
+            client_period,
+            cache_ttl,
+            client_ip_header,
         } => {
-            let mut policy = mailaudit_core::addr::AddressPolicy::public_only();
-            for cidr in &allow_net {
-                policy
-                    .allow
-                    .push(mailaudit_core::addr::Net::parse(cidr).ok_or_else(|| {
-                        UsageError(format!("--allow-net {cidr:?} is not an address block"))
-                    })?);
+            if deadline == 0 {
+                return Err(UsageError("--deadline must be at least 1".into()));
             }
+            let policy = address_policy(&allow_net)?;
             let ca = read_ca(&ca_file)?;
             let net =
                 net::NativeNet::guarded(ca.as_deref(), policy, &resolver).map_err(UsageError)?;
@@ -680,11 +807,67 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
                 .enable_all()
                 .build()
                 .map_err(|e| UsageError(format!("cannot start the runtime: {e}")))?;
-            rt.block_on(serve::serve(&listen, &site, resolver, net, live))
+            if target_period == 0 || client_period == 0 {
+                return Err(UsageError("rate-limit periods must be at least 1 s".into()));
+            }
+            let limits = serve::Limits {
+                deadline_secs: deadline,
+                per_target: Window {
+                    limit: target_limit,
+                    period_secs: target_period,
+                },
+                per_client: Window {
+                    limit: client_limit,
+                    period_secs: client_period,
+                },
+                cache_ttl_secs: cache_ttl,
+                client_ip_header,
+            };
+            rt.block_on(serve::serve(&listen, &site, resolver, net, live, limits))
                 .map_err(UsageError)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::ProbeAgent {
+            listen,
+            secret_file,
+            ca_file,
+            allow_net,
+            max_probes,
+            cache_secs,
+        } => {
+            let secret = std::fs::read_to_string(&secret_file)
+                .map_err(|e| UsageError(format!("cannot read {secret_file}: {e}")))?;
+            let ca = read_ca(&ca_file)?;
+            let opts = agent::AgentOptions {
+                listen,
+                secret,
+                policy: address_policy(&allow_net)?,
+                extra_roots: pem_certificates(ca.as_deref().unwrap_or_default()),
+                extra_ca: ca,
+                max_probes,
+                cache_secs,
+            };
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| UsageError(format!("cannot start the runtime: {e}")))?;
+            rt.block_on(agent::run(opts)).map_err(UsageError)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+/// Public unicast addresses only, plus the `--allow-net` blocks.
+fn address_policy(allow_net: &[String]) -> Result<mailaudit_core::addr::AddressPolicy, UsageError> {
+    let mut policy = mailaudit_core::addr::AddressPolicy::public_only();
+    for cidr in allow_net {
+        policy.allow.push(
+            mailaudit_core::addr::Net::parse(cidr).ok_or_else(|| {
+                UsageError(format!("--allow-net {cidr:?} is not an address block"))
+            })?,
+        );
+    }
+    Ok(policy)
 }
 
 /// No escape sequences from the input reach the terminal.

@@ -7,9 +7,17 @@
 //! as a text node: nothing here ever builds HTML from data.
 
 mod audit;
+mod charts;
 mod dmarc;
+mod examples;
+mod exports;
+mod grade;
+mod logs;
 mod paste;
+mod pictures;
 mod report;
+mod stream;
+mod widget;
 
 use yew::prelude::*;
 
@@ -18,16 +26,18 @@ use yew::prelude::*;
 enum Tab {
     Audit,
     Paste,
+    Logs,
     Dmarc,
 }
 
 impl Tab {
-    const ALL: [Tab; 3] = [Tab::Audit, Tab::Paste, Tab::Dmarc];
+    const ALL: [Tab; 4] = [Tab::Audit, Tab::Paste, Tab::Logs, Tab::Dmarc];
 
     fn label(self) -> &'static str {
         match self {
             Tab::Audit => "Audit a domain",
             Tab::Paste => "Paste a configuration",
+            Tab::Logs => "Analyse mail logs",
             Tab::Dmarc => "DMARC reports",
         }
     }
@@ -36,6 +46,7 @@ impl Tab {
         match self {
             Tab::Audit => "audit",
             Tab::Paste => "paste",
+            Tab::Logs => "logs",
             Tab::Dmarc => "dmarc",
         }
     }
@@ -111,9 +122,10 @@ fn app() -> Html {
                         { "mailaudit" }
                     </h1>
                     <p class="tagline">
-                        { "Checks a mail domain's DNS (SPF, DMARC, MX), a pasted Postfix \
-                           configuration or DMARC aggregate reports for security problems, and \
-                           says how to fix them." }
+                        { "Checks a mail domain (DNS, SPF, DKIM, DMARC, TLS, the mail server, \
+                           blocklists) or a pasted Postfix, Exim, Sendmail or Exchange \
+                           configuration, mail logs or DMARC aggregate reports, for security problems, and says how \
+                           to fix them." }
                     </p>
                 </div>
             </header>
@@ -138,6 +150,15 @@ fn app() -> Html {
                     hidden={*tab != Tab::Paste}
                 >
                     <paste::PastePanel />
+                </section>
+                <section
+                    id="panel-logs"
+                    class="panel"
+                    role="tabpanel"
+                    aria-labelledby="tab-logs"
+                    hidden={*tab != Tab::Logs}
+                >
+                    <logs::LogsPanel />
                 </section>
                 <section
                     id="panel-dmarc"
@@ -184,12 +205,26 @@ fn panic_hook(info: &std::panic::PanicHookInfo<'_>) {
 }
 
 fn main() {
+    // Loaded by static/logs-worker.js: no page to render, serve the log
+    // analysis instead.
+    if web_sys::window().is_none() {
+        logs::worker_main();
+        return;
+    }
     yew::set_custom_panic_hook(Box::new(panic_hook));
     let root = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.get_element_by_id("app"));
     match root {
-        Some(root) => yew::Renderer::<App>::with_root(root).render(),
-        None => yew::Renderer::<App>::new().render(),
+        // The embeddable widget's page (/widget/) runs the same module.
+        Some(root) if root.get_attribute("data-mode").as_deref() == Some("widget") => {
+            yew::Renderer::<widget::WidgetApp>::with_root(root).render();
+        }
+        Some(root) => {
+            yew::Renderer::<App>::with_root(root).render();
+        }
+        None => {
+            yew::Renderer::<App>::new().render();
+        }
     };
 }

@@ -8,18 +8,6 @@ use mailaudit_core::report::Report;
 use std::rc::Rc;
 use yew::prelude::*;
 
-/// A deliberately weak Postfix main.cf for the "Load weak example" button.
-const WEAK_EXAMPLE: &str = "\
-# /etc/postfix/main.cf (weak example: do not use)
-myhostname = mail.example.org
-mydomain = example.org
-mynetworks = 0.0.0.0/0
-smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination
-disable_vrfy_command = no
-smtpd_sasl_auth_enable = yes
-smtpd_tls_security_level = may
-";
-
 #[derive(Clone, PartialEq)]
 enum State {
     Idle,
@@ -79,6 +67,7 @@ pub fn run_analysis(
         software,
         assume_version: version,
         now: now_rfc3339(),
+        ..Default::default()
     };
     fix(&[Input::new("pasted", text)], &opts).map_err(|e| explain(&e))
 }
@@ -128,16 +117,19 @@ pub fn paste_panel() -> Html {
         Callback::from(move |_: MouseEvent| analyse())
     };
 
-    // One click to see what the tool finds: fill in the example and analyse it.
-    let onexample = {
+    // One click to see what the tool finds: fill in an example and analyse it.
+    let example = |text: &'static str| {
         let textarea = textarea.clone();
+        let analyse = analyse.clone();
         Callback::from(move |_: MouseEvent| {
             if let Some(t) = textarea.cast::<web_sys::HtmlTextAreaElement>() {
-                t.set_value(WEAK_EXAMPLE);
+                t.set_value(text);
             }
             analyse();
         })
     };
+    let onweak = example(crate::examples::WEAK);
+    let onhardened = example(crate::examples::HARDENED);
 
     let results = match &*state {
         State::Idle => html! {},
@@ -197,7 +189,8 @@ pub fn paste_panel() -> Html {
                         </span>
                     </div>
                     <button type="button" class="primary" onclick={onanalyse}>{ "Analyse" }</button>
-                    <button type="button" class="secondary" onclick={onexample}>{ "Load weak example" }</button>
+                    <button type="button" class="secondary" onclick={onweak}>{ "Load weak example" }</button>
+                    <button type="button" class="secondary" onclick={onhardened}>{ "Load hardened example" }</button>
                 </div>
                 <p class="privacy" id="privacy-note">
                     { "Analysed in your browser: nothing you paste leaves this page." }

@@ -1,15 +1,25 @@
-//! The report view shared by both tabs. All report strings (they come from
-//! the server or from the pasted text) are rendered as text nodes.
+//! The report view shared by both tabs and the widget. All report strings
+//! (they come from the server or from the pasted text) are rendered as text
+//! nodes: nothing here builds HTML from data.
+//!
+//! Layout, top to bottom: the grade and "what to fix first"
+//! ([`crate::grade`]), the exports ([`crate::exports`]), the tallies, then
+//! one section per area (DNS, sender authentication, transport security,
+//! server behaviour, blocklists, pasted configuration) with its own summary,
+//! its picture ([`crate::pictures`]) and its finding cards; passed checks
+//! are folded away under each area.
 
 use mailaudit_core::config::{FixPlan, FixedFile};
 use mailaudit_core::report::{Evidence, Finding, Report, Status};
+use mailaudit_core::rules::Area;
+use mailaudit_core::{score, view};
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use yew::prelude::*;
 
 /// Icon and word for a status: never colour alone.
-fn status_icon(s: Status) -> &'static str {
+pub fn status_icon(s: Status) -> &'static str {
     match s {
         Status::Fail => "\u{2716}", // heavy multiplication x
         Status::Warn => "!",
@@ -19,7 +29,7 @@ fn status_icon(s: Status) -> &'static str {
     }
 }
 
-fn status_word(s: Status) -> &'static str {
+pub fn status_word(s: Status) -> &'static str {
     match s {
         Status::Fail => "Fail",
         Status::Warn => "Warn",
@@ -27,6 +37,16 @@ fn status_word(s: Status) -> &'static str {
         Status::Info => "Info",
         Status::Pass => "Pass",
     }
+}
+
+/// The element id of a finding's card (the "what to fix first" links).
+pub fn card_id(scope: &str, id: &str) -> String {
+    format!("{scope}-f-{id}")
+}
+
+/// The element id of an area's section.
+pub fn area_id(scope: &str, area: Area) -> String {
+    format!("{scope}-area-{}", view::area_key(area))
 }
 
 #[derive(Properties, PartialEq)]
@@ -60,18 +80,59 @@ pub fn error_box(p: &ErrorBoxProps) -> Html {
     }
 }
 
-/// Copies to the clipboard when the browser allows it; says so when not.
-async fn copy_text(text: &str) -> bool {
+/// Copies with `document.execCommand("copy")` from a temporary text area:
+/// for browsers without `navigator.clipboard` (plain-http pages, old ones).
+fn copy_fallback(text: &str) -> bool {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return false;
+    };
+    let Some(body) = doc.body() else {
+        return false;
+    };
+    let Ok(area) = doc.create_element("textarea") else {
+        return false;
+    };
+    let Ok(area) = area.dyn_into::<web_sys::HtmlTextAreaElement>() else {
+        return false;
+    };
+    area.set_value(text);
+    let _ = area.set_attribute("readonly", "");
+    let _ = area.set_attribute("aria-hidden", "true");
+    let _ = area.set_attribute("style", "position:fixed;top:0;left:0;opacity:0;");
+    if body.append_child(&area).is_err() {
+        return false;
+    }
+    let active = doc.active_element();
+    area.select();
+    let copied = doc
+        .dyn_ref::<web_sys::HtmlDocument>()
+        .and_then(|d| d.exec_command("copy").ok())
+        .unwrap_or(false);
+    area.remove();
+    if let Some(el) = active.and_then(|a| a.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = el.focus();
+    }
+    copied
+}
+
+/// Copies to the clipboard: `navigator.clipboard` where the browser has it
+/// (secure contexts), else the `execCommand` fallback.
+pub async fn copy_text(text: &str) -> bool {
     let Some(window) = web_sys::window() else {
         return false;
     };
     let navigator = window.navigator();
     // `navigator.clipboard` is missing outside secure contexts.
-    let clipboard = match js_sys::Reflect::get(&navigator, &"clipboard".into()) {
-        Ok(c) if !c.is_undefined() && !c.is_null() => c.unchecked_into::<web_sys::Clipboard>(),
-        _ => return false,
-    };
-    JsFuture::from(clipboard.write_text(text)).await.is_ok()
+    match js_sys::Reflect::get(&navigator, &"clipboard".into()) {
+        Ok(c) if !c.is_undefined() && !c.is_null() => {
+            let clipboard = c.unchecked_into::<web_sys::Clipboard>();
+            if JsFuture::from(clipboard.write_text(text)).await.is_ok() {
+                return true;
+            }
+            copy_fallback(text)
+        }
+        _ => copy_fallback(text),
+    }
 }
 
 #[derive(Properties, PartialEq)]
@@ -111,6 +172,53 @@ pub fn copy_button(p: &CopyProps) -> Html {
     }
 }
 
+/// A certificate note as a small table of its fields.
+fn cert_fields(c: &view::CertLine) -> Html {
+    let cert = &c.cert;
+    let sans: Vec<String> = cert
+        .dns_names
+        .iter()
+        .chain(&cert.ip_names)
+        .cloned()
+        .collect();
+    let day = |t: i64| mailaudit_core::tls::ics::rfc3339(t);
+    let rows: Vec<(&str, String)> = vec![
+        ("Subject", cert.subject.clone()),
+        ("Issuer", cert.issuer.clone()),
+        (
+            "Names (SAN)",
+            if sans.is_empty() {
+                "(none)".into()
+            } else {
+                sans.join(", ")
+            },
+        ),
+        ("Valid from", day(cert.not_before)),
+        ("Valid until", day(cert.not_after)),
+        (
+            "Key",
+            format!("{} {}", cert.key_type, cert.key_bits)
+                .trim()
+                .to_string(),
+        ),
+        ("Signature", cert.signature_algorithm.clone()),
+        ("SHA-256", cert.sha256.clone()),
+    ];
+    html! {
+        <li class="ev ev-cert">
+            <span class="ev-where">{ format!("Certificate: {}", c.role) }</span>
+            <dl class="cert-fields">
+                { for rows.into_iter().map(|(k, v)| html! {
+                    <>
+                        <dt>{ k }</dt>
+                        <dd><code>{ v }</code></dd>
+                    </>
+                }) }
+            </dl>
+        </li>
+    }
+}
+
 fn evidence_item(e: &Evidence) -> Html {
     match e {
         Evidence::Config { file, line, text } => {
@@ -121,6 +229,9 @@ fn evidence_item(e: &Evidence) -> Html {
             html! {
                 <li class="ev ev-config">
                     <span class="ev-where">{ place }</span>
+                    if let Some(n) = line {
+                        <span class="visually-hidden">{ format!(" line {n}: ") }</span>
+                    }
                     <code>{ text.clone() }</code>
                 </li>
             }
@@ -146,9 +257,22 @@ fn evidence_item(e: &Evidence) -> Html {
                 }
             </li>
         },
-        Evidence::Note { text } => html! {
-            <li class="ev ev-note">{ text.clone() }</li>
-        },
+        Evidence::Note { text } => {
+            if let Some(c) = view::parse_cert_note(text) {
+                return cert_fields(&c);
+            }
+            // A transcript or any multi-line excerpt: first line as its
+            // caption, the rest as sent.
+            match text.split_once('\n') {
+                Some((head, rest)) => html! {
+                    <li class="ev ev-transcript">
+                        <span class="ev-where">{ head.to_string() }</span>
+                        <pre tabindex="0">{ rest.to_string() }</pre>
+                    </li>
+                },
+                None => html! { <li class="ev ev-note">{ text.clone() }</li> },
+            }
+        }
     }
 }
 
@@ -165,6 +289,9 @@ fn reference(r: &str) -> Html {
 #[derive(Properties, PartialEq)]
 pub struct FindingProps {
     pub finding: Rc<Finding>,
+    /// Makes the card's element id unique when several reports are shown.
+    #[prop_or(AttrValue::Static("r"))]
+    pub scope: AttrValue,
 }
 
 #[function_component(FindingCard)]
@@ -173,9 +300,14 @@ pub fn finding_card(p: &FindingProps) -> Html {
     let status = f.status.as_str();
     let problem = matches!(f.status, Status::Fail | Status::Warn);
     let severity = f.severity.as_str();
+    let id = card_id(&p.scope, &f.id);
+    let title_id = format!("{id}-title");
     html! {
         <article
             class={classes!("finding", format!("s-{status}"))}
+            id={id.clone()}
+            tabindex="-1"
+            aria-labelledby={title_id.clone()}
             data-testid="finding"
             data-id={f.id.clone()}
             data-status={status}
@@ -189,7 +321,7 @@ pub fn finding_card(p: &FindingProps) -> Html {
                 }
                 <code class="rule-id">{ f.id.clone() }</code>
             </header>
-            <h4 class="finding-title">{ f.title.clone() }</h4>
+            <h4 class="finding-title" id={title_id}>{ f.title.clone() }</h4>
             <p class="detail">{ f.detail.clone() }</p>
             if !f.evidence.is_empty() {
                 <div class="evidence">
@@ -203,7 +335,7 @@ pub fn finding_card(p: &FindingProps) -> Html {
                         <h5>{ "How to fix" }</h5>
                         <CopyButton text={f.remediation.clone()} what={format!("fix for {}", f.id)} />
                     </div>
-                    <pre tabindex="0">{ f.remediation.clone() }</pre>
+                    <pre tabindex="0" aria-label={format!("Fix for {}", f.id)}>{ f.remediation.clone() }</pre>
                 </div>
             }
             if !f.refs.is_empty() {
@@ -216,10 +348,108 @@ pub fn finding_card(p: &FindingProps) -> Html {
     }
 }
 
+/// "2 fail · 1 warn · 5 pass" with icons, for an area or a report.
+pub fn counts_line<'a>(findings: impl IntoIterator<Item = &'a Finding> + Clone) -> Html {
+    let parts = Status::ALL.iter().filter_map(|&s| {
+        let n = findings
+            .clone()
+            .into_iter()
+            .filter(|f| f.status == s)
+            .count();
+        (n > 0).then(|| {
+            html! {
+                <li class={classes!("count", format!("s-{}", s.as_str()))}>
+                    <span class="badge-icon" aria-hidden="true">{ status_icon(s) }</span>
+                    { format!("{n} {}", status_word(s).to_lowercase()) }
+                </li>
+            }
+        })
+    });
+    html! { <ul class="counts">{ for parts }</ul> }
+}
+
+#[derive(Properties, PartialEq)]
+struct AreaProps {
+    report: Rc<Report>,
+    area: Area,
+    scope: AttrValue,
+}
+
+/// One area: its summary, its picture, its problems, and its passed checks
+/// folded away.
+#[function_component(AreaSection)]
+fn area_section(p: &AreaProps) -> Html {
+    let r = &p.report;
+    let findings: Vec<&Finding> = r
+        .findings
+        .iter()
+        .filter(|f| view::area_of(&f.id) == p.area)
+        .collect();
+    let id = area_id(&p.scope, p.area);
+    let title_id = format!("{id}-title");
+    let s = score::score_findings(findings.iter().copied());
+    let (open, folded): (Vec<&Finding>, Vec<&Finding>) = findings
+        .iter()
+        .partition(|f| matches!(f.status, Status::Fail | Status::Warn | Status::Unknown));
+    let card = |f: &&Finding| {
+        html! {
+            <FindingCard finding={Rc::new((*f).clone())} scope={p.scope.clone()} />
+        }
+    };
+    let picture = match p.area {
+        Area::Authentication => {
+            html! { <crate::pictures::SpfTreeView report={r.clone()} scope={p.scope.clone()} /> }
+        }
+        Area::Blocklists => {
+            html! { <crate::pictures::BlocklistGridView report={r.clone()} scope={p.scope.clone()} /> }
+        }
+        Area::Transport => {
+            html! { <crate::pictures::CertTimeline report={r.clone()} scope={p.scope.clone()} /> }
+        }
+        _ => html! {},
+    };
+    html! {
+        <section class="area" id={id.clone()} aria-labelledby={title_id.clone()} data-area={view::area_key(p.area)}>
+            <header class="area-head">
+                <h3 id={title_id}>{ p.area.title() }</h3>
+                if let (Some(n), Some(g)) = (s.score, s.grade) {
+                    <span class={classes!("area-score", format!("g-{}", grade_class(g)))}>
+                        { format!("{g} · {n}/100") }
+                    </span>
+                }
+                { counts_line(findings.iter().copied()) }
+            </header>
+            { picture }
+            { for open.iter().map(card) }
+            if !folded.is_empty() {
+                <details class="passed">
+                    <summary>
+                        { format!("{} passed or informational check{}", folded.len(), if folded.len() == 1 { "" } else { "s" }) }
+                    </summary>
+                    { for folded.iter().map(card) }
+                </details>
+            }
+        </section>
+    }
+}
+
+/// CSS class suffix of a grade ("a-plus", "a", … "f").
+pub fn grade_class(g: score::Grade) -> &'static str {
+    match g {
+        score::Grade::APlus => "a-plus",
+        score::Grade::A => "a",
+        score::Grade::B => "b",
+        score::Grade::C => "c",
+        score::Grade::D => "d",
+        score::Grade::F => "f",
+    }
+}
+
 #[derive(Properties, PartialEq)]
 pub struct ReportProps {
     pub report: Rc<Report>,
-    /// Makes element ids unique when both tabs show a report.
+    /// Makes element ids unique when both tabs show a report ("audit",
+    /// "paste"); an audit report also gets a shareable link.
     pub scope: AttrValue,
 }
 
@@ -227,23 +457,7 @@ pub struct ReportProps {
 pub fn report_view(p: &ReportProps) -> Html {
     let r = &p.report;
     let title_id = format!("{}-report-title", p.scope);
-    // Counted here from the findings (the summary in the JSON should agree).
-    let count = |s: Status| r.findings.iter().filter(|f| f.status == s).count();
-    let groups = Status::ALL.iter().filter(|&&s| count(s) > 0).map(|&s| {
-        let n = count(s);
-        let status = s.as_str();
-        html! {
-            <section class={classes!("group", format!("g-{status}"))} aria-label={format!("{} findings", status_word(s))}>
-                <h3 class="group-title">
-                    <Badge status={s} />
-                    <span class="group-count">{ format!("{n} {}", if n == 1 { "finding" } else { "findings" }) }</span>
-                </h3>
-                { for r.findings.iter().filter(|f| f.status == s).map(|f| html! {
-                    <FindingCard finding={Rc::new(f.clone())} />
-                }) }
-            </section>
-        }
-    });
+    let unicode = view::unicode_of(&r.target);
     let summary = Status::ALL.iter().map(|&s| {
         let n = r.summary.count(s);
         let status = s.as_str();
@@ -257,18 +471,45 @@ pub fn report_view(p: &ReportProps) -> Html {
             </li>
         }
     });
+    let areas: Vec<Area> = view::by_area(r).into_iter().map(|(a, _)| a).collect();
     html! {
-        <section class="report" aria-labelledby={title_id.clone()}>
+        <section class="report" aria-labelledby={title_id.clone()} data-testid="report">
             <header class="report-head">
                 <h2 id={title_id}>
-                    { "Report for " }<span class="target">{ r.target.clone() }</span>
+                    { "Report for " }
+                    if let Some(u) = &unicode {
+                        <span class="target" data-ascii={r.target.clone()}>{ u.clone() }</span>
+                        <span class="target-ascii">{ format!(" ({})", r.target) }</span>
+                    } else {
+                        <span class="target">{ r.target.clone() }</span>
+                    }
                 </h2>
                 <p class="meta">
                     { "Generated " }<time datetime={r.generated_at.clone()}>{ r.generated_at.clone() }</time>
                     { format!(" by {} {}", r.tool.name, r.tool.version) }
                 </p>
             </header>
-            <ul class="summary" aria-label="Summary">{ for summary }</ul>
+            <crate::grade::ScoreCard report={r.clone()} scope={p.scope.clone()} />
+            <crate::exports::Exports report={r.clone()} scope={p.scope.clone()} />
+            <ul class="summary" aria-label="Findings by status">{ for summary }</ul>
+            if areas.len() > 1 {
+                <nav class="area-nav" aria-label="Areas of this report">
+                    <ul>
+                        { for areas.iter().map(|&a| {
+                            let fs: Vec<&Finding> = r.findings.iter().filter(|f| view::area_of(&f.id) == a).collect();
+                            let problems = fs.iter().filter(|f| matches!(f.status, Status::Fail | Status::Warn)).count();
+                            html! {
+                                <li>
+                                    <a href={format!("#{}", area_id(&p.scope, a))}>{ a.title() }</a>
+                                    <span class="area-nav-n">
+                                        { if problems == 0 { "no problems".to_string() } else { format!("{problems} to fix") } }
+                                    </span>
+                                </li>
+                            }
+                        }) }
+                    </ul>
+                </nav>
+            }
             if !r.assumptions.is_empty() {
                 <div class="assumptions">
                     <h3>{ "Assumptions" }</h3>
@@ -282,7 +523,9 @@ pub fn report_view(p: &ReportProps) -> Html {
             if r.findings.is_empty() {
                 <p class="empty">{ "No findings." }</p>
             }
-            { for groups }
+            { for areas.iter().map(|&a| html! {
+                <AreaSection report={r.clone()} area={a} scope={p.scope.clone()} />
+            }) }
         </section>
     }
 }
@@ -348,7 +591,7 @@ pub fn fix_downloads(p: &FixProps) -> Html {
     });
     html! {
         <section class="card fixed-config" aria-labelledby="fixed-config-title" data-testid="fixed-config">
-            <h3 id="fixed-config-title">{ "Fixed configuration" }</h3>
+            <h2 id="fixed-config-title">{ "Fixed configuration" }</h2>
             if files.is_empty() {
                 <p class="hint">{ "Nothing in this configuration can be fixed automatically." }</p>
             } else {
@@ -380,7 +623,7 @@ pub fn fix_downloads(p: &FixProps) -> Html {
             }
             if !plan.manual.is_empty() {
                 <div class="manual">
-                    <h4>{ "Not fixable automatically" }</h4>
+                    <h3>{ "Not fixable automatically" }</h3>
                     <p class="hint">{ "These need something only you know (a certificate, your networks, a milter, an upgrade): see How to fix in each finding." }</p>
                     <ul>{ for manual }</ul>
                 </div>

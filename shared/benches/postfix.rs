@@ -1,13 +1,17 @@
 //! The Postfix engine alone on one configuration directory: what the CLI's
-//! `config` command does after reading the files (`analyze`: split, parse,
-//! detect on that parse, expand, 23 rules, the report), repeated; prints the median.
-//! Also times the steps one by one (split into files, detection, parse,
-//! rules). Driven by `bench/postfix_vs_postconf.sh` (not a test; no dependencies):
+//! `config` command does after reading the files (`analyze`: split,
+//! detect the software line by line, parse, expand, the rules, the report),
+//! repeated; prints the median. Also times the steps one by one (split into
+//! files, detection, parse, rules), and `fix` (the report and the fixed
+//! files: what the page runs).
+//! Driven by `bench/postfix_vs_postconf.sh` (not a test; no dependencies):
 //!
 //!     cargo bench -p mailaudit-core --bench postfix -- DIR [RUNS]
 
-use mailaudit_core::config::postfix::{check, looks_like_postfix_config, Config};
-use mailaudit_core::config::{analyze, split_files, ConfigOptions, Input};
+use mailaudit_core::config::postfix::{check, Config};
+use mailaudit_core::config::{
+    analyze, detect, fix, split_files, split_parts, ConfigOptions, Input,
+};
 use std::time::Instant;
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -39,21 +43,29 @@ fn main() {
         now: "2026-01-01T00:00:00Z".into(),
         ..Default::default()
     };
-    let (mut parse, mut full, mut split, mut detect, mut rules) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut parse, mut full, mut split, mut detect, mut rules, mut fixes) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
     let mut findings = 0;
     for _ in 0..runs {
         // The steps of analyze(), one by one.
         let t = Instant::now();
-        let parts = split_files(&inputs);
+        let files = split_files(&inputs);
         split.push(t.elapsed().as_secs_f64());
+        // Which software each part is, line by line.
         let t = Instant::now();
-        let cfg = Config::parse(&parts);
-        parse.push(t.elapsed().as_secs_f64());
-        // Detection on the shared parse, as analyze() does it.
-        let t = Instant::now();
-        assert!(looks_like_postfix_config(std::hint::black_box(&cfg)));
+        let (segments, _) = detect::detect(std::hint::black_box(&files), None);
         detect.push(t.elapsed().as_secs_f64());
+        assert_eq!(segments.len(), 2);
+        let parts = split_parts(&inputs);
+        let t = Instant::now();
+        let cfg = Config::parse_texts(parts.iter().map(|p| (p.name, p.text)));
+        parse.push(t.elapsed().as_secs_f64());
         let t = Instant::now();
         std::hint::black_box(check(&cfg, None));
         rules.push(t.elapsed().as_secs_f64());
@@ -61,11 +73,16 @@ fn main() {
         let report = analyze(&inputs, &opts).expect("a Postfix configuration");
         full.push(t.elapsed().as_secs_f64());
         findings = std::hint::black_box(report).findings.len();
+        // What the page runs: the report and the fixed files.
+        let t = Instant::now();
+        std::hint::black_box(fix(&inputs, &opts).expect("a Postfix configuration"));
+        fixes.push(t.elapsed().as_secs_f64());
     }
     println!("engine_split_median_ms={:.3}", median(split) * 1e3);
     println!("engine_detect_median_ms={:.3}", median(detect) * 1e3);
     println!("engine_parse_median_ms={:.3}", median(parse) * 1e3);
     println!("engine_rules_median_ms={:.3}", median(rules) * 1e3);
     println!("engine_analyze_median_ms={:.3}", median(full) * 1e3);
+    println!("engine_fix_median_ms={:.3}", median(fixes) * 1e3);
     println!("engine_findings={findings} runs={runs}");
 }

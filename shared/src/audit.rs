@@ -18,8 +18,13 @@ use crate::dns::{
 };
 use crate::net::{Budget, Budgeted, Network};
 use crate::probe::{self, plan::LiveOptions};
-use crate::report::{Assumption, Report};
+use crate::report::{Assumption, Finding, Report, Status};
+use crate::rules::{Area, Rule};
+use async_lock::OnceCell;
+use futures::future::{select, Either};
 use futures::FutureExt;
+use std::future::Future;
+use std::sync::Mutex;
 use thiserror::Error;
 
 #[derive(Debug, Clone)]
@@ -42,6 +47,10 @@ pub struct AuditOptions {
     pub budget: Budget,
     /// Which blocklists, how (DQS key), and how many queries.
     pub blocklists: BlocklistOptions,
+    /// The overall deadline the host enforces (see
+    /// [`audit_domain_streaming`]), in seconds, for the text of the
+    /// findings it cuts short. The engine never times anything itself.
+    pub deadline_secs: Option<u32>,
 }
 
 impl AuditOptions {
@@ -56,6 +65,7 @@ impl AuditOptions {
             live: LiveOptions::default(),
             budget: Budget::default(),
             blocklists: BlocklistOptions::default(),
+            deadline_secs: None,
         }
     }
 }
@@ -107,9 +117,61 @@ pub async fn audit_domain<N: Network>(
     domain: &str,
     opts: &AuditOptions,
 ) -> Result<Report, AuditError> {
+    audit_domain_streaming(net, domain, opts, std::future::pending(), |_| {}).await
+}
+
+/// The rules a domain audit reports on: every rule but the pasted
+/// configuration's. Each appears exactly once in every domain report
+/// (checked by a test), so a streaming client knows what to expect.
+pub fn domain_rules() -> impl Iterator<Item = &'static Rule> {
+    crate::rules::all().filter(|r| r.area != Area::Config)
+}
+
+/// What the audit collected so far: the findings, each handed to the
+/// host's callback as it is made. A `Mutex` (never held across an await)
+/// rather than a `RefCell`, so the audit future stays `Send` when the
+/// network's futures and the callback are.
+struct Sink<F> {
+    findings: Vec<Finding>,
+    on_finding: F,
+}
+
+/// [`audit_domain`], calling `on_finding` with each finding as soon as the
+/// check that makes it completes (completion order; the report orders
+/// them), and giving up at `deadline`: the host's timer future (the engine
+/// has no clock). Checks not finished by then are `unknown` with the
+/// reason "deadline"; the findings made before it are kept. The report is
+/// the same as [`audit_domain`]'s when the deadline does not come.
+///
+/// The domain is validated before anything is called back: a host may
+/// validate it itself first (with [`validate_domain`]) to answer a bad
+/// domain before it starts streaming.
+pub async fn audit_domain_streaming<N, D, F>(
+    net: &N,
+    domain: &str,
+    opts: &AuditOptions,
+    deadline: D,
+    on_finding: F,
+) -> Result<Report, AuditError>
+where
+    N: Network,
+    D: Future<Output = ()>,
+    F: FnMut(&Finding),
+{
     let domain = validate_domain(domain)?;
     let net = Budgeted::new(net, opts.budget);
     let resolver = Resolver::new(&net, opts.resolver.clone());
+    let sink = Mutex::new(Sink {
+        findings: Vec::new(),
+        on_finding,
+    });
+    let emit = |made: Vec<Finding>| {
+        let mut s = sink.lock().unwrap_or_else(|e| e.into_inner());
+        for f in made {
+            (s.on_finding)(&f);
+            s.findings.push(f);
+        }
+    };
     let mx_shared = mx::lookup(&resolver, &domain).shared();
     let prefetch_domain = domain.clone();
     let prefetch = mx_shared
@@ -124,75 +186,142 @@ pub async fn audit_domain<N: Network>(
         })
         .shared();
     let evaluator = spf::Evaluator::with_prefetch(&resolver, prefetch);
-    // SPF: the record walk, then check_host() for each MX address once
-    // both the walk and the MX look-up are done.
+    // Results more than one check needs: set once by the check that looks
+    // them up, awaited by the others.
+    let txt_cell = OnceCell::new();
+    let ptr_cell = OnceCell::new();
+    let dmarc_cell = OnceCell::new();
+    let mtasts_cell = OnceCell::new();
+    let dane_cell = OnceCell::new();
+    let bl_cell = OnceCell::new();
+    let selectors = dkim::Selectors::new(&opts.selectors, &opts.config_selectors);
+    // SPF: the record rules as soon as the TXT answer is in, then the walk,
+    // then check_host() for each MX address once the MX look-up is done.
     let spf_branch = async {
         let txt = evaluator.query(&domain, RecordType::TXT).await;
-        let walks = spf::walk_records(&evaluator, &domain, &txt).await;
+        emit(spf::judge(&domain, &txt));
+        let txt = txt_cell.get_or_init(|| async { txt }).await;
+        let walks = spf::walk_records(&evaluator, &domain, txt).await;
         let (mx_checks, mx_unresolved) = if walks.is_empty() {
             (Ok(Vec::new()), Vec::new())
         } else {
             let mx_lookup = mx_shared.clone().await;
             spf::check_mx_hosts(&evaluator, &domain, &mx_lookup).await
         };
-        (txt, walks, mx_checks, mx_unresolved)
+        let evaluation = spf::Evaluation {
+            walks,
+            mx_checks,
+            mx_unresolved,
+        };
+        emit(spf::judge_evaluation(&domain, txt, &evaluation));
     };
     // Everything that needs the MX hosts starts as soon as they are known.
     let mx_branch = async {
         let m = mx_shared.clone().await;
-        let (ptr_found, dnssec_found, dane_found, bl_found) = futures::join!(
-            ptr::lookup(&resolver, &m, ptr::MAX_ADDRESSES),
-            dnssec::lookup(&resolver, &domain, &m),
-            dane::lookup(&resolver, &m),
-            blocklist::lookup(&resolver, &domain, &m, &opts.blocklists),
+        emit(vec![provider::judge(&domain, &m)]);
+        futures::join!(
+            async {
+                let p = ptr::lookup(&resolver, &m, ptr::MAX_ADDRESSES).await;
+                emit(vec![ptr::judge(&domain, &p)]);
+                ptr_cell.get_or_init(|| async { p }).await;
+            },
+            async {
+                let d = dnssec::lookup(&resolver, &domain, &m).await;
+                emit(vec![dnssec::judge(&domain, &d)]);
+            },
+            async {
+                let d = dane::lookup(&resolver, &m).await;
+                dane_cell.get_or_init(|| async { d }).await;
+            },
+            async {
+                let b = blocklist::lookup(&resolver, &domain, &m, &opts.blocklists).await;
+                emit(blocklist::judge(&domain, &b));
+                bl_cell.get_or_init(|| async { b }).await;
+            },
+            async {
+                let spf_records = match txt_cell.wait().await {
+                    Ok(a) => spf::spf_records(a),
+                    Err(_) => Vec::new(),
+                };
+                let sends_no_mail = spf_records.len() == 1
+                    && spf_records[0].trim().eq_ignore_ascii_case("v=spf1 -all");
+                emit(vec![mx::judge(&domain, &m, sends_no_mail)]);
+            },
+            async {
+                let t = mtasts_cell.wait().await;
+                emit(mtasts::judge(&domain, t, &m));
+            },
         );
-        (m, ptr_found, dnssec_found, dane_found, bl_found)
     };
-    let selectors = dkim::Selectors::new(&opts.selectors, &opts.config_selectors);
-    let (
-        (mx_lookup, ptr_found, dnssec_found, dane_found, bl_found),
-        (txt, walks, mx_checks, mx_unresolved),
-        dmarc_found,
-        mtasts_found,
-        tlsrpt_found,
-        bimi_found,
-        dkim_found,
-    ) = futures::join!(
-        mx_branch,
-        spf_branch,
-        dmarc::lookup(&resolver, &domain),
-        mtasts::lookup(&resolver, &net, &domain),
-        tlsrpt::lookup(&resolver, &domain),
-        bimi::lookup(&resolver, &domain),
-        dkim::lookup(&resolver, &domain, &selectors)
-    );
-    let evaluation = spf::Evaluation {
-        walks,
-        mx_checks,
-        mx_unresolved,
+    let dmarc_branch = async {
+        let d = dmarc::lookup(&resolver, &domain).await;
+        emit(dmarc::judge(&domain, &d));
+        dmarc_cell.get_or_init(|| async { d }).await;
     };
-    let spf_records = match &txt {
-        Ok(a) => spf::spf_records(a),
-        Err(_) => Vec::new(),
+    let bimi_branch = async {
+        let b = bimi::lookup(&resolver, &domain).await;
+        let d = dmarc_cell.wait().await;
+        emit(bimi::judge(&domain, &b, Some(d)));
     };
-    let sends_no_mail =
-        spf_records.len() == 1 && spf_records[0].trim().eq_ignore_ascii_case("v=spf1 -all");
-    // In catalog order.
-    let mut findings = vec![
-        mx::judge(&domain, &mx_lookup, sends_no_mail),
-        ptr::judge(&domain, &ptr_found),
-        dnssec::judge(&domain, &dnssec_found),
-        provider::judge(&domain, &mx_lookup),
-    ];
-    findings.extend(spf::judge(&domain, &txt));
-    findings.extend(spf::judge_evaluation(&domain, &txt, &evaluation));
-    findings.extend(dkim::judge(&domain, &dkim_found));
-    findings.extend(dmarc::judge(&domain, &dmarc_found));
-    findings.extend(mtasts::judge(&domain, &mtasts_found, &mx_lookup));
-    findings.extend(tlsrpt::judge(&domain, &tlsrpt_found));
-    findings.extend(bimi::judge(&domain, &bimi_found, Some(&dmarc_found)));
-    let dane_records = dane::judge(&domain, &dane_found);
-    findings.extend(blocklist::judge(&domain, &bl_found));
+    let mtasts_branch = async {
+        let t = mtasts::lookup(&resolver, &net, &domain).await;
+        mtasts_cell.get_or_init(|| async { t }).await;
+    };
+    let tlsrpt_branch = async {
+        let t = tlsrpt::lookup(&resolver, &domain).await;
+        emit(tlsrpt::judge(&domain, &t));
+    };
+    let dkim_branch = async {
+        let d = dkim::lookup(&resolver, &domain, &selectors).await;
+        emit(dkim::judge(&domain, &d));
+    };
+    // Live checks on the first MX host, once DNS has named it; then DANE:
+    // the TLSA records against the chain the probed MX host served.
+    let live_branch = async {
+        let served = match (opts.probe, probe::plan::unix_time(&opts.now)) {
+            (false, _) => {
+                emit(probe::plan::not_run(&opts.no_probe_reason));
+                None
+            }
+            (true, None) => {
+                emit(probe::plan::not_run(
+                    "Not run: the audit time is not an RFC 3339 time.",
+                ));
+                None
+            }
+            (true, Some(now)) => {
+                let m = mx_shared.clone().await;
+                let p = ptr_cell.wait().await;
+                let enforce = mtasts::enforced(mtasts_cell.wait().await);
+                let live = probe::plan::run(&net, &m, p, enforce, now, &opts.live).await;
+                emit(live.findings);
+                live.served
+            }
+        };
+        let d = dane_cell.wait().await;
+        let records = dane::judge(&domain, d);
+        emit(vec![match &served {
+            Some((host, chain)) => dane::judge_served(records, d, host, chain),
+            None => records,
+        }]);
+    };
+    let all = async {
+        futures::join!(
+            mx_branch,
+            spf_branch,
+            dmarc_branch,
+            mtasts_branch,
+            tlsrpt_branch,
+            bimi_branch,
+            dkim_branch,
+            live_branch,
+        );
+    };
+    let late = match select(Box::pin(all), Box::pin(deadline)).await {
+        Either::Left(((), _)) => false,
+        // Dropping the unfinished checks cancels their network exchanges.
+        Either::Right(((), _)) => true,
+    };
     let mut assumptions = vec![
         Assumption::new("resolver", opts.resolver.clone()),
         Assumption::new("dmarc.discovery", dmarc::discovery_assumption()),
@@ -205,51 +334,35 @@ pub async fn audit_domain<N: Network>(
     assumptions.push(Assumption::new("dkim.selectors", selectors.summary()));
     assumptions.push(Assumption::new(
         "blocklists",
-        format!(
-            "{} ({} queries){}",
-            bl_found
-                .lists
-                .iter()
-                .map(|l| l.list.name)
-                .collect::<Vec<_>>()
-                .join(", "),
-            bl_found.queries,
-            if opts.blocklists.dqs_key.is_some() {
-                "; Spamhaus through a DQS key"
-            } else {
-                ""
-            }
-        ),
+        match bl_cell.get() {
+            Some(bl) => format!(
+                "{} ({} queries){}",
+                bl.lists
+                    .iter()
+                    .map(|l| l.list.name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                bl.queries,
+                if opts.blocklists.dqs_key.is_some() {
+                    "; Spamhaus through a DQS key"
+                } else {
+                    ""
+                }
+            ),
+            None => "not finished before the deadline".into(),
+        },
     ));
-    // Live checks on the first MX host, once DNS has named it.
-    let probe_target = probe::plan::target(&mx_lookup);
-    let not_run = |why: &str| probe::plan::Live {
-        findings: probe::plan::not_run(why),
-        served: None,
-    };
-    let live = match (opts.probe, crate::probe::plan::unix_time(&opts.now)) {
-        (false, _) => not_run(&opts.no_probe_reason),
-        (true, None) => not_run("Not run: the audit time is not an RFC 3339 time."),
-        (true, Some(now)) => {
-            let enforce = mtasts::enforced(&mtasts_found);
-            probe::plan::run(&net, &mx_lookup, &ptr_found, enforce, now, &opts.live).await
-        }
-    };
-    findings.extend(live.findings);
-    // DANE: the TLSA records against the chain the probed MX host served.
-    findings.push(match &live.served {
-        Some((host, chain)) => dane::judge_served(dane_records, &dane_found, host, chain),
-        None => dane_records,
-    });
+    let probe_target = mx_shared.peek().map(probe::plan::target);
     assumptions.push(Assumption::new(
         "probes",
         match (&probe_target, opts.probe) {
             (_, false) => opts.no_probe_reason.clone(),
-            (Some((host, ip)), true) => format!(
+            (Some(Some((host, ip))), true) => format!(
                 "SMTP on {host} ({ip}) port 25 (never DATA: the relay test stops at RCPT), \
                  STARTTLS, TLS versions and weak suites, certificate, mail ports"
             ),
-            (None, true) => "none: no MX address".into(),
+            (Some(None), true) => "none: no MX address".into(),
+            (None, true) => "none: the MX hosts were not known before the deadline".into(),
         },
     ));
     // The evaluator and the shared MX look-up borrow `domain`.
@@ -271,7 +384,42 @@ pub async fn audit_domain<N: Network>(
             }
         ),
     ));
-    Ok(Report::new(domain, opts.now.clone(), assumptions, findings))
+    let mut sink = sink.into_inner().unwrap_or_else(|e| e.into_inner());
+    if late {
+        let detail = match opts.deadline_secs {
+            Some(s) => format!(
+                "Not decided: deadline. The audit's overall time limit ({s} s) ran out before \
+                 this check finished."
+            ),
+            None => "Not decided: deadline. The audit's overall time limit ran out before this \
+                     check finished."
+                .to_string(),
+        };
+        let missing: Vec<&'static Rule> = domain_rules()
+            .filter(|r| !sink.findings.iter().any(|f| f.id == r.id))
+            .collect();
+        assumptions.push(Assumption::new(
+            "deadline",
+            format!(
+                "reached{}: {} checks were not finished and are unknown",
+                opts.deadline_secs
+                    .map(|s| format!(" after {s} s"))
+                    .unwrap_or_default(),
+                missing.len()
+            ),
+        ));
+        for rule in missing {
+            let f = rule.finding(Status::Unknown, detail.clone());
+            (sink.on_finding)(&f);
+            sink.findings.push(f);
+        }
+    }
+    Ok(Report::new(
+        domain,
+        opts.now.clone(),
+        assumptions,
+        sink.findings,
+    ))
 }
 
 #[cfg(test)]
@@ -280,6 +428,7 @@ mod tests {
     use crate::report::Status;
     use crate::testing::{assert_send, DownNet, ScriptedNet};
     use futures::executor::block_on;
+    use std::future::Future;
 
     fn opts() -> AuditOptions {
         AuditOptions::new("https://doh.test/dns-query", "2026-11-29T00:00:00Z")
@@ -410,6 +559,180 @@ mod tests {
         }
     }
 
+    fn hardened_net() -> ScriptedNet {
+        ScriptedNet::new()
+            .mx("example.org", 10, "mail.example.org")
+            .a("mail.example.org", "198.51.100.25")
+            .txt("example.org", "v=spf1 mx -all")
+            .txt(
+                "_dmarc.example.org",
+                "v=DMARC1; p=reject; rua=mailto:dmarc@example.org",
+            )
+            .txt(
+                "default._domainkey.example.org",
+                &format!("v=DKIM1; k=rsa; p={}", DKIM_2048.trim()),
+            )
+            .ptr("25.100.51.198.in-addr.arpa", "mail.example.org")
+    }
+
+    fn ids(findings: &[Finding]) -> Vec<String> {
+        let mut v: Vec<String> = findings.iter().map(|f| f.id.clone()).collect();
+        v.sort();
+        v
+    }
+
+    /// The streaming start line announces `domain_rules()` per area: every
+    /// domain report must hold exactly those, each once.
+    #[test]
+    fn every_domain_report_has_each_domain_rule_once() {
+        let mut want: Vec<String> = domain_rules().map(|r| r.id.to_string()).collect();
+        want.sort();
+        let weak = ScriptedNet::new()
+            .mx("weak.example", 10, "mail.weak.example")
+            .mx("weak.example", 20, "mx2.weak.example")
+            .a("mail.weak.example", "198.51.100.26")
+            .txt("weak.example", "v=spf1 +all")
+            .txt("weak.example", "v=spf1 include:a.weak.example ~all")
+            .txt("_dmarc.weak.example", "v=DMARC1; p=none");
+        let mut probing = opts();
+        probing.probe = true;
+        let mut quiet = opts();
+        quiet.probe = false;
+        for o in [&probing, &quiet] {
+            for (net, domain) in [(&hardened_net(), "example.org"), (&weak, "weak.example")] {
+                let r = block_on(audit_domain(net, domain, o)).unwrap();
+                assert_eq!(ids(&r.findings), want, "{domain}");
+            }
+            let r = block_on(audit_domain(&DownNet, "example.org", o)).unwrap();
+            assert_eq!(ids(&r.findings), want, "down");
+        }
+    }
+
+    #[test]
+    fn streaming_calls_back_each_finding_of_the_report_once() {
+        let net = hardened_net();
+        let mut seen = Vec::new();
+        let r = block_on(audit_domain_streaming(
+            &net,
+            "example.org",
+            &opts(),
+            std::future::pending(),
+            |f| seen.push(f.clone()),
+        ))
+        .unwrap();
+        assert_eq!(seen.len(), r.findings.len());
+        for f in &r.findings {
+            assert!(seen.contains(f), "{} not streamed as reported", f.id);
+        }
+        // Same report as the one-shot audit.
+        let plain = block_on(audit_domain(&net, "example.org", &opts())).unwrap();
+        assert_eq!(plain, r);
+        // A bad domain calls nothing back.
+        let mut called = false;
+        let e = block_on(audit_domain_streaming(
+            &net,
+            "192.0.2.1",
+            &opts(),
+            std::future::pending(),
+            |_| called = true,
+        ));
+        assert!(e.is_err() && !called);
+    }
+
+    /// A check that completes is streamed while another still waits for
+    /// the network: its finding arrives before the audit ends.
+    #[test]
+    fn findings_stream_while_other_checks_wait() {
+        let net = hardened_net().stall("_dmarc.example.org", RecordType::TXT);
+        let waker = futures::task::noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        let seen = Mutex::new(Vec::new());
+        let o = opts();
+        let mut audit = Box::pin(audit_domain_streaming(
+            &net,
+            "example.org",
+            &o,
+            std::future::pending(),
+            |f| seen.lock().unwrap().push(f.id.clone()),
+        ));
+        for _ in 0..50 {
+            assert!(audit.as_mut().poll(&mut cx).is_pending());
+        }
+        let seen = seen.lock().unwrap().clone();
+        assert!(seen.contains(&"dns.mx".to_string()), "{seen:?}");
+        assert!(seen.contains(&"spf.missing".to_string()), "{seen:?}");
+        // DMARC (and BIMI, which reads it) wait for the stalled answer.
+        assert!(!seen
+            .iter()
+            .any(|id| id.starts_with("dmarc.") || id.starts_with("bimi.")));
+    }
+
+    /// A resolver that never answers one question: at the deadline the
+    /// checks waiting for it are `unknown: deadline`, everything decided
+    /// before is kept, and the report still has every rule once.
+    #[test]
+    fn the_deadline_cuts_unfinished_checks_short() {
+        let net = hardened_net()
+            .slow(2)
+            .stall("_dmarc.example.org", RecordType::TXT)
+            .stall("_mta-sts.example.org", RecordType::TXT);
+        let mut o = opts();
+        o.deadline_secs = Some(20);
+        // (With probes, the live checks would wait for MTA-STS too.)
+        o.probe = false;
+        let mut streamed = 0;
+        let r = block_on(audit_domain_streaming(
+            &net,
+            "example.org",
+            &o,
+            crate::testing::after_polls(500),
+            |_| streamed += 1,
+        ))
+        .unwrap();
+        assert_eq!(streamed, r.findings.len());
+        let mut want: Vec<String> = domain_rules().map(|r| r.id.to_string()).collect();
+        want.sort();
+        assert_eq!(ids(&r.findings), want);
+        for f in &r.findings {
+            let late = f.detail.contains("deadline");
+            let waits = f.id.starts_with("dmarc.")
+                || f.id.starts_with("bimi.")
+                || f.id.starts_with("mtasts.");
+            assert_eq!(late, waits, "{}: {}", f.id, f.detail);
+            if late {
+                assert_eq!(f.status, Status::Unknown);
+                assert!(f.detail.contains("(20 s)"), "{}", f.detail);
+            }
+        }
+        assert_eq!(status(&r, "dns.mx"), Status::Pass);
+        assert_eq!(status(&r, "spf.lookup_limit"), Status::Pass);
+        let a = r.assumptions.iter().find(|a| a.key == "deadline").unwrap();
+        assert!(a.value.starts_with("reached after 20 s:"), "{}", a.value);
+        // Without the deadline the same audit never ends: it was the
+        // deadline that ended it, not the checks.
+        let waker = futures::task::noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        let mut endless = Box::pin(audit_domain(&net, "example.org", &o));
+        for _ in 0..2000 {
+            assert!(endless.as_mut().poll(&mut cx).is_pending());
+        }
+    }
+
+    /// No deadline assumption when the audit finished in time.
+    #[test]
+    fn an_audit_in_time_says_nothing_of_the_deadline() {
+        let r = block_on(audit_domain_streaming(
+            &hardened_net(),
+            "example.org",
+            &opts(),
+            crate::testing::after_polls(100_000),
+            |_| {},
+        ))
+        .unwrap();
+        assert!(!r.assumptions.iter().any(|a| a.key == "deadline"));
+        assert!(!r.findings.iter().any(|f| f.detail.contains("deadline")));
+    }
+
     /// The CLI's server runs audits on a multi-threaded runtime: the audit
     /// future must stay `Send` when the host's network is.
     #[test]
@@ -418,5 +741,18 @@ mod tests {
         let opts = opts();
         let r = block_on(assert_send(audit_domain(&net, "example.org", &opts))).unwrap();
         assert_eq!(r.summary.unknown, r.findings.len());
+        // Streaming too, with a Send callback and deadline.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let r = block_on(assert_send(audit_domain_streaming(
+            &net,
+            "example.org",
+            &opts,
+            crate::testing::after_polls(1_000_000),
+            move |f| {
+                let _ = tx.send(f.id.clone());
+            },
+        )))
+        .unwrap();
+        assert_eq!(rx.try_iter().count(), r.findings.len());
     }
 }

@@ -17,14 +17,18 @@ pub mod config;
 pub mod critical_path;
 pub mod dmarcrep;
 pub mod dns;
+pub mod limits;
+pub mod logs;
 pub mod net;
 pub mod probe;
 pub mod render;
 pub mod report;
 pub mod rules;
+pub mod score;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod tls;
+pub mod view;
 pub mod web;
 
 pub use report::{Evidence, Finding, Report, Severity, Status};

@@ -76,6 +76,8 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         crate::config::exim::RULES,
         crate::config::sendmail::RULES,
         crate::config::exchange::RULES,
+        crate::config::fail2ban::RULES,
+        crate::logs::RULES,
         crate::dmarcrep::RULES,
         crate::dns::mx::RULES,
         crate::dns::ptr::RULES,

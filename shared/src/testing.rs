@@ -47,6 +47,7 @@ pub struct ScriptedNet {
     bogus_zones: Vec<String>,
     flaky: HashMap<(String, RecordType), (Transient, Cell<usize>)>,
     polls_before_answer: usize,
+    stalled: Vec<(String, RecordType)>,
     requests: Cell<usize>,
     asked: RefCell<Vec<(String, RecordType)>>,
     asked_cd: RefCell<Vec<bool>>,
@@ -117,6 +118,13 @@ impl ScriptedNet {
     /// concurrent exchanges overlap (for tests of sharing and of limits).
     pub fn slow(mut self, polls: usize) -> Self {
         self.polls_before_answer = polls;
+        self
+    }
+
+    /// Questions for (name, type) are never answered (a resolver that
+    /// hangs): for tests of the audit's deadline.
+    pub fn stall(mut self, name: &str, rtype: RecordType) -> Self {
+        self.stalled.push((name.to_ascii_lowercase(), rtype));
         self
     }
 
@@ -399,6 +407,16 @@ impl Network for ScriptedNet {
             };
         }
         let query = Message::from_vec(&req.body).map_err(|e| NetError::Other(e.to_string()))?;
+        if let Some(q) = query.queries.first() {
+            if self
+                .stalled
+                .iter()
+                .any(|(n, t)| *n == raw_key(q.name()) && *t == q.query_type())
+            {
+                self.in_flight.set(self.in_flight.get() + 1);
+                return std::future::pending().await;
+            }
+        }
         match self.transient(&query) {
             Some(Transient::Net(e)) => return Err(e),
             Some(Transient::Status(status)) => {
@@ -440,6 +458,12 @@ impl Network for ScriptedNet {
             ))),
         }
     }
+}
+
+/// A future that is pending for `polls` polls (waking itself each time),
+/// then ready: a deterministic stand-in for a host's timer.
+pub fn after_polls(polls: usize) -> impl Future<Output = ()> {
+    Yield(polls)
 }
 
 /// Pending for the given number of polls (waking itself), then ready.

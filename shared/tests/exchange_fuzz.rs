@@ -8,8 +8,6 @@ mod common;
 #[path = "common/exchange_harness.rs"]
 mod harness;
 
-use common::Rng;
-
 const TOKENS: &[&str] = &[
     " : ",
     ":",
@@ -74,14 +72,6 @@ const TOKENS: &[&str] = &[
     "é",
 ];
 
-fn token_soup(rng: &mut Rng) -> Vec<u8> {
-    let mut out = Vec::new();
-    for _ in 0..rng.below(200) {
-        out.extend_from_slice(TOKENS[rng.below(TOKENS.len())].as_bytes());
-    }
-    out
-}
-
 fn seeds() -> Vec<Vec<u8>> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/exchange");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
@@ -97,18 +87,7 @@ fn seeds() -> Vec<Vec<u8>> {
 fn exchange_harness_over_pseudo_random_inputs() {
     let seeds = seeds();
     assert!(seeds.len() >= 5);
-    let mut rng = Rng(0xe8c4_a46e_2019);
-    for i in 0..900 {
-        let input = match i % 3 {
-            0 => token_soup(&mut rng),
-            1 => {
-                let seed = &seeds[rng.below(seeds.len())];
-                rng.mutate(seed)
-            }
-            _ => (0..rng.below(512)).map(|_| rng.next() as u8).collect(),
-        };
-        harness::run(&input);
-    }
+    common::fuzz_rounds(0xe8c4_a46e_2019, 900, TOKENS, &seeds, harness::run);
 }
 
 #[test]

@@ -8,7 +8,6 @@ mod common;
 #[path = "common/exim_harness.rs"]
 mod harness;
 
-use common::Rng;
 use std::path::Path;
 
 const TOKENS: &[&str] = &[
@@ -108,14 +107,6 @@ const TOKENS: &[&str] = &[
     "\0",
 ];
 
-fn token_soup(rng: &mut Rng) -> Vec<u8> {
-    let mut out = Vec::new();
-    for _ in 0..rng.below(160) {
-        out.extend_from_slice(TOKENS[rng.below(TOKENS.len())].as_bytes());
-    }
-    out
-}
-
 fn seeds() -> Vec<Vec<u8>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/exim");
     [
@@ -132,21 +123,7 @@ fn seeds() -> Vec<Vec<u8>> {
 #[test]
 fn exim_harness_over_pseudo_random_inputs() {
     let seeds = seeds();
-    let mut rng = Rng(0xe713_f022);
-    for i in 0..1_000 {
-        let input = match i % 3 {
-            0 => token_soup(&mut rng),
-            1 => {
-                let seed = &seeds[rng.below(seeds.len())];
-                rng.mutate(seed)
-            }
-            _ => {
-                let n = rng.below(512);
-                (0..n).map(|_| rng.next() as u8).collect()
-            }
-        };
-        harness::run(&input);
-    }
+    common::fuzz_rounds(0xe713_f022, 1_000, TOKENS, &seeds, harness::run);
 }
 
 #[test]

@@ -533,8 +533,8 @@ fn check_case(pc: &Postconf, version: &Version, case: &Case, t: &mut Tally) {
         t.services += 1;
         for p in &s.overrides {
             mine.insert(
-                (s.name.clone(), s.kind.clone(), p.name.clone()),
-                p.value.clone(),
+                (s.name.clone(), s.kind.clone(), p.name.to_string()),
+                p.value.to_string(),
             );
         }
     }

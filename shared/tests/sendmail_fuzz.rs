@@ -8,8 +8,6 @@ mod common;
 #[path = "common/sendmail_harness.rs"]
 mod harness;
 
-use common::Rng;
-
 const TOKENS: &[&str] = &[
     "`",
     "'",
@@ -78,14 +76,6 @@ const TOKENS: &[&str] = &[
     "é",
 ];
 
-fn token_soup(rng: &mut Rng) -> Vec<u8> {
-    let mut out = Vec::new();
-    for _ in 0..rng.below(160) {
-        out.extend_from_slice(TOKENS[rng.below(TOKENS.len())].as_bytes());
-    }
-    out
-}
-
 fn seeds() -> Vec<Vec<u8>> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/sendmail");
     ["debian12-sendmail.mc", "debian12-sendmail.cf"]
@@ -97,18 +87,7 @@ fn seeds() -> Vec<Vec<u8>> {
 #[test]
 fn sendmail_harness_over_pseudo_random_inputs() {
     let seeds = seeds();
-    let mut rng = Rng(0x5e4d_3a11_0c0f);
-    for i in 0..600 {
-        let input = match i % 3 {
-            0 => token_soup(&mut rng),
-            1 => {
-                let seed = &seeds[rng.below(seeds.len())];
-                rng.mutate(seed)
-            }
-            _ => (0..rng.below(512)).map(|_| rng.next() as u8).collect(),
-        };
-        harness::run(&input);
-    }
+    common::fuzz_rounds(0x5e4d_3a11_0c0f, 600, TOKENS, &seeds, harness::run);
 }
 
 #[test]

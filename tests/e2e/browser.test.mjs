@@ -16,7 +16,7 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { bed, start } from './lib.mjs';
 
-const TIMEOUT = 60_000;
+const TIMEOUT = 240_000; // upper bound for a loaded CI machine; a healthy run takes seconds
 /** Analyses of the big generated config in the page (first and median recorded). */
 const RUNS_BIG = 7;
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
@@ -186,10 +186,12 @@ async function analyse(page, text, version = '') {
   await page.locator('#config').fill(text);
   await page.locator('#version').fill(version);
   await page.getByRole('button', { name: 'Analyse', exact: true }).click();
-  await page.locator('#panel-paste [data-testid="finding"]').first().waitFor({ timeout: 10_000 });
+  // Attached, not visible: passed checks are folded under each area.
+  await page.locator('#panel-paste [data-testid="finding"]').first().waitFor({ state: 'attached', timeout: 10_000 });
 }
 
-const shot = (page, name) => page.screenshot({ path: path.join(OUT, name), fullPage: true });
+// Screenshots are artefacts, not assertions: a loaded machine may take long to paint a full page.
+const shot = (page, name) => page.screenshot({ path: path.join(OUT, name), fullPage: true, timeout: 120_000 });
 
 const WEAK_MAIN_CF = [
   '# main.cf',
@@ -282,7 +284,7 @@ test('paste analysis runs offline', { timeout: TIMEOUT }, async () => {
     await page.getByRole('button', { name: 'Analyse', exact: true }).click();
     await page
       .locator('#panel-paste [data-testid="finding"][data-id="postfix.open_relay"][data-status="pass"]')
-      .waitFor({ timeout: 10_000 });
+      .waitFor({ state: 'attached', timeout: 10_000 }); // passed checks are folded away
     await assertStatuses(page, 'paste', POSTFIX_RULES, 'pass');
     await shot(page, 'paste-hardened.png');
 
@@ -453,7 +455,7 @@ test('Debian 12 stock config: findings, analysis time, fixed config download', {
 
     // The downloaded main.cf, analysed again: what was fixed passes.
     await analyse(page, debianPaste(main.text), '3.7.11');
-    await page.locator('#panel-paste [data-testid="finding"][data-id="postfix.vrfy_enabled"][data-status="pass"]').waitFor({ timeout: 10_000 });
+    await page.locator('#panel-paste [data-testid="finding"][data-id="postfix.vrfy_enabled"][data-status="pass"]').waitFor({ state: 'attached', timeout: 10_000 });
     await assertStatuses(page, 'paste', ids, 'pass');
     assert.equal(await finding(page, 'paste', 'postfix.tls_inbound_off').getAttribute('data-status'), 'fail');
 
@@ -554,14 +556,23 @@ test('Exim config pasted: detection, findings, analysis time', { timeout: TIMEOU
       await analyse(page, readFileSync(`${EXIM}hardened.conf`, 'utf8'), '4.100.1');
       await page
         .locator('#panel-paste [data-testid="finding"][data-id="exim.open_relay"][data-status="pass"]')
-        .waitFor({ timeout: 10_000 });
+        .waitFor({ state: 'attached', timeout: 10_000 });
       await shot(page, 'paste-exim-hardened.png');
 
       const text = readFileSync(big, 'utf8');
       const times = [];
+      // 300 KB through locator.fill() takes longer than the test (see the
+      // big Postfix test): set the box's value, and clear the result first
+      // so that each run renders a new one.
+      const paste = (t) => page.locator('#config').evaluate((el, v) => { el.value = v; }, t);
+      const button = page.getByRole('button', { name: 'Analyse', exact: true });
+      const done = page.locator('#panel-paste .paste-done');
       for (let i = 0; i < 5; i++) {
-        await analyse(page, i % 2 ? `${text}\n` : text, '4.100.1');
-        const done = page.locator('#panel-paste .paste-done');
+        await paste('');
+        await button.click();
+        await done.waitFor({ state: 'detached', timeout: 10_000 });
+        await paste(i % 2 ? `${text}\n` : text);
+        await button.click();
         await done.waitFor({ timeout: 30_000 });
         times.push(Number(await done.getAttribute('data-analysis-ms')));
       }

@@ -157,7 +157,7 @@ test("config: input errors exit 2 with a message and no partial output", () => {
     [["config", "--format", "json"], "hello\nworld\n", /not recognised/],
     [["config", "--format", "json"], "", /empty/],
     [["config", "--now", "yesterday"], "a = b", /RFC 3339/],
-    [["config", "--software", "exim"], "a = b", /not available/],
+    [["config", "--software", "nonsense"], "a = b", /invalid value .nonsense. for .--software/],
     [["config", "--bogus-flag"], "", /unexpected argument/],
   ]) {
     const r = cli(args, input);

@@ -2,8 +2,10 @@
 // (`cargo xtask test`) sets MAILAUDIT_BIN, MAILAUDIT_SITE, BED_ENV, TEST_OUT
 // and WORKER_DIR; a missing one is a failure, never a skip.
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export function requireEnv(name) {
   const v = process.env[name];
@@ -168,27 +170,116 @@ export function auditInBed(b, domain, { resolver = b.BED_DOH_URL, suffix = "bl.t
  * resolver, and nothing the Worker does can leave the machine. Returns
  * {proc, base}. */
 export async function startWorker(b, vars = {}) {
+  return runWrangler({
+    prefix: ["ip", "netns", "exec", b.BED_NS],
+    ip: b.BED_WORKER_ADDR,
+    vars: { DOH_URL: b.BED_DOH11_URL, ...vars },
+    env: { NODE_EXTRA_CA_CERTS: b.BED_CA },
+  });
+}
+
+/** Starts the Worker under workerd (wrangler dev) on the loopback, outside
+ * the test bed, for tests that need no DNS: its resolver (DOH_URL, unless
+ * `vars` sets one) is a closed port, so every audit ends at once with
+ * unknowns. Returns {proc, base, startMs} (startMs: spawn to first answer
+ * of /healthz). */
+export async function startWorkerLocal(vars = {}) {
+  return runWrangler({ prefix: [], ip: "127.0.0.1", vars: { DOH_URL: "https://127.0.0.1:9/dns-query", ...vars }, env: {} });
+}
+
+async function runWrangler({ prefix, ip, vars, env }) {
   requireEnv("WORKER_DIR");
   const port = await freePort();
+  // Durable Object and cache state of this run only (wrangler would keep
+  // it in .wrangler/state between runs: rate limits would carry over).
+  const persist = mkdtempSync(join(tmpdir(), "mailaudit-wrangler-"));
   const root = new URL("../../", import.meta.url).pathname;
-  const varArgs = Object.entries({ DOH_URL: b.BED_DOH11_URL, ...vars }).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
-  const proc = start(
-    "ip",
-    ["netns", "exec", b.BED_NS, `${root}node_modules/.bin/wrangler`,
-      "dev", "--ip", b.BED_WORKER_ADDR, "--port", String(port), "--inspector-port", String(await freePort()), ...varArgs],
-    {
-      cwd: root,
-      env: {
-        ...process.env,
-        NODE_EXTRA_CA_CERTS: b.BED_CA,
-        WRANGLER_SEND_METRICS: "false",
-        WRANGLER_SEND_ERROR_REPORTS: "false",
-        CLOUDFLARE_CF_FETCH_ENABLED: "false",
-        CI: "true",
-      },
+  const varArgs = Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+  const argv = [...prefix, `${root}node_modules/.bin/wrangler`,
+    "dev", "--ip", ip, "--port", String(port), "--inspector-port", String(await freePort()),
+    "--persist-to", persist, ...varArgs];
+  const t0 = Date.now();
+  const proc = start(argv[0], argv.slice(1), {
+    cwd: root,
+    env: {
+      ...process.env,
+      ...env,
+      WRANGLER_SEND_METRICS: "false",
+      WRANGLER_SEND_ERROR_REPORTS: "false",
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      CI: "true",
     },
-  );
-  const base = `http://${b.BED_WORKER_ADDR}:${port}`;
+  });
+  const base = `http://${ip}:${port}`;
   await waitHttp(`${base}/healthz`, proc, 90_000);
-  return { proc, base };
+  return { proc, base, startMs: Date.now() - t0 };
+}
+
+/** POSTs an audit asking for the NDJSON stream; returns {status, headers,
+ * lines: [{obj, chunk}]} where `chunk` is the index of the network read the
+ * line was completed in (so a test can tell lines that arrived early). */
+export async function postStream(base, body) {
+  const r = await fetch(`${base}/api/v1/audit`, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/x-ndjson" },
+    body: JSON.stringify(body),
+  });
+  if (!(r.headers.get("content-type") || "").startsWith("application/x-ndjson")) {
+    return { status: r.status, headers: r.headers, json: await r.json(), lines: [] };
+  }
+  const reader = r.body.getReader();
+  const decoder = new TextDecoder();
+  const lines = [];
+  let pending = "";
+  for (let chunk = 0; ; chunk++) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    pending += decoder.decode(value, { stream: true });
+    let nl;
+    while ((nl = pending.indexOf("\n")) >= 0) {
+      const text = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      lines.push({ obj: JSON.parse(text), chunk });
+    }
+  }
+  if (pending.trim() !== "") throw new Error(`stream ended inside a line: ${pending}`);
+  return { status: r.status, headers: r.headers, lines };
+}
+
+/** Checks an NDJSON audit stream against the format (docs/api.md): start
+ * first (target, per-area counts), one finding line per finding of the
+ * report, the report last, and at least one finding read before the report
+ * (it was streamed, not written at the end). Returns the report. */
+export function checkStream(assert, s, target) {
+  assert.equal(s.status, 200);
+  assert.match(s.headers.get("content-type"), /^application\/x-ndjson; charset=utf-8/);
+  const { lines } = s;
+  assert.ok(lines.length > 2, `only ${lines.length} lines`);
+  const start = lines[0].obj;
+  assert.equal(start.type, "start");
+  assert.equal(start.target, target);
+  const last = lines[lines.length - 1];
+  assert.equal(last.obj.type, "report", JSON.stringify(last.obj).slice(0, 300));
+  const report = last.obj.report;
+  const findings = lines.slice(1, -1).map((l) => l.obj);
+  assert.ok(findings.every((l) => l.type === "finding"), "only findings between start and report");
+  const key = (f) => JSON.stringify(f);
+  assert.deepEqual(findings.map((l) => key(l.finding)).sort(), report.findings.map(key).sort());
+  const total = Object.values(start.areas).reduce((a, b) => a + b, 0);
+  assert.equal(total, report.findings.length, "start announced every finding");
+  const firstFinding = lines[1].chunk;
+  assert.ok(firstFinding < last.chunk, `first finding read with the report (read ${firstFinding} of ${last.chunk})`);
+  return report;
+}
+
+/** A report with its time and the resolver's counting-down TTLs taken out. */
+export function normalised(report) {
+  const copy = structuredClone(report);
+  delete copy.generated_at;
+  for (const f of copy.findings) {
+    for (const e of f.evidence || []) {
+      if (e.answers) e.answers = e.answers.map((a) => a.replace(/^(\S+) \d+ /, "$1 TTL "));
+    }
+  }
+  return copy;
 }

@@ -33,7 +33,7 @@ test("serve: every route in docs/openapi.json answers as documented", async () =
   const spec = JSON.parse(readFileSync(new URL("../../docs/openapi.json", import.meta.url), "utf8"));
   const ops = Object.entries(spec.paths).flatMap(([path, item]) => Object.keys(item).map((m) => [path, m]));
   assert.deepEqual(ops.map(([p, m]) => `${m} ${p}`).sort(), [
-    "get /api/v1/rules", "get /healthz", "options /api/v1/audit", "post /api/v1/audit",
+    "get /api/v1/audit/{domain}", "get /api/v1/rules", "get /healthz", "options /api/v1/audit", "post /api/v1/audit",
   ]);
   const report = spec.components.schemas.Report;
   const r = await fetch(`${base}/api/v1/audit`, {
@@ -51,6 +51,13 @@ test("serve: every route in docs/openapi.json answers as documented", async () =
     // The resolver cannot be reached here: nothing may pass.
     assert.notEqual(f.status, "pass", f.id);
   }
+  // The cached read: the same report shape, with the cache header.
+  const g = await fetch(`${base}/api/v1/audit/example.org?selectors=s1`);
+  assert.equal(g.status, 200);
+  const cacheHeader = spec.paths["/api/v1/audit/{domain}"].get.responses["200"].headers["x-mailaudit-cache"];
+  assert.ok(cacheHeader.schema.enum.includes(g.headers.get("x-mailaudit-cache")));
+  const cached = await g.json();
+  for (const k of report.required) assert.ok(k in cached, `cached report lacks ${k}`);
   const codes = spec.components.schemas.Error.properties.error.properties.code.enum;
   for (const [payload, code] of [
     [{ domain: "192.0.2.1" }, "bad_domain"],

@@ -5,7 +5,7 @@
 // Unbound's DoH is HTTP/2-only).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { auditInBed, bed, checkPolicy, cli, findingsById, startWorker } from "./lib.mjs";
+import { auditInBed, bed, checkPolicy, checkStream, cli, findingsById, normalised, postStream, startWorker } from "./lib.mjs";
 
 let wrangler;
 let base;
@@ -94,4 +94,20 @@ test("worker: rules and the static site", async () => {
 
 test("worker: security headers on the site (static assets) and the API, CORS only on the API", async () => {
   await checkPolicy(assert, base);
+});
+
+test("worker: the NDJSON stream: start, findings as they complete, the JSON route's report last", async () => {
+  const s = await postStream(base, { domain: "example.test", selectors: ["sel1"] });
+  const report = checkStream(assert, s, "example.test");
+  const { body } = await post("example.test", ["sel1"]);
+  assert.deepEqual(normalised(report), normalised(body));
+  // A bad domain is an ordinary JSON error before any streaming.
+  const bad = await postStream(base, { domain: "192.0.2.1" });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.json.error.code, "bad_domain");
+  // An IDN is announced in both forms.
+  const idn = await postStream(base, { domain: "bücher.test" });
+  assert.equal(idn.lines[0].obj.target, "xn--bcher-kva.test");
+  assert.equal(idn.lines[0].obj.unicode, "bücher.test");
+  assert.equal(idn.lines.at(-1).obj.type, "report");
 });

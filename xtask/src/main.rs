@@ -4,7 +4,7 @@
 //! - `test`                  install what the tests need, then run every test (what CI runs)
 //! - `build-site`            frontend → wasm → bindgen → `<target>/site`
 //! - `build-worker`          worker → wasm → bindgen → `worker/build`
-//! - `sizes`                 raw and gzip sizes of the two wasm modules
+//! - `sizes`                 raw and gzip sizes of the two wasm modules and the widget loader
 //!
 //! wasm-bindgen runs as a library (wasm-bindgen-cli-support, pinned to the
 //! same version as the `wasm-bindgen` crate), so no separate tool install.
@@ -133,11 +133,8 @@ fn build_site() -> Result<()> {
     let _ = fs::remove_dir_all(&out);
     bindgen(&wasm, &out, "mailaudit_frontend")?;
     wasm_opt(&out.join("mailaudit_frontend_bg.wasm"))?;
-    let stat = root().join("frontend/static");
-    for entry in fs::read_dir(&stat).map_err(|e| format!("{}: {e}", stat.display()))? {
-        let entry = entry.map_err(|e| e.to_string())?;
-        fs::copy(entry.path(), out.join(entry.file_name())).map_err(|e| e.to_string())?;
-    }
+    // With its subdirectories: widget/ (the frameable page) and demo/.
+    copy_dir(&root().join("frontend/static"), &out)?;
     // Security headers for Workers static assets (the API sets its own).
     fs::write(
         out.join("_headers"),
@@ -145,6 +142,22 @@ fn build_site() -> Result<()> {
     )
     .map_err(|e| e.to_string())?;
     eprintln!("xtask: site built in {}", out.display());
+    Ok(())
+}
+
+/// Copies the files of `from` into `to`, subdirectories included.
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
+    for entry in fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let path = entry.path();
+        let dest = to.join(entry.file_name());
+        if path.is_dir() {
+            copy_dir(&path, &dest)?;
+        } else {
+            fs::copy(&path, &dest).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
     Ok(())
 }
 
@@ -176,15 +189,10 @@ fn build_worker() -> Result<()> {
     // The Worker's static assets are the site.
     let assets = out.join("site");
     fs::create_dir_all(&assets).map_err(|e| e.to_string())?;
-    match fs::read_dir(site_dir()) {
-        Ok(dir) => {
-            for entry in dir {
-                let entry = entry.map_err(|e| e.to_string())?;
-                fs::copy(entry.path(), assets.join(entry.file_name()))
-                    .map_err(|e| e.to_string())?;
-            }
-        }
-        Err(_) => eprintln!("xtask: no built site yet: the Worker will serve the API only"),
+    if site_dir().is_dir() {
+        copy_dir(&site_dir(), &assets)?;
+    } else {
+        eprintln!("xtask: no built site yet: the Worker will serve the API only");
     }
     eprintln!("xtask: worker built in {}", out.display());
     Ok(())
@@ -200,12 +208,13 @@ fn sizes() -> Result<()> {
     for (name, path) in [
         ("frontend", site_dir().join("mailaudit_frontend_bg.wasm")),
         ("worker", root().join("worker/build/index_bg.wasm")),
+        ("widget loader", site_dir().join("widget.js")),
     ] {
         match fs::read(&path) {
             Ok(b) => eprintln!(
-                "xtask: size {name}: {} KiB raw, {} KiB gzip ({})",
-                b.len() / 1024,
-                gz_len(&b) / 1024,
+                "xtask: size {name}: {:.1} KiB raw, {:.1} KiB gzip ({})",
+                b.len() as f64 / 1024.0,
+                gz_len(&b) as f64 / 1024.0,
                 path.display()
             ),
             Err(_) => eprintln!("xtask: size {name}: not built ({})", path.display()),

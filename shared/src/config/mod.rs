@@ -7,6 +7,7 @@
 pub mod detect;
 pub mod exchange;
 pub mod exim;
+pub mod fail2ban;
 pub mod postfix;
 pub mod sendmail;
 
@@ -118,6 +119,11 @@ pub struct ConfigOptions {
     pub assume_version: Option<String>,
     /// RFC 3339 time of the analysis, given by the host.
     pub now: String,
+    /// Every software recognised in the paste, filled in by [`analyze`]
+    /// before it calls the analysers (hosts leave it empty): a part can be
+    /// judged by what else was pasted with it (the fail2ban jail for the
+    /// Postfix, Exim or Sendmail pasted beside it).
+    pub detected: Vec<Software>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -137,39 +143,166 @@ pub enum ConfigError {
     Unsupported(&'static str),
 }
 
-/// Splits texts at `# file: NAME` headers into named parts.
-pub fn split_files(inputs: &[Input]) -> Vec<Input> {
+/// A `# file:` part of an input, borrowed from it ([`split_parts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Part<'a> {
+    /// The header's name, or the input's name for text before any header.
+    pub name: &'a str,
+    /// The part's lines as they are in the input (line ends as given; the
+    /// header lines are not in it).
+    pub text: &'a str,
+    /// Index of the input it is in.
+    pub input: usize,
+    /// Line index (0-based) in the input of its first line.
+    pub start: usize,
+    /// How many lines it has (as [`str::lines`] counts them).
+    pub lines: usize,
+}
+
+impl Part<'_> {
+    /// Its text with every line ended by `\n` (what [`split_files`] gives).
+    pub fn normalized(&self) -> String {
+        if memchr::memchr(b'\r', self.text.as_bytes()).is_none() {
+            let mut out = String::with_capacity(self.text.len() + 1);
+            out.push_str(self.text);
+            if !out.is_empty() && !out.ends_with('\n') {
+                out.push('\n');
+            }
+            return out;
+        }
+        let mut out = String::with_capacity(self.text.len() + 1);
+        for line in lines_inclusive(self.text) {
+            out.push_str(line_text(line));
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// The lines of a text, each with its line end (`str::split_inclusive` at
+/// `\n`), found in one `memchr` pass over the text rather than one search
+/// per line.
+pub(crate) fn lines_inclusive(text: &str) -> LinesInclusive<'_> {
+    LinesInclusive {
+        text,
+        ends: memchr::memchr_iter(b'\n', text.as_bytes()),
+        start: 0,
+    }
+}
+
+/// See [`lines_inclusive`].
+pub(crate) struct LinesInclusive<'a> {
+    text: &'a str,
+    ends: memchr::Memchr<'a>,
+    start: usize,
+}
+
+impl<'a> Iterator for LinesInclusive<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let end = match self.ends.next() {
+            Some(at) => at + 1,
+            None if self.start < self.text.len() => self.text.len(),
+            None => return None,
+        };
+        // Both ends are just after a `\n` or at the text's end: char
+        // boundaries.
+        let line = self.text.get(self.start..end);
+        self.start = end;
+        line
+    }
+}
+
+/// A line of [`lines_inclusive`] without its line end, as `str::lines`
+/// gives it: `\n`, and a `\r` just before it, dropped.
+pub(crate) fn line_text(line: &str) -> &str {
+    match line.strip_suffix('\n') {
+        Some(l) => l.strip_suffix('\r').unwrap_or(l),
+        None => line,
+    }
+}
+
+/// The name of a `# file: NAME` header line.
+fn file_header(line: &str) -> Option<&str> {
+    // Most lines start with a name: a header starts with `#`.
+    if !line.trim_start().starts_with('#') {
+        return None;
+    }
+    line.trim()
+        .strip_prefix('#')
+        .map(str::trim_start)
+        .and_then(|r| r.strip_prefix("file:"))
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+}
+
+/// Splits texts at `# file: NAME` headers into named parts, without
+/// copying them; parts with nothing but white space are dropped.
+pub fn split_parts(inputs: &[Input]) -> Vec<Part<'_>> {
     let mut out = Vec::new();
-    for input in inputs {
-        let mut current = Input::new(input.name.clone(), String::new());
-        for line in input.text.lines() {
-            let header = line
-                .trim()
-                .strip_prefix('#')
-                .map(str::trim_start)
-                .and_then(|r| r.strip_prefix("file:"))
-                .map(str::trim)
-                .filter(|n| !n.is_empty());
-            if let Some(name) = header {
-                if !current.text.trim().is_empty() {
-                    out.push(std::mem::replace(
-                        &mut current,
-                        Input::new(name, String::new()),
-                    ));
-                } else {
-                    current.name = name.to_string();
-                    current.text.clear();
-                }
+    for (k, input) in inputs.iter().enumerate() {
+        let text = input.text.as_str();
+        let bytes = text.as_bytes();
+        let newlines = |from: usize, to: usize| {
+            memchr::memchr_iter(b'\n', bytes.get(from..to).unwrap_or(&[])).count()
+        };
+        let mut part = Part {
+            name: input.name.as_str(),
+            text: "",
+            input: k,
+            start: 0,
+            lines: 0,
+        };
+        // Byte offset of the part's first line.
+        let mut from = 0;
+        // A byte offset at a line start, and how many lines are before it.
+        let (mut counted_to, mut counted) = (0, 0);
+        // Only a line with `file:` in it can be a header: look at those.
+        let mut next_line = 0;
+        for at in memchr::memmem::find_iter(bytes, "file:") {
+            if at < next_line {
                 continue;
             }
-            current.text.push_str(line);
-            current.text.push('\n');
+            let before = bytes.get(..at).unwrap_or(&[]);
+            let start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+            let after = bytes.get(at..).unwrap_or(&[]);
+            let end = memchr::memchr(b'\n', after).map_or(bytes.len(), |i| at + i + 1);
+            next_line = end;
+            // Both ends are after a `\n` or at an end: char boundaries.
+            let Some(header) = text.get(start..end).map(line_text).and_then(file_header) else {
+                continue;
+            };
+            counted += newlines(counted_to, start);
+            counted_to = start;
+            part.text = text.get(from..start).unwrap_or("");
+            part.lines = counted - part.start;
+            if !part.text.trim().is_empty() {
+                out.push(part);
+            }
+            part.name = header;
+            part.start = counted + 1;
+            from = end;
         }
-        if !current.text.trim().is_empty() {
-            out.push(current);
+        let total = counted
+            + newlines(counted_to, bytes.len())
+            + usize::from(!text.is_empty() && !text.ends_with('\n'));
+        part.text = text.get(from..).unwrap_or("");
+        part.lines = total.saturating_sub(part.start);
+        if !part.text.trim().is_empty() {
+            out.push(part);
         }
     }
     out
+}
+
+/// Splits texts at `# file: NAME` headers into named parts (copies, with
+/// `\n` line ends: [`split_parts`] borrows instead).
+pub fn split_files(inputs: &[Input]) -> Vec<Input> {
+    split_parts(inputs)
+        .iter()
+        .map(|p| Input::new(p.name, p.normalized()))
+        .collect()
 }
 
 /// The analyser of one software: findings and assumptions for the parts
@@ -183,7 +316,8 @@ fn analyser(s: Software) -> Option<Analyse> {
         Software::Exim => Some(exim::analyse),
         Software::Sendmail => Some(sendmail::analyse),
         Software::Exchange => Some(exchange::analyse),
-        _ => None,
+        Software::Fail2ban => Some(fail2ban::analyse),
+        Software::Logs => Some(crate::logs::analyse),
     }
 }
 
@@ -229,6 +363,20 @@ pub fn analyze(inputs: &[Input], opts: &ConfigOptions) -> Result<Report, ConfigE
         return Err(ConfigError::Empty);
     }
     let (segments, unknown) = detect::detect(&parts, opts.software);
+    report(&segments, &unknown, opts, None)
+}
+
+/// The report on the detected parts of an input ([`analyze`]).
+///
+/// `postfix` is the Postfix analysis when the caller has already made it
+/// over exactly the Postfix segments ([`fix()`] runs the rules once, for the
+/// report and for the remedies).
+pub(crate) fn report(
+    segments: &[detect::Segment],
+    unknown: &[detect::Unrecognised],
+    opts: &ConfigOptions,
+    mut postfix: Option<(Vec<Finding>, Vec<Assumption>)>,
+) -> Result<Report, ConfigError> {
     if segments.is_empty() {
         return Err(ConfigError::Unrecognised);
     }
@@ -243,7 +391,21 @@ pub fn analyze(inputs: &[Input], opts: &ConfigOptions) -> Result<Report, ConfigE
     )];
     let mut skipped = Vec::new();
     let mut analysed = 0;
+    let mut opts = opts.clone();
+    opts.detected = Software::ALL
+        .into_iter()
+        .filter(|sw| segments.iter().any(|s| s.detected.software == *sw))
+        .collect();
+    let opts = &opts;
     for software in Software::ALL {
+        if software == Software::Postfix {
+            if let Some((f, a)) = postfix.take() {
+                analysed += 1;
+                findings.extend(f);
+                assumptions.extend(a);
+                continue;
+            }
+        }
         let texts: Vec<Input> = segments
             .iter()
             .filter(|s| s.detected.software == software)
@@ -282,7 +444,7 @@ pub fn analyze(inputs: &[Input], opts: &ConfigOptions) -> Result<Report, ConfigE
         assumptions.push(Assumption::new("not analysed", not_analysed.join("; ")));
     }
     let mut names: Vec<&str> = Vec::new();
-    for s in &segments {
+    for s in segments {
         if !names.contains(&s.detected.name.as_str()) {
             names.push(&s.detected.name);
         }
@@ -310,6 +472,33 @@ mod tests {
         assert_eq!(parts[0].name, "main.cf");
         assert_eq!(parts[1].name, "master.cf");
         assert!(parts[1].text.starts_with("smtp inet"));
+    }
+
+    #[test]
+    fn parts_are_borrowed_slices_with_their_lines() {
+        let inputs = [
+            Input::new(
+                "pasted",
+                "\n# file: empty\n  \r\n# file: main.cf\r\na = 1\r\n\r\n  b\r\n#file:master.cf\nx inet n - y - - smtpd\n# file: end",
+            ),
+            Input::new("two", "c = 3"),
+        ];
+        let parts = split_parts(&inputs);
+        let got: Vec<(&str, &str, usize, usize, usize)> = parts
+            .iter()
+            .map(|p| (p.name, p.text, p.input, p.start, p.lines))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("main.cf", "a = 1\r\n\r\n  b\r\n", 0, 4, 3),
+                ("master.cf", "x inet n - y - - smtpd\n", 0, 8, 1),
+                ("two", "c = 3", 1, 0, 1),
+            ]
+        );
+        let files = split_files(&inputs);
+        assert_eq!(files[0].text, "a = 1\n\n  b\n");
+        assert_eq!(files[2].text, "c = 3\n");
     }
 
     #[test]

@@ -95,24 +95,16 @@ pub async fn lookup<N: Network>(resolver: &Resolver<'_, N>, domain: &str) -> Loo
     let mut found = Found::None;
     for name in names {
         let qname = format!("default._bimi.{name}");
-        let a = match resolver.query(&qname, RecordType::TXT).await {
-            Err(e) => {
-                found = Found::Unknown {
-                    at: qname,
-                    reason: e.to_string(),
-                };
+        let a = match resolver
+            .query_definite(&qname, RecordType::TXT, &mut evidence)
+            .await
+        {
+            Ok(a) => a,
+            Err(reason) => {
+                found = Found::Unknown { at: qname, reason };
                 break;
             }
-            Ok(a) => a,
         };
-        evidence.push(a.evidence());
-        if !a.is_definite() {
-            found = Found::Unknown {
-                at: qname,
-                reason: format!("resolver answered {}", a.rcode_text()),
-            };
-            break;
-        }
         let mut recs = candidates(&a);
         match recs.len() {
             0 => continue,

@@ -430,6 +430,26 @@ impl<'n, N: Network> Resolver<'n, N> {
         self.ask(name, rtype, false).await
     }
 
+    /// [`Resolver::query`] for a question whose answer must be definite
+    /// (NOERROR or NXDOMAIN) before anything is judged from it: a failed
+    /// look-up or any other rcode is `Err(reason)`, the `unknown` a check
+    /// reports. The answer's evidence is added to `evidence` whenever there
+    /// is an answer, definite or not.
+    pub async fn query_definite(
+        &self,
+        name: &str,
+        rtype: RecordType,
+        evidence: &mut Vec<Evidence>,
+    ) -> Result<DnsAnswer, String> {
+        let a = self.query(name, rtype).await.map_err(|e| e.to_string())?;
+        evidence.push(a.evidence());
+        if a.is_definite() {
+            Ok(a)
+        } else {
+            Err(format!("resolver answered {}", a.rcode_text()))
+        }
+    }
+
     /// [`Resolver::query`] with the CD (checking disabled) bit set: the
     /// resolver answers without DNSSEC validation (AD is then never set).
     pub async fn query_cd(&self, name: &str, rtype: RecordType) -> Result<DnsAnswer, DnsError> {

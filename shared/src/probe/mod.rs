@@ -46,6 +46,7 @@
 //! - Every exchange is kept in a bounded [`smtp::Transcript`]; findings
 //!   quote the relevant lines as evidence.
 
+pub mod agent;
 pub mod plan;
 pub mod ports;
 pub mod reply;
@@ -53,6 +54,7 @@ pub mod rules;
 #[cfg(any(test, feature = "testing"))]
 pub mod script;
 pub mod smtp;
+pub mod smuggling;
 pub mod submission;
 #[cfg(test)]
 mod tests;

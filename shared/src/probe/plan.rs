@@ -31,6 +31,12 @@ pub struct LiveOptions {
     pub extra_roots: Vec<Vec<u8>>,
     /// Also list which mail ports answer (9 connects).
     pub port_scan: bool,
+    /// Run the checks through a probe agent (`mailaudit probe-agent`)
+    /// instead of connecting from here: a Worker cannot reach port 25.
+    pub agent: Option<super::agent::AgentClient>,
+    /// The full SMTP smuggling test (sends DATA): only with the owner's
+    /// consent, which only the CLI can obtain.
+    pub smuggling: Option<(super::smuggling::Consent, super::smuggling::FullTestOptions)>,
 }
 
 impl Default for LiveOptions {
@@ -39,6 +45,8 @@ impl Default for LiveOptions {
             probe: ProbeOptions::default(),
             extra_roots: Vec::new(),
             port_scan: true,
+            agent: None,
+            smuggling: None,
         }
     }
 }
@@ -62,7 +70,7 @@ pub fn not_run(reason: &str) -> Vec<Finding> {
         .collect()
 }
 
-fn live_rules() -> impl Iterator<Item = &'static Rule> {
+pub(crate) fn live_rules() -> impl Iterator<Item = &'static Rule> {
     PROBE_RULES
         .iter()
         .copied()
@@ -100,8 +108,47 @@ pub async fn run<N: Network>(
         .iter()
         .find(|a| a.ip == ip)
         .and_then(|a| a.names().into_iter().next());
+    if let Some(agent) = &opts.agent {
+        let target = super::agent::ProbeRequest {
+            host,
+            ip,
+            ptr_name,
+            mta_sts_enforce,
+        };
+        return super::agent::remote_run(net, agent, &target, now_unix).await;
+    }
+    run_target(
+        net,
+        host,
+        ip,
+        ptr_name.as_deref(),
+        mta_sts_enforce,
+        now_unix,
+        opts,
+    )
+    .await
+}
+
+/// The live checks of one MX host at one address (what [`run`] does after
+/// choosing the target, and what the probe agent runs for a Worker).
+pub async fn run_target<N: Network>(
+    net: &N,
+    host: String,
+    ip: IpAddr,
+    ptr_name: Option<&str>,
+    mta_sts_enforce: bool,
+    now_unix: i64,
+    opts: &LiveOptions,
+) -> Live {
     let smtp = super::probe_mx(net, &host, ip, &opts.probe).await;
-    let mut findings = super::judge(&smtp, ptr_name.as_deref());
+    let mut findings = super::judge(&smtp, ptr_name);
+    if let Some((consent, full)) = &opts.smuggling {
+        let result = super::smuggling::full_test(net, consent, &host, ip, full).await;
+        let judged = super::smuggling::judge_full(&result);
+        if let Some(slot) = findings.iter_mut().find(|f| f.id == judged.id) {
+            *slot = judged;
+        }
+    }
     if opts.port_scan {
         let scan = super::scan_ports(net, ip, opts.probe.connect_timeout_ms).await;
         findings.push(super::judge_exposed_ports(&host, &scan));

@@ -974,7 +974,7 @@ fn mentions_bare_lf(r: &Reply) -> bool {
     t.contains("bare") || t.contains("<lf>") || t.contains("line feed") || t.contains("newline")
 }
 
-const SMUGGLING_FIX: &str = "Reject or normalise bare LF line endings:\n\
+pub(crate) const SMUGGLING_FIX: &str = "Reject or normalise bare LF line endings:\n\
      Postfix 3.9+: the default (smtpd_forbid_bare_newline = normalize) does it.\n\
      Postfix 3.5.23/3.6.13/3.7.9/3.8.4 and later (main.cf): smtpd_forbid_bare_newline = normalize\n\
      (`yes` on releases that lack `normalize`), smtpd_forbid_bare_newline_exclusions = $mynetworks\n\

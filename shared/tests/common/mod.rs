@@ -51,3 +51,34 @@ impl Rng {
         v
     }
 }
+
+/// The three kinds of input every parser fuzz test feeds its harness, in turn:
+/// a soup of the format's own tokens, a mutated fixture file, and random bytes.
+/// `rounds` inputs in all, from the deterministic `seed`.
+#[allow(dead_code)] // not every test file that includes this module fuzzes a parser
+pub fn fuzz_rounds(
+    seed: u64,
+    rounds: usize,
+    tokens: &[&str],
+    fixtures: &[Vec<u8>],
+    mut run: impl FnMut(&[u8]),
+) {
+    let mut rng = Rng(seed);
+    for i in 0..rounds {
+        let input: Vec<u8> = match i % 3 {
+            0 => {
+                let mut out = Vec::new();
+                for _ in 0..rng.below(200) {
+                    out.extend_from_slice(tokens[rng.below(tokens.len())].as_bytes());
+                }
+                out
+            }
+            1 if !fixtures.is_empty() => {
+                let seed = &fixtures[rng.below(fixtures.len())];
+                rng.mutate(seed)
+            }
+            _ => (0..rng.below(512)).map(|_| rng.next() as u8).collect(),
+        };
+        run(&input);
+    }
+}

@@ -25,9 +25,11 @@
 //! and is listed as not fixable automatically.
 
 use super::expand::Lookup;
-use super::parse::{strip_braces, Config, Service};
+use super::parse::{strip_braces, Config, Service, Source};
 use super::{check_with_remedies, Ctx, View};
-use crate::config::{analyze, ConfigError, ConfigOptions, Input};
+use crate::config::{
+    detect, lines_inclusive, split_parts, ConfigError, ConfigOptions, Input, Part, Software,
+};
 use crate::report::{Finding, Report, Status};
 use std::collections::BTreeMap;
 
@@ -361,80 +363,51 @@ impl FixPlan {
     }
 }
 
-/// A `# file:` part of an input, with where it starts there.
-#[derive(Debug, Clone)]
-struct Part {
-    input: usize,
-    /// Line index (0-based) in the input of the part's first line.
-    start: usize,
-    name: String,
-    text: String,
-}
-
-/// [`crate::config::split_files`], keeping where each part starts.
-fn split_parts(inputs: &[Input]) -> Vec<Part> {
-    let mut out = Vec::new();
-    for (k, input) in inputs.iter().enumerate() {
-        let mut cur = Part {
-            input: k,
-            start: 0,
-            name: input.name.clone(),
-            text: String::new(),
-        };
-        for (i, line) in input.text.lines().enumerate() {
-            let header = line
-                .trim()
-                .strip_prefix('#')
-                .map(str::trim_start)
-                .and_then(|r| r.strip_prefix("file:"))
-                .map(str::trim)
-                .filter(|n| !n.is_empty());
-            if let Some(name) = header {
-                let next = Part {
-                    input: k,
-                    start: i + 1,
-                    name: name.to_string(),
-                    text: String::new(),
-                };
-                if !cur.text.trim().is_empty() {
-                    out.push(std::mem::replace(&mut cur, next));
-                } else {
-                    cur = next;
-                }
-                continue;
-            }
-            cur.text.push_str(line);
-            cur.text.push('\n');
-        }
-        if !cur.text.trim().is_empty() {
-            out.push(cur);
-        }
-    }
-    out
-}
-
 /// Analyses the configuration and computes its fixed version.
 ///
 /// Edits are made only when every part is Postfix: for other softwares, or
 /// a paste that mixes them, every fail and warn finding is left to the
 /// administrator with its remediation, and the files are returned as given.
+///
+/// The input is split and recognised once, and when every part is one
+/// Postfix file (the usual paste) one parse and one rule pass give both the
+/// report and the remedies.
 pub fn fix(inputs: &[Input], opts: &ConfigOptions) -> Result<FixPlan, ConfigError> {
-    let report = analyze(inputs, opts)?;
-    let all_postfix = crate::config::recognise(inputs, opts.software)
+    let parts = split_parts(inputs);
+    if parts.is_empty() {
+        return Err(ConfigError::Empty);
+    }
+    // What analyze() reads: the parts with `\n` line ends.
+    let files: Vec<Input> = parts
         .iter()
-        .all(|d| d.software == crate::config::Software::Postfix);
+        .map(|p| Input::new(p.name, p.normalized()))
+        .collect();
+    let (segments, unknown) = detect::detect(&files, opts.software);
+    if segments.is_empty() {
+        return Err(ConfigError::Unrecognised);
+    }
+    let all_postfix = segments
+        .iter()
+        .all(|s| s.detected.software == Software::Postfix);
     if !all_postfix {
+        let report = crate::config::report(&segments, &unknown, opts, None)?;
         return Ok(FixPlan::unchanged(report, inputs));
     }
-    let parts = split_parts(inputs);
-    // Parsed under their index, so every source line names its part.
-    let indexed: Vec<Input> = parts
-        .iter()
-        .enumerate()
-        .map(|(i, p)| Input::new(i.to_string(), p.text.clone()))
-        .collect();
-    let cfg = Config::parse(&indexed);
-    let (_, _, remedies) = check_with_remedies(&cfg, opts.assume_version.as_deref());
+    // Every part parsed, under its index, so every source line names its
+    // part.
+    let cfg = Config::parse_texts(parts.iter().map(|p| (p.name, p.text)));
+    let (findings, assumptions, remedies) =
+        check_with_remedies(&cfg, opts.assume_version.as_deref());
+    // Each part one whole Postfix segment: the analysis above is the one
+    // analyze() makes. Otherwise (a part split, or one not recognised)
+    // analyze() reads only the Postfix segments: let it.
+    let whole = unknown.is_empty() && segments.len() == parts.len();
+    let report = crate::config::report(
+        &segments,
+        &unknown,
+        opts,
+        whole.then_some((findings, assumptions)),
+    )?;
 
     let mut fixed = Vec::new();
     let mut manual = Vec::new();
@@ -521,32 +494,39 @@ pub fn fix(inputs: &[Input], opts: &ConfigOptions) -> Result<FixPlan, ConfigErro
     let order = |id: &str| report.findings.iter().position(|f| f.id == id);
     manual.sort_by_key(|m| order(&m.id));
 
-    let files: Vec<FixedFile> = inputs
+    // The patched inputs, split into parts again (the texts are moved
+    // into the plan afterwards, not copied).
+    let patched: Vec<Input> = inputs
         .iter()
         .zip(&docs)
-        .map(|(i, d)| FixedFile {
-            name: i.name.clone(),
-            original: i.text.clone(),
-            fixed: d.text(),
-        })
+        .map(|(i, d)| Input::new(i.name.clone(), d.text()))
         .collect();
-    let fixed_parts = split_parts(
-        &files
+    let parts_out = {
+        let fixed_parts = split_parts(&patched);
+        parts
             .iter()
-            .map(|f| Input::new(&f.name, &f.fixed))
-            .collect::<Vec<_>>(),
-    );
-    let parts_out = parts
+            .enumerate()
+            .map(|(i, p)| {
+                let original = p.normalized();
+                let fixed = match fixed_parts.get(i).filter(|q| q.input == p.input) {
+                    Some(q) if q.text != p.text => q.normalized(),
+                    _ => original.clone(),
+                };
+                FixedFile {
+                    name: p.name.to_string(),
+                    original,
+                    fixed,
+                }
+            })
+            .collect()
+    };
+    let files: Vec<FixedFile> = inputs
         .iter()
-        .enumerate()
-        .map(|(i, p)| FixedFile {
-            name: p.name.clone(),
-            original: p.text.clone(),
-            fixed: fixed_parts
-                .get(i)
-                .filter(|q| q.input == p.input)
-                .map(|q| q.text.clone())
-                .unwrap_or_else(|| p.text.clone()),
+        .zip(patched)
+        .map(|(i, f)| FixedFile {
+            name: f.name,
+            original: i.text.clone(),
+            fixed: f.text,
         })
         .collect();
     Ok(FixPlan {
@@ -563,16 +543,16 @@ fn fixed_id(fixed: &[Fixed], i: usize) -> &str {
 }
 
 /// An input as lines (each with its own line end), and the changes to it.
-struct Doc {
-    lines: Vec<String>,
+struct Doc<'a> {
+    lines: Vec<&'a str>,
     newline: &'static str,
     /// (first line, end line exclusive) → replacement lines (no line ends).
     ops: BTreeMap<(usize, usize), Vec<String>>,
 }
 
-impl Doc {
-    fn new(text: &str) -> Doc {
-        let lines: Vec<String> = text.split_inclusive('\n').map(str::to_string).collect();
+impl<'a> Doc<'a> {
+    fn new(text: &'a str) -> Doc<'a> {
+        let lines: Vec<&str> = lines_inclusive(text).collect();
         let newline = if lines.first().is_some_and(|l| l.ends_with("\r\n")) {
             "\r\n"
         } else {
@@ -614,7 +594,7 @@ impl Doc {
         let mut i = 0;
         for (&(s, e), with) in &self.ops {
             while i < s {
-                out.push_str(&self.lines[i]);
+                out.push_str(self.lines[i]);
                 i += 1;
             }
             if !with.is_empty() && !out.is_empty() && !out.ends_with('\n') {
@@ -627,7 +607,7 @@ impl Doc {
             i = i.max(e);
         }
         while i < self.lines.len() {
-            out.push_str(&self.lines[i]);
+            out.push_str(self.lines[i]);
             i += 1;
         }
         out
@@ -657,13 +637,12 @@ fn logical_end(doc: &Doc, start: usize, end: usize) -> usize {
     last
 }
 
-/// Where a part's source line is in its input: (input, line index).
-fn locate(parts: &[Part], file: &str, line: u32) -> Option<(usize, usize, usize)> {
-    let idx: usize = file.parse().ok()?;
-    let p = parts.get(idx)?;
-    let line = usize::try_from(line).ok()?.checked_sub(1)?;
-    let end = p.start + p.text.lines().count();
-    Some((p.input, p.start + line, end))
+/// Where a part's source line is in its input: (input, line index, end of
+/// the part there).
+fn locate(parts: &[Part], source: &Source) -> Option<(usize, usize, usize)> {
+    let p = parts.get(source.part)?;
+    let line = usize::try_from(source.line).ok()?.checked_sub(1)?;
+    Some((p.input, p.start + line, p.start + p.lines))
 }
 
 /// Applies the edits; returns those that could not be applied, and why.
@@ -691,10 +670,7 @@ fn apply(
                     new.push(format!("# {c}"));
                 }
                 new.push(main_line(name, value));
-                match cfg
-                    .main(name)
-                    .and_then(|p| locate(parts, &p.source.file, p.source.line))
-                {
+                match cfg.main(name).and_then(|p| locate(parts, &p.source)) {
                     Some((input, line, end)) => {
                         if !replace_logical(&mut docs[input], line, end, new) {
                             failed.push((e.clone(), format!("{name} overlaps another change")));
@@ -719,8 +695,7 @@ fn apply(
             }
             Edit::RemoveMain { name } => {
                 for p in cfg.params.iter().filter(|p| &p.name == name) {
-                    let Some((input, line, end)) = locate(parts, &p.source.file, p.source.line)
-                    else {
+                    let Some((input, line, end)) = locate(parts, &p.source) else {
                         continue;
                     };
                     let doc = &mut docs[input];
@@ -760,17 +735,17 @@ fn apply(
                 };
                 // A `postconf -P` line for the name wins over the entry's
                 // own options: replace that line.
-                let entry = locate(parts, &svc.source.file, svc.source.line);
+                let entry = locate(parts, &svc.source);
                 let p_line = svc.overrides.iter().rev().find(|p| {
                     &p.name == name
-                        && locate(parts, &p.source.file, p.source.line).is_some_and(|(i, l, _)| {
+                        && locate(parts, &p.source).is_some_and(|(i, l, _)| {
                             entry.is_none_or(|(ei, el, eend)| {
                                 i != ei || l < el || l > logical_end(&docs[ei], el, eend)
                             })
                         })
                 });
                 if let Some(p) = p_line {
-                    if let Some((input, line, end)) = locate(parts, &p.source.file, p.source.line) {
+                    if let Some((input, line, end)) = locate(parts, &p.source) {
                         let new = vec![format!("{service}/{kind}/{name} = {value}")];
                         if !replace_logical(&mut docs[input], line, end, new) {
                             failed.push((e.clone(), format!("{name} overlaps another change")));
@@ -792,7 +767,7 @@ fn apply(
             .iter()
             .rev()
             .find(|s| s.name == service && s.kind == kind && s.source.line > 0);
-        let located = svc.and_then(|s| locate(parts, &s.source.file, s.source.line));
+        let located = svc.and_then(|s| locate(parts, &s.source));
         let Some((input, line, end)) = located else {
             for e in es {
                 failed.push((e, format!("the {service} service could not be found")));
@@ -849,10 +824,8 @@ fn replace_logical(doc: &mut Doc, line: usize, end: usize, mut new: Vec<String>)
 fn main_part(cfg: &Config, parts: &[Part]) -> Option<usize> {
     let mut count = vec![0usize; parts.len()];
     for p in &cfg.params {
-        if let Ok(i) = p.source.file.parse::<usize>() {
-            if let Some(c) = count.get_mut(i) {
-                *c += 1;
-            }
+        if let Some(c) = count.get_mut(p.source.part) {
+            *c += 1;
         }
     }
     let best = (0..parts.len()).max_by_key(|&i| (count[i], std::cmp::Reverse(i)))?;
@@ -861,7 +834,7 @@ fn main_part(cfg: &Config, parts: &[Part]) -> Option<usize> {
 
 /// After the last non-blank line of a part.
 fn append_point(doc: &Doc, part: &Part) -> usize {
-    let end = part.start + part.text.lines().count();
+    let end = part.start + part.lines;
     let mut at = end.min(doc.lines.len());
     while at > part.start && doc.line(at - 1).trim().is_empty() {
         at -= 1;
@@ -1017,17 +990,19 @@ mod tests {
             "# file: main.cf\na = b\n\n#file:master.cf\nsmtp inet n - y - - smtpd\n",
             "\n\n# file: x\n\n# file: y\na = 1\r\nb = 2\n# file: z\n",
             "a = 1\n# file:\nb = 2",
+            "a = 1\r\n# file: m\r\nb = 2\r\r\n\r\n# file: n",
         ] {
             let inputs = [Input::new("in", text), Input::new("two", "c = 3\n")];
             let want = split_files(&inputs);
             let got = split_parts(&inputs);
             assert_eq!(got.len(), want.len(), "{text:?}");
             for (g, w) in got.iter().zip(&want) {
-                assert_eq!((&g.name, &g.text), (&w.name, &w.text));
+                assert_eq!((g.name, g.normalized()), (w.name.as_str(), w.text.clone()));
                 let lines: Vec<&str> = inputs[g.input].text.lines().collect();
+                assert_eq!(g.text.lines().count(), g.lines);
                 assert_eq!(
                     g.text.lines().collect::<Vec<_>>(),
-                    lines[g.start..g.start + g.text.lines().count()]
+                    lines[g.start..g.start + g.lines]
                 );
             }
         }

@@ -242,14 +242,14 @@ impl Lookup for View<'_> {
             .service
             .and_then(|s| s.overrides.iter().rev().find(|p| p.name == name))
         {
-            return Some((p.value.clone(), Some(p.source.clone())));
+            return Some((p.value.to_string(), Some(p.source.clone())));
         }
         // A daemon's service_name is its master.cf service (`postconf -P -x`).
         if let (Some(s), "service_name") = (self.service, name) {
             return Some((s.name.clone(), None));
         }
         if let Some(p) = self.cfg.main(name) {
-            return Some((p.value.clone(), Some(p.source.clone())));
+            return Some((p.value.to_string(), Some(p.source.clone())));
         }
         defaults::default(name, self.version).map(|d| (d, None))
     }
@@ -466,6 +466,7 @@ pub(crate) fn check_with_remedies(
             overrides: vec![],
             source: Source {
                 file: "master.cf".into(),
+                part: 0,
                 line: 0,
                 text: "smtp      inet  n       -       y       -       -       smtpd".into(),
             },

@@ -22,6 +22,13 @@ pub static POSTFIX_UNKNOWN_PARAMETER: Rule = Rule {
     refs: &["https://www.postfix.org/postconf.5.html"],
 };
 
+/// The bytes a name has, as a set of 64 classes (`byte & 63`): a byte
+/// class in one name and not in another is at least one byte the other
+/// lacks, so `(a & !b).count_ones()` is a lower bound of the edit distance.
+fn byte_classes(s: &str) -> u64 {
+    s.bytes().fold(0, |m, b| m | 1 << (b & 63))
+}
+
 /// Levenshtein distance, or None when above `max`.
 fn distance(a: &str, b: &str, max: usize) -> Option<usize> {
     if a.len().abs_diff(b.len()) > max || a.len() > 100 || b.len() > 100 {
@@ -60,42 +67,50 @@ fn distance(a: &str, b: &str, max: usize) -> Option<usize> {
 }
 
 /// Names referred to as `$name`, `${name…}` or `$(name…)` in a value.
-fn references<'a>(value: &'a str, out: &mut HashSet<&'a str>) {
-    let mut rest = value;
-    while let Some(i) = rest.find('$') {
-        let after = rest[i + 1..].trim_start_matches(['{', '(']);
+fn references<'a, S: std::hash::BuildHasher>(value: &'a str, out: &mut HashSet<&'a str, S>) {
+    for i in memchr::memchr_iter(b'$', value.as_bytes()) {
+        // After an ASCII `$`: a char boundary.
+        let after = value.get(i + 1..).unwrap_or("");
+        let after = after.trim_start_matches(['{', '(']);
         let end = after
             .find(|c: char| !is_name_char(c))
             .unwrap_or(after.len());
         if end > 0 {
             out.insert(&after[..end]);
         }
-        rest = &rest[i + 1..];
     }
 }
 
-/// Known names by length, so a typo is compared only with names at most
-/// `max` longer or shorter.
-fn names_near(len: usize, max: usize) -> impl Iterator<Item = &'static str> {
-    static BY_LEN: std::sync::OnceLock<Vec<Vec<&'static str>>> = std::sync::OnceLock::new();
+/// Known names that may be within `max` edits of `name`: only names at
+/// most `max` longer or shorter, and without more than `max` byte classes
+/// the other lacks ([`byte_classes`]); [`distance`] decides.
+fn names_near(name: &str, max: usize) -> impl Iterator<Item = &'static str> {
+    type ByLen = Vec<Vec<(&'static str, u64)>>;
+    static BY_LEN: std::sync::OnceLock<ByLen> = std::sync::OnceLock::new();
     let by_len = BY_LEN.get_or_init(|| {
-        let mut v: Vec<Vec<&'static str>> = Vec::new();
+        let mut v: ByLen = Vec::new();
         for n in NAMES {
             if v.len() <= n.len() {
                 v.resize(n.len() + 1, Vec::new());
             }
-            v[n.len()].push(n);
+            v[n.len()].push((n, byte_classes(n)));
         }
         v
     });
+    let len = name.len();
+    let classes = byte_classes(name);
     let lo = len.saturating_sub(max);
     let hi = (len + max + 1).min(by_len.len());
+    let max = u32::try_from(max).unwrap_or(u32::MAX);
     by_len
         .get(lo..hi.max(lo))
         .unwrap_or(&[])
         .iter()
         .flatten()
-        .copied()
+        .filter(move |(_, c)| {
+            (classes & !c).count_ones() <= max && (c & !classes).count_ones() <= max
+        })
+        .map(|(n, _)| *n)
 }
 
 /// Stock services whose `<service>_<suffix>` parameters Postfix knows.
@@ -226,36 +241,31 @@ const STOCK_SERVICES: &[&str] = &[
 
 pub(crate) fn unknown_parameter(ctx: &Ctx) -> Finding {
     let cfg = ctx.cfg;
-    let mut referenced = HashSet::new();
-    let mut all: Vec<&Param> = Vec::new();
-    let mut seen = HashSet::new();
-    for p in cfg.params.iter().rev() {
-        references(&p.value, &mut referenced);
-        if seen.insert(p.name.as_str()) {
-            all.push(p);
-        }
-    }
-    all.reverse();
-    for s in &cfg.services {
-        for p in &s.overrides {
-            references(&p.value, &mut referenced);
-            all.push(p);
-        }
-    }
-    let classes: HashSet<String> = list(&ctx.main.get("smtpd_restriction_classes").text)
-        .into_iter()
-        .collect();
-    let services: HashSet<&str> = cfg
+    let overrides = || cfg.services.iter().flat_map(|s| &s.overrides);
+    let all: Vec<&Param> = cfg.in_force().chain(overrides()).collect();
+    // Names referred to as `$name` anywhere: made when a name nothing
+    // else explains is met (most configurations have none).
+    let mut referenced: Option<HashSet<&str, foldhash::fast::RandomState>> = None;
+    let classes: HashSet<String, foldhash::fast::RandomState> =
+        list(&ctx.main.get("smtpd_restriction_classes").text)
+            .into_iter()
+            .collect();
+    let services: HashSet<&str, foldhash::fast::RandomState> = cfg
         .services
         .iter()
         .map(|s| s.name.as_str())
         .chain(STOCK_SERVICES.iter().copied())
         .collect();
-    let suffixes: HashSet<&str> = NAMES
-        .iter()
-        .filter_map(|n| n.strip_prefix("default_"))
-        .chain(["time_limit"])
-        .collect();
+    static SUFFIXES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    let suffixes = SUFFIXES.get_or_init(|| {
+        let mut v: Vec<&'static str> = NAMES
+            .iter()
+            .filter_map(|n| n.strip_prefix("default_"))
+            .chain(["time_limit"])
+            .collect();
+        v.sort_unstable();
+        v
+    });
     let bare_newline_ok = ctx.version.has_backported(BARE_NEWLINE.0, BARE_NEWLINE.1);
     let complete_list = !ctx.version.series_at_least(3, 8);
     let mut problems: Vec<(String, Evidence)> = Vec::new();
@@ -273,19 +283,28 @@ pub(crate) fn unknown_parameter(ctx: &Ctx) -> Finding {
             continue;
         }
         if NAMES.binary_search(&name).is_ok()
-            || referenced.contains(name)
             || classes.contains(name)
-            || name
-                .split_once('_')
-                .is_some_and(|(svc, rest)| services.contains(svc) && suffixes.contains(rest))
+            || name.split_once('_').is_some_and(|(svc, rest)| {
+                services.contains(svc) && suffixes.binary_search(&rest).is_ok()
+            })
         {
+            continue;
+        }
+        let referenced = referenced.get_or_insert_with(|| {
+            let mut r = HashSet::default();
+            for p in cfg.params.iter().chain(overrides()) {
+                references(&p.value, &mut r);
+            }
+            r
+        });
+        if referenced.contains(name) {
             continue;
         }
         checked += 1;
         if checked > 200 {
             break;
         }
-        let nearest = names_near(name.len(), 2)
+        let nearest = names_near(name, 2)
             .filter_map(|k| distance(name, k, 2).map(|d| (d, k)))
             .min();
         match nearest {

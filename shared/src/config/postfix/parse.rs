@@ -13,33 +13,168 @@
 //! Parsing never fails: what is not understood becomes a diagnostic.
 
 use super::Input;
+use crate::config::{lines_inclusive, LinesInclusive};
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::fmt;
+use std::hash::BuildHasher;
+use std::sync::Arc;
 
 use crate::report::Evidence;
+
+/// Text read from a file: a slice of the file's text (or of a logical
+/// line joined from several), which it shares: making or cloning one
+/// copies no text. Reads as a `&str` (`Deref`).
+#[derive(Clone)]
+pub struct Text {
+    base: Arc<str>,
+    start: usize,
+    end: usize,
+}
+
+impl Text {
+    /// `s`, which is a slice of `base`, as a shared slice (copied when it
+    /// is not in `base`).
+    fn within(base: &Arc<str>, s: &str) -> Text {
+        let start = (s.as_ptr() as usize).wrapping_sub(base.as_ptr() as usize);
+        match start.checked_add(s.len()) {
+            Some(end)
+                if base
+                    .get(start..end)
+                    .is_some_and(|t| std::ptr::eq(t.as_ptr(), s.as_ptr())) =>
+            {
+                Text {
+                    base: Arc::clone(base),
+                    start,
+                    end,
+                }
+            }
+            _ => Text::from(s),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.base.get(self.start..self.end).unwrap_or("")
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Text {
+        Text {
+            base: Arc::from(s),
+            start: 0,
+            end: s.len(),
+        }
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Text {
+        let end = s.len();
+        Text {
+            base: Arc::from(s),
+            start: 0,
+            end,
+        }
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Text {}
+
+impl PartialOrd for Text {
+    fn partial_cmp(&self, other: &Text) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Text {
+    fn cmp(&self, other: &Text) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::hash::Hash for Text {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.as_str().hash(h)
+    }
+}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for Text {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
 
 /// Where a value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
-    pub file: String,
+    /// The file's name (shared by every source in it).
+    pub file: Arc<str>,
+    /// Index of the text it is in, among those given to [`Config::parse`]
+    /// (two parts may have the same name).
+    pub part: usize,
     pub line: u32,
-    pub text: String,
+    /// The line, without its line end and trailing white space.
+    pub text: Text,
 }
 
 impl Source {
     pub fn evidence(&self) -> Evidence {
         Evidence::Config {
-            file: self.file.clone(),
+            file: self.file.to_string(),
             line: (self.line > 0).then_some(self.line),
-            text: self.text.clone(),
+            text: self.text.to_string(),
         }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Param {
-    pub name: String,
-    pub value: String,
+    pub name: Text,
+    pub value: Text,
     pub source: Source,
 }
 
@@ -111,18 +246,32 @@ pub struct Diagnostic {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     /// Every main.cf definition in order (the last of a name wins).
     pub params: Vec<Param>,
-    /// Index of the last definition of each name in `params`.
-    index: HashMap<String, usize>,
+    /// Index in `params` of the last definition of each name (the names
+    /// are not copied: the table holds indices, hashed by the name).
+    index: hashbrown::HashTable<usize>,
+    hasher: foldhash::fast::RandomState,
     pub services: Vec<Service>,
     /// Whether any master.cf content was pasted.
     pub has_master: bool,
     /// Lines that could not be understood.
     pub diagnostics: Vec<Diagnostic>,
 }
+
+impl PartialEq for Config {
+    /// The index is derived from the parameters.
+    fn eq(&self, other: &Config) -> bool {
+        self.params == other.params
+            && self.services == other.services
+            && self.has_master == other.has_master
+            && self.diagnostics == other.diagnostics
+    }
+}
+
+impl Eq for Config {}
 
 /// `-o` options read per service (real services have a few dozen); more
 /// are reported and ignored, which bounds the work per look-up.
@@ -141,7 +290,31 @@ struct Logical<'a> {
 }
 
 impl Logical<'_> {
-    fn source_at(&self, file: &str, offset: usize) -> Source {
+    /// What the texts of the joined line are slices of: the file's text,
+    /// or a copy of the line when it was joined from several (or cut).
+    fn base(&self, all: &Arc<str>) -> Arc<str> {
+        match &self.joined {
+            Cow::Borrowed(_) => Arc::clone(all),
+            Cow::Owned(s) => Arc::from(s.as_str()),
+        }
+    }
+
+    /// `s`, a slice of the joined line, as a [`Text`] of `base`
+    /// ([`Logical::base`]).
+    fn text(&self, base: &Arc<str>, s: &str) -> Text {
+        match &self.joined {
+            Cow::Borrowed(_) => Text::within(base, s),
+            Cow::Owned(j) => {
+                let at = (s.as_ptr() as usize).wrapping_sub(j.as_ptr() as usize);
+                match at.checked_add(s.len()).and_then(|end| base.get(at..end)) {
+                    Some(t) if t == s => Text::within(base, t),
+                    _ => Text::from(s),
+                }
+            }
+        }
+    }
+
+    fn source_at(&self, file: &Arc<str>, all: &Arc<str>, part: usize, offset: usize) -> Source {
         let (line, text) = self
             .more
             .iter()
@@ -149,77 +322,153 @@ impl Logical<'_> {
             .find(|s| s.1 <= offset)
             .map_or(self.first, |s| (s.0, s.2));
         Source {
-            file: file.to_string(),
+            file: Arc::clone(file),
+            part,
             line,
-            text: text.to_string(),
+            text: Text::within(all, text),
         }
     }
 }
 
 /// White space as Postfix sees it in its files (C `isspace` in the C
 /// locale): not U+00A0 and the other Unicode spaces Rust's `trim` knows.
-pub(crate) fn is_space(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r')
+/// All of it is ASCII, so trimming bytes never splits a character.
+fn is_space_byte(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+fn trim_start_space(s: &str) -> &str {
+    let n = s.bytes().take_while(|&b| is_space_byte(b)).count();
+    s.get(n..).unwrap_or("")
+}
+
+fn trim_end_space(s: &str) -> &str {
+    let n = s.bytes().rev().take_while(|&b| is_space_byte(b)).count();
+    s.get(..s.len() - n).unwrap_or("")
 }
 
 fn trim_space(s: &str) -> &str {
-    s.trim_matches(is_space)
+    trim_end_space(trim_start_space(s))
 }
 
-fn logical_lines<'a>(
-    file: &str,
-    text: &'a str,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Vec<Logical<'a>> {
-    let mut out: Vec<Logical> = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let n = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        let line = line.trim_end_matches(['\r', '\n']);
-        let continues = line.starts_with(is_space);
-        // Most lines start with a name: only others can be blank or an
-        // indented comment.
-        let first = if continues {
-            trim_space(line).bytes().next()
-        } else {
-            line.bytes().next()
-        };
-        if matches!(first, None | Some(b'#')) {
-            continue;
+/// The logical lines of one file, one at a time (nothing is collected).
+struct LogicalLines<'a> {
+    file: &'a Arc<str>,
+    /// The file's text.
+    all: &'a Arc<str>,
+    part: usize,
+    lines: std::iter::Enumerate<LinesInclusive<'a>>,
+    /// The first line of the next logical line, already read.
+    pending: Option<(u32, &'a str)>,
+    /// Whether the text has a NUL byte at all (most have none).
+    has_nul: bool,
+    /// Continuation lines with nothing to continue (only before the first
+    /// logical line): taken by the caller after each line.
+    diagnostics: Vec<Diagnostic>,
+    /// The continuation lines of the logical line being read (a buffer
+    /// kept from line to line).
+    continued: Vec<&'a str>,
+}
+
+impl<'a> LogicalLines<'a> {
+    fn new(file: &'a Arc<str>, all: &'a Arc<str>, part: usize) -> Self {
+        LogicalLines {
+            file,
+            all,
+            part,
+            lines: lines_inclusive(all).enumerate(),
+            pending: None,
+            has_nul: memchr::memchr(0, all.as_bytes()).is_some(),
+            diagnostics: Vec::new(),
+            continued: Vec::new(),
         }
-        let shown = line.trim_end_matches(is_space);
-        if continues {
-            match out.last_mut() {
-                Some(last) => {
-                    let joined = last.joined.to_mut();
-                    last.more.push((n, joined.len(), shown));
-                    joined.push_str(line);
+    }
+
+    /// The next physical line that matters: (number, text without line
+    /// end, whether it continues a logical line). Blank and comment lines
+    /// are skipped.
+    fn next_physical(&mut self) -> Option<(u32, &'a str, bool)> {
+        for (i, line) in self.lines.by_ref() {
+            let n = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            let end = line
+                .bytes()
+                .rev()
+                .take_while(|&b| b == b'\r' || b == b'\n')
+                .count();
+            let line = line.get(..line.len() - end).unwrap_or("");
+            let continues = line.bytes().next().is_some_and(is_space_byte);
+            // Most lines start with a name: only others can be blank or an
+            // indented comment.
+            let first = if continues {
+                trim_space(line).bytes().next()
+            } else {
+                line.bytes().next()
+            };
+            if !matches!(first, None | Some(b'#')) {
+                return Some((n, line, continues));
+            }
+        }
+        None
+    }
+}
+
+impl<'a> Iterator for LogicalLines<'a> {
+    type Item = Logical<'a>;
+
+    fn next(&mut self) -> Option<Logical<'a>> {
+        let (n, line) = match self.pending.take() {
+            Some(p) => p,
+            None => loop {
+                let (n, line, continues) = self.next_physical()?;
+                if !continues {
+                    break (n, line);
                 }
-                None => diagnostics.push(Diagnostic {
+                self.diagnostics.push(Diagnostic {
                     source: Source {
-                        file: file.to_string(),
+                        file: Arc::clone(self.file),
+                        part: self.part,
                         line: n,
-                        text: shown.to_string(),
+                        text: Text::within(self.all, trim_end_space(line)),
                     },
                     message: "logical line must not start with whitespace (Postfix ignores it)"
                         .into(),
-                }),
-            }
-            continue;
-        }
-        out.push(Logical {
+                });
+            },
+        };
+        let mut l = Logical {
             joined: Cow::Borrowed(line),
-            first: (n, shown),
+            first: (n, trim_end_space(line)),
             more: Vec::new(),
-        });
-    }
-    // Postfix handles each logical line as a C string: a NUL byte ends it,
-    // continuation lines included.
-    for l in &mut out {
-        if let Some(at) = l.joined.find('\0') {
-            l.joined.to_mut().truncate(at);
+        };
+        // Continuation lines, then the joined text made in one allocation.
+        self.continued.clear();
+        let mut len = line.len();
+        while let Some((n, next, continues)) = self.next_physical() {
+            if !continues {
+                self.pending = Some((n, next));
+                break;
+            }
+            l.more.push((n, len, trim_end_space(next)));
+            self.continued.push(next);
+            len += next.len();
         }
+        if !self.continued.is_empty() {
+            let mut joined = String::with_capacity(len);
+            joined.push_str(line);
+            for c in &self.continued {
+                joined.push_str(c);
+            }
+            l.joined = Cow::Owned(joined);
+        }
+        // Postfix handles each logical line as a C string: a NUL byte ends
+        // it, continuation lines included.
+        if self.has_nul {
+            if let Some(at) = l.joined.find('\0') {
+                l.joined.to_mut().truncate(at);
+            }
+        }
+        Some(l)
     }
-    out
 }
 
 /// Whether a logical line may be a master.cf service (`name type ...`):
@@ -278,24 +527,35 @@ pub fn strip_braces(s: &str) -> &str {
 
 /// Postfix's `split_nameval`: the name runs to white space or `=`, then
 /// only white space may come before the `=`; name and value are trimmed.
-fn split_nameval(s: &str) -> Option<(String, String)> {
-    let s = s.trim_start_matches(is_space);
-    let end = s.find(|c: char| is_space(c) || c == '=')?;
+fn split_nameval(s: &str) -> Option<(&str, &str)> {
+    let s = trim_start_space(s);
+    // The delimiters are ASCII: a byte position is a char boundary.
+    let end = s.bytes().position(|b| b == b'=' || is_space_byte(b))?;
     let name = &s[..end];
-    let value = s[end..].trim_start_matches(is_space).strip_prefix('=')?;
-    (!name.is_empty()).then(|| (name.to_string(), trim_space(value).to_string()))
+    let value = trim_start_space(s.get(end..)?).strip_prefix('=')?;
+    (!name.is_empty()).then(|| (name, trim_space(value)))
 }
 
 impl Config {
+    /// Parses texts as one configuration (each text is one file).
     pub fn parse(parts: &[Input]) -> Config {
+        Config::parse_texts(parts.iter().map(|p| (p.name.as_str(), p.text.as_str())))
+    }
+
+    /// [`Config::parse`] of (name, text) pairs, e.g. the borrowed parts of
+    /// [`crate::config::split_parts`].
+    pub fn parse_texts<'t>(parts: impl IntoIterator<Item = (&'t str, &'t str)>) -> Config {
         let mut cfg = Config::default();
         // postconf -P lines: (service, type, param).
         let mut per_service: Vec<(String, String, Param)> = Vec::new();
-        for part in parts {
-            let mut diags = Vec::new();
-            let lines = logical_lines(&part.name, &part.text, &mut diags);
-            cfg.diagnostics.extend(diags);
-            for l in lines {
+        for (k, (file, text)) in parts.into_iter().enumerate() {
+            let file: Arc<str> = Arc::from(file);
+            // One copy of the text, which every value and line read from it
+            // shares.
+            let all: Arc<str> = Arc::from(text);
+            let mut lines = LogicalLines::new(&file, &all, k);
+            while let Some(l) = lines.next() {
+                cfg.diagnostics.append(&mut lines.diagnostics);
                 let toks = if may_be_service(&l.joined) {
                     tokens(&l.joined)
                 } else {
@@ -303,12 +563,13 @@ impl Config {
                 };
                 if toks.len() >= 8 && SERVICE_TYPES.contains(&toks[1].0) {
                     cfg.has_master = true;
-                    let svc = parse_service(&part.name, &l, &toks, &mut cfg.diagnostics);
+                    let svc = parse_service(&file, &all, k, &l, &toks, &mut cfg.diagnostics);
                     cfg.services.push(svc);
                     continue;
                 }
-                let first = l.source_at(&part.name, 0);
+                let first = l.source_at(&file, &all, k, 0);
                 if let Some((name, value)) = split_nameval(&l.joined) {
+                    let base = l.base(&all);
                     let mut parts3 = [""; 3];
                     let mut slashes = 0;
                     if name.contains('/') {
@@ -324,21 +585,15 @@ impl Config {
                             parts3[0].to_string(),
                             parts3[1].to_string(),
                             Param {
-                                name: parts3[2].to_string(),
-                                value,
+                                name: l.text(&base, parts3[2]),
+                                value: l.text(&base, value),
                                 source: first,
                             },
                         ));
                     } else {
-                        match cfg.index.get_mut(name.as_str()) {
-                            Some(i) => *i = cfg.params.len(),
-                            None => {
-                                cfg.index.insert(name.clone(), cfg.params.len());
-                            }
-                        }
-                        cfg.params.push(Param {
-                            name,
-                            value,
+                        cfg.define(Param {
+                            name: l.text(&base, name),
+                            value: l.text(&base, value),
                             source: first,
                         });
                     }
@@ -351,6 +606,7 @@ impl Config {
                     });
                 }
             }
+            cfg.diagnostics.append(&mut lines.diagnostics);
         }
         let by_name: HashMap<(String, String), usize> = cfg
             .services
@@ -378,14 +634,47 @@ impl Config {
         cfg
     }
 
+    /// Adds a main.cf definition: the one in force for its name.
+    fn define(&mut self, p: Param) {
+        let at = self.params.len();
+        let hash = self.hasher.hash_one(p.name.as_str());
+        let params = &self.params;
+        match self.index.find_mut(hash, |&i| params[i].name == p.name) {
+            Some(i) => *i = at,
+            None => {
+                let hasher = &self.hasher;
+                self.index
+                    .insert_unique(hash, at, |&i| hasher.hash_one(params[i].name.as_str()));
+            }
+        }
+        self.params.push(p);
+    }
+
+    /// The main.cf definitions in force (the last of each name), in order.
+    pub fn in_force(&self) -> impl Iterator<Item = &Param> {
+        let mut last = vec![false; self.params.len()];
+        for &i in &self.index {
+            last[i] = true;
+        }
+        self.params
+            .iter()
+            .zip(last)
+            .filter_map(|(p, last)| last.then_some(p))
+    }
+
     /// The main.cf definition in force for `name`, if any.
     pub fn main(&self, name: &str) -> Option<&Param> {
-        self.index.get(name).map(|&i| &self.params[i])
+        let hash = self.hasher.hash_one(name);
+        self.index
+            .find(hash, |&i| self.params[i].name == name)
+            .map(|&i| &self.params[i])
     }
 }
 
 fn parse_service(
-    file: &str,
+    file: &Arc<str>,
+    all: &Arc<str>,
+    part: usize,
     l: &Logical,
     toks: &[(&str, usize)],
     diagnostics: &mut Vec<Diagnostic>,
@@ -408,7 +697,7 @@ fn parse_service(
             continue;
         };
         i += 1;
-        let source = l.source_at(file, at);
+        let source = l.source_at(file, all, part, at);
         if overrides.len() >= MAX_OVERRIDES {
             diagnostics.push(Diagnostic {
                 source,
@@ -419,11 +708,14 @@ fn parse_service(
         match split_nameval(strip_braces(value)) {
             // The value keeps its own braces: `-o { name = { x } }` sets
             // `{ x }`, as `postconf -P` shows.
-            Some((name, value)) => overrides.push(Param {
-                name,
-                value,
-                source,
-            }),
+            Some((name, value)) => {
+                let base = l.base(all);
+                overrides.push(Param {
+                    name: l.text(&base, name),
+                    value: l.text(&base, value),
+                    source,
+                })
+            }
             None => diagnostics.push(Diagnostic {
                 source,
                 message: format!("-o {value}: expected name=value"),
@@ -435,7 +727,7 @@ fn parse_service(
         kind: toks[1].0.to_string(),
         command: toks[7].0.to_string(),
         overrides,
-        source: l.source_at(file, 0),
+        source: l.source_at(file, all, part, 0),
     }
 }
 
@@ -530,7 +822,7 @@ submission/inet/smtpd_helo_required = yes
             .flat_map(|s| {
                 s.overrides.iter().map(move |p| {
                     let v: Vec<&str> = p.value.split_whitespace().collect();
-                    (s.name.clone(), p.name.clone(), v.join(" "))
+                    (s.name.clone(), p.name.to_string(), v.join(" "))
                 })
             })
             .collect();
@@ -554,6 +846,25 @@ submission/inet/smtpd_helo_required = yes
             assert_eq!((g.0.as_str(), g.1.as_str(), g.2.as_str()), w);
         }
         assert_eq!(c.services[0].overrides[1].source.line, 5);
+    }
+
+    #[test]
+    fn texts_share_the_file() {
+        let base: Arc<str> = Arc::from("name = value\n");
+        let t = Text::within(&base, base.get(7..12).unwrap());
+        assert_eq!(t, "value");
+        assert!(Arc::ptr_eq(&t.base, &base));
+        // Not a slice of the base: copied.
+        let t = Text::within(&base, "value");
+        assert_eq!(t, "value");
+        assert!(!Arc::ptr_eq(&t.base, &base));
+        assert_eq!(Text::from(String::from("x")).as_str(), "x");
+        // A value joined from continuation lines is its own text.
+        let c = parse("a = 1\n  2\nb = 3\n");
+        let a = c.main("a").unwrap();
+        assert_eq!((a.name.as_str(), a.value.as_str()), ("a", "1  2"));
+        assert_eq!(a.source.text, "a = 1");
+        assert_eq!(c.main("b").unwrap().source.text, "b = 3");
     }
 
     #[test]

@@ -1,0 +1,65 @@
+//! fail2ban analysis timed on the stock jail.conf plus a generated jail.local
+//! of N lines (default 10,000), through `config::analyze` as the browser's
+//! paste tab runs it (detection, precedence, interpolation, the rules);
+//! prints the median. Not a test; no dependencies:
+//!
+//!     cargo bench -p mailaudit-core --bench fail2ban -- [LINES] [RUNS]
+
+use mailaudit_core::config::{analyze, ConfigOptions, Input};
+use std::time::Instant;
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let lines: usize = args.first().and_then(|n| n.parse().ok()).unwrap_or(10_000);
+    let runs: usize = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(31);
+    let stock = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/fail2ban/jail.conf"
+    ))
+    .expect("fixture");
+    // The same generator as tests/e2e/logs.test.mjs.
+    let mut local = String::from("[DEFAULT]\nbantime = 1h\n");
+    let mut i = 0;
+    while 2 + 5 * i < lines {
+        local.push_str(&format!(
+            "[site{i}]\nenabled = {}\nfilter = postfix[mode=auth]\nignoreip = 127.0.0.1/8 10.{}.0.0/16\nmaxretry = {}\n",
+            if i % 2 == 1 { "true" } else { "false" },
+            i % 250,
+            3 + i % 5
+        ));
+        i += 1;
+    }
+    let text = format!("{stock}# file: /etc/fail2ban/jail.local\n{local}");
+    let opts = ConfigOptions {
+        now: "2026-11-29T00:00:00Z".into(),
+        ..Default::default()
+    };
+    let mut times = Vec::new();
+    let mut summary = String::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        let r = analyze(&[Input::new("pasted", text.as_str())], &opts).expect("report");
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        summary = r
+            .findings
+            .iter()
+            .map(|f| format!("{}={}", f.id, f.status.as_str()))
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "{} + {} lines: {summary}",
+        stock.lines().count(),
+        local.lines().count()
+    );
+    println!(
+        "median of {runs}: {:.2} ms (min {:.2}, max {:.2})",
+        times[times.len() / 2],
+        times[0],
+        times[times.len() - 1]
+    );
+}

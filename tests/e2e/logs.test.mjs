@@ -1,0 +1,305 @@
+// Browser tests of the mail-log view and of pasted fail2ban and log samples,
+// in headless Chromium against `mailaudit serve`. No test bed needed.
+//
+//   MAILAUDIT_BIN     the built `mailaudit` CLI                              (required)
+//   MAILAUDIT_SITE    the built site directory                               (required)
+//   TEST_OUT          screenshots and perf.json (default: a temp dir)
+//   LOGS_BENCH_LINES  lines of the generated log timed in the page (default 100,000,
+//                     which keeps CI short; the benchmark in BENCHMARKS.md uses 1000000)
+//
+// The big-log test is a benchmark, not a timed assertion: the page's own
+// figure (performance.now() in the worker around reading and analysing) goes
+// to $TEST_OUT/perf.json and BENCHMARKS.md.
+
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { start } from './lib.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+const OUT = process.env.TEST_OUT || path.join(tmpdir(), 'mailaudit-e2e-out');
+mkdirSync(OUT, { recursive: true });
+const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
+const BIG_LINES = Number(process.env.LOGS_BENCH_LINES || 100_000);
+
+function requireSite() {
+  const bin = process.env.MAILAUDIT_BIN;
+  const site = process.env.MAILAUDIT_SITE;
+  const problems = [];
+  if (!bin || !existsSync(bin)) problems.push(`MAILAUDIT_BIN=${bin} is not the built CLI`);
+  if (!site || !existsSync(path.join(site, 'index.html'))) problems.push(`MAILAUDIT_SITE=${site} has no index.html (cargo xtask build-site)`);
+  if (!site || !existsSync(path.join(site, 'logs-worker.js'))) problems.push(`MAILAUDIT_SITE=${site} has no logs-worker.js`);
+  if (problems.length) assert.fail(`log view tests cannot run: ${problems.join('; ')}`);
+  return { bin, site };
+}
+
+let serverProc = null;
+let serverPromise = null;
+
+/** `mailaudit serve` on a free port (no resolver is reachable: nothing here looks anything up). */
+function server() {
+  if (serverPromise) return serverPromise;
+  const { bin, site } = requireSite();
+  const proc = start(bin, ['serve', '--listen', '127.0.0.1:0', '--site', site, '--resolver', 'https://127.0.0.1:9/dns-query']);
+  serverProc = proc;
+  serverPromise = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL from mailaudit serve:\n${proc.output()}`)), 20_000);
+    const onData = () => {
+      const m = /serving .* and the API on (http:\/\/\S+)/.exec(proc.output());
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1].endsWith('/') ? m[1] : `${m[1]}/`);
+      }
+    };
+    proc.child.stderr.on('data', onData);
+    proc.child.stdout.on('data', onData);
+    proc.child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`mailaudit serve exited (${code}):\n${proc.output()}`));
+    });
+  });
+  serverPromise.catch(() => {});
+  return serverPromise;
+}
+
+after(async () => {
+  const proc = serverProc;
+  if (!proc || proc.child.exitCode !== null) return;
+  const exited = new Promise((r) => proc.child.once('exit', r));
+  proc.stop();
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000).unref())]);
+});
+process.on('exit', () => {
+  try {
+    if (serverProc && serverProc.child.exitCode === null) process.kill(-serverProc.child.pid, 'SIGKILL');
+  } catch {}
+});
+
+async function withBrowser(fn) {
+  const profile = mkdtempSync(path.join(tmpdir(), 'mailaudit-chromium-'));
+  let context;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      args: CHROMIUM_ARGS,
+      headless: true,
+      viewport: { width: 1100, height: 900 },
+      serviceWorkers: 'block',
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    // Everything the page and its worker ask for: only the site's own files.
+    const requests = [];
+    context.on('request', (r) => requests.push(`${r.method()} ${new URL(r.url()).pathname}`));
+    await fn(context, page, errors, requests);
+  } finally {
+    await context?.close().catch(() => {});
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+async function openApp(page, base, errors) {
+  await page.goto(base);
+  try {
+    await page.locator('[role="tablist"] [role="tab"]').first().waitFor({ timeout: 20_000 });
+  } catch (e) {
+    throw new Error(`the app did not start: ${e.message}; page errors: ${JSON.stringify(errors)}`);
+  }
+}
+
+const shot = (page, name) => page.screenshot({ path: path.join(OUT, name), fullPage: true });
+
+function recordPerf(keys) {
+  const file = path.join(OUT, 'perf.json');
+  let perf = {};
+  try { perf = JSON.parse(readFileSync(file, 'utf8')); } catch {}
+  writeFileSync(file, JSON.stringify({ ...perf, ...keys }, null, 2) + '\n');
+}
+
+const card = (page, panel, id) => page.locator(`#panel-${panel} [data-testid="finding"][data-id="${id}"]`);
+
+/** Only GETs of the site's static files (no API call, no upload). */
+function assertOnlyAssets(requests) {
+  const allowed = /^GET \/(|index\.html|boot\.js|style\.css|logs-worker\.js|mailaudit_frontend\.js|mailaudit_frontend_bg\.wasm)$/;
+  const other = requests.filter((r) => !allowed.test(r));
+  assert.deepEqual(other, [], 'the page made requests beyond its own files');
+}
+
+test('log view: fixture logs through the file input, charts and tables', { timeout: 90_000 }, async () => {
+  const base = await server();
+  await withBrowser(async (context, page, errors, requests) => {
+    await openApp(page, base, errors);
+    await page.getByRole('tab', { name: 'Analyse mail logs' }).click();
+    await page.locator('#logfile').setInputFiles(path.join(FIXTURES, 'logs/postfix-attack.log'));
+    const done = page.locator('#panel-logs .logs-done');
+    await done.waitFor({ timeout: 30_000 });
+    assert.equal(await done.getAttribute('data-lines'), '1178');
+    // The three charts, drawn as SVG by the page.
+    const bars = page.locator('#panel-logs svg.chart-auth rect.bar');
+    assert.ok(await bars.count() > 0, 'failed-login bars');
+    assert.match(await page.locator('#panel-logs svg.chart-auth').getAttribute('aria-label'), /^63 failed logins/);
+    const ips = page.locator('#panel-logs svg.chart-ips .row');
+    assert.equal(await ips.count(), 10);
+    assert.equal(await ips.first().locator('.row-label').textContent(), '203.0.113.45');
+    assert.equal(await page.locator('#panel-logs svg.chart-senders polyline').count(), 2);
+    assert.match(await page.locator('#panel-logs .legend').innerText(), /alice@example\.org — spike/);
+    // Tables and findings.
+    assert.match(await page.locator('#panel-logs table.ip-table tbody tr').first().innerText(), /203\.0\.113\.45\s+40/);
+    assert.match(await page.locator('#panel-logs table.user-table').innerText(), /bob@example\.org\s+11\s+11/);
+    for (const id of ['logs.auth_bruteforce', 'logs.auth_spray', 'logs.outbound_spike', 'logs.queue_growth', 'logs.tls_failures']) {
+      assert.equal(await card(page, 'logs', id).getAttribute('data-status'), 'fail', id);
+    }
+    assert.equal(await card(page, 'logs', 'logs.relay_attempts').getAttribute('data-status'), 'info');
+    // A log line's place (a multi-line note's caption is an .ev-where too).
+    assert.ok(await card(page, 'logs', 'logs.auth_bruteforce').locator('.ev-where', { hasText: /postfix-attack\.log:\d+/ }).count() >= 1);
+    await shot(page, 'logs-postfix-attack.png');
+
+    // Two files at once: Exim and Exchange, one report.
+    await page.locator('#logfile').setInputFiles([
+      path.join(FIXTURES, 'logs/exim-mainlog'),
+      path.join(FIXTURES, 'logs/exchange-smtpreceive.log'),
+    ]);
+    await page.locator('#panel-logs .logs-done[data-lines="350"]').waitFor({ timeout: 30_000 });
+    assert.match(await page.locator('#panel-logs .report .target').innerText(), /exim-mainlog, exchange-smtpreceive\.log/);
+    await shot(page, 'logs-exim-exchange.png');
+    assertOnlyAssets(requests);
+    assert.deepEqual(errors, []);
+  });
+});
+
+test('paste: a fail2ban jail.local beside Postfix, and a pasted mail log', { timeout: 60_000 }, async () => {
+  const base = await server();
+  await withBrowser(async (context, page, errors, requests) => {
+    await openApp(page, base, errors);
+    await page.getByRole('tab', { name: 'Paste a configuration' }).click();
+    const weak = readFileSync(path.join(FIXTURES, 'fail2ban/weak.local'), 'utf8');
+    const paste = `# file: /etc/postfix/main.cf\nmyhostname = mx.example.org\nsmtpd_sasl_auth_enable = yes\n# file: /etc/fail2ban/jail.local\n${weak}`;
+    await page.locator('#config').fill(paste);
+    await page.getByRole('button', { name: 'Analyse', exact: true }).click();
+    await card(page, 'paste', 'fail2ban.smtp_jail').waitFor({ state: 'attached', timeout: 10_000 });
+    const assumptions = await page.locator('#panel-paste .assumptions').innerText();
+    assert.match(assumptions, /input: .*\/etc\/fail2ban\/jail\.local: fail2ban jail configuration/);
+    assert.match(assumptions, /fail2ban\.mail software: Postfix/);
+    assert.equal(await card(page, 'paste', 'fail2ban.smtp_jail').getAttribute('data-status'), 'fail');
+    assert.match(await card(page, 'paste', 'fail2ban.smtp_jail').locator('.fix pre').innerText(), /\[postfix-sasl\]\nenabled  = true/);
+    assert.equal(await card(page, 'paste', 'fail2ban.ignoreip_broad').getAttribute('data-status'), 'fail');
+    await shot(page, 'paste-fail2ban.png');
+
+    // Timing (a benchmark, no assertion on it): the full stock jail.conf
+    // plus a generated 10,000-line jail.local (2,000 jails), in the page.
+    let big = readFileSync(path.join(FIXTURES, 'fail2ban/jail.conf'), 'utf8');
+    big += '# file: /etc/fail2ban/jail.local\n[DEFAULT]\nbantime = 1h\n';
+    for (let i = 0; big.split('\n').length < 10_980; i++) {
+      big += `[site${i}]\nenabled = ${i % 2 ? 'true' : 'false'}\nfilter = postfix[mode=auth]\nignoreip = 127.0.0.1/8 10.${i % 250}.0.0/16\nmaxretry = ${3 + (i % 5)}\n`;
+    }
+    const f2bTimes = [];
+    const fill = (t) => page.locator('#config').evaluate((el, v) => { el.value = v; }, t);
+    const analyseButton = page.getByRole('button', { name: 'Analyse', exact: true });
+    const done = page.locator('#panel-paste .paste-done');
+    for (let run = 0; run < 5; run++) {
+      // An empty paste first, so each run renders a new result.
+      await fill('');
+      await analyseButton.click();
+      await done.waitFor({ state: 'detached', timeout: 10_000 });
+      await fill(big);
+      await analyseButton.click();
+      await done.waitFor({ timeout: 30_000 });
+      f2bTimes.push(Number(await done.getAttribute('data-analysis-ms')));
+    }
+    const sortedF2b = [...f2bTimes].sort((a, b) => a - b);
+    console.log(`fail2ban paste, stock jail.conf + 10,000-line jail.local: ${f2bTimes.join(', ')} ms`);
+    recordPerf({
+      fail2ban_big: {
+        test: 'browser: paste analysis of the stock jail.conf (980 lines) + a generated 10,000-line jail.local',
+        first_ms: f2bTimes[0],
+        median_ms: sortedF2b[Math.floor(sortedF2b.length / 2)],
+        runs_ms: f2bTimes,
+        measured_at: new Date().toISOString(),
+      },
+    });
+
+    const log = readFileSync(path.join(FIXTURES, 'logs/sendmail-maillog'), 'utf8');
+    await page.locator('#config').fill(log);
+    await page.getByRole('button', { name: 'Analyse', exact: true }).click();
+    await card(page, 'paste', 'logs.auth_bruteforce').waitFor({ state: 'attached', timeout: 10_000 });
+    assert.match(await page.locator('#panel-paste .assumptions').innerText(), /input: pasted: Sendmail mail log/);
+    assert.equal(await card(page, 'paste', 'logs.auth_bruteforce').getAttribute('data-status'), 'fail');
+    await shot(page, 'paste-maillog.png');
+    assertOnlyAssets(requests);
+    assert.deepEqual(errors, []);
+  });
+});
+
+// A benchmark, not a test of speed: a generated Postfix log
+// (bench/gen_maillog.py, LOGS_BENCH_LINES lines; 1 million is ~123 MB)
+// through the file input. The page must stay responsive while the
+// worker runs, the progress bar must move, and the charts must render.
+test(`log view: a generated ${BIG_LINES}-line log, timed in the page`, { timeout: 900_000 }, async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mailaudit-biglog-'));
+  try {
+    const file = path.join(dir, 'mail.log');
+    const gen = new URL('../../bench/gen_maillog.py', import.meta.url).pathname;
+    execFileSync('python3', [gen, file, String(BIG_LINES)], { stdio: 'ignore' });
+    const size = statSync(file).size;
+    const base = await server();
+    await withBrowser(async (context, page, errors, requests) => {
+      await openApp(page, base, errors);
+      await page.getByRole('tab', { name: 'Analyse mail logs' }).click();
+      const wall = Date.now();
+      await page.locator('#logfile').setInputFiles(file);
+      // While the worker reads, the page answers and the bar moves.
+      const bar = page.locator('#log-progress-bar');
+      await bar.waitFor({ timeout: 30_000 });
+      const seen = new Set();
+      const responsive = [];
+      const done = page.locator('#panel-logs .logs-done');
+      while (await done.count() === 0) {
+        const t = Date.now();
+        const v = await page.evaluate(() => document.querySelector('#log-progress-bar')?.value ?? null);
+        responsive.push(Date.now() - t);
+        if (v !== null) seen.add(Math.round(v));
+        if (Date.now() - wall > 800_000) assert.fail('the analysis did not finish in 800 s');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const wallMs = Date.now() - wall;
+      const ms = Number(await done.getAttribute('data-analysis-ms'));
+      const lines = Number(await done.getAttribute('data-lines'));
+      assert.ok(lines >= BIG_LINES, `lines ${lines}`);
+      assert.ok(seen.size >= 2, `the progress bar showed ${[...seen]}`);
+      assert.ok(await page.locator('#panel-logs svg.chart-auth rect.bar').count() > 0);
+      assert.ok(await page.locator('#panel-logs svg.chart-senders polyline').count() > 0);
+      assert.equal(await card(page, 'logs', 'logs.auth_bruteforce').getAttribute('data-status'), 'fail');
+      await shot(page, `logs-${BIG_LINES}-lines.png`);
+      const worst = Math.max(...responsive);
+      console.log(`log view: ${lines} lines, ${(size / 1e6).toFixed(1)} MB in ${ms.toFixed(0)} ms in the worker `
+        + `(${wallMs} ms from choosing the file to the charts); the page answered within ${worst} ms throughout`);
+      recordPerf({
+        logs_big: {
+          test: `browser: log view, generated Postfix log (bench/gen_maillog.py ${BIG_LINES})`,
+          lines,
+          bytes: size,
+          worker_ms: ms,
+          wall_ms: wallMs,
+          page_worst_answer_ms: worst,
+          progress_values_seen: seen.size,
+          chromium: context.browser()?.version() ?? null,
+          measured_at: new Date().toISOString(),
+        },
+      });
+      assertOnlyAssets(requests);
+      assert.deepEqual(errors, []);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,297 @@
+// Helpers for the website's browser tests (site.test.mjs): the built site
+// served by `mailaudit serve`, headless Chromium through playwright-core,
+// reports of the test bed's domains made by the CLI, and a small proxy in
+// front of `mailaudit serve` that answers POST /api/v1/audit with the NDJSON
+// stream (docs: the streaming format) from such a report, slowly, so the
+// page's progress can be watched. Environment as for browser.test.mjs:
+// MAILAUDIT_BIN, MAILAUDIT_SITE, BED_ENV (reports only), TEST_OUT; or, for
+// a run without the bed, SITE_REPORTS: a directory of reports of the bed's
+// domains saved earlier (weak.test.json, example.test.json, from
+// `mailaudit audit` in the bed).
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { auditInBed, bed, start } from './lib.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+export const OUT = process.env.TEST_OUT || path.join(tmpdir(), 'mailaudit-e2e-out');
+mkdirSync(OUT, { recursive: true });
+
+export function requireSite() {
+  const problems = [];
+  const bin = process.env.MAILAUDIT_BIN;
+  const site = process.env.MAILAUDIT_SITE;
+  if (!bin) problems.push('MAILAUDIT_BIN is not set (path to the built `mailaudit` binary)');
+  else if (!existsSync(bin)) problems.push(`MAILAUDIT_BIN=${bin} does not exist`);
+  if (!site) problems.push('MAILAUDIT_SITE is not set (directory of the built site)');
+  else if (!existsSync(path.join(site, 'index.html'))) {
+    problems.push(`MAILAUDIT_SITE=${site} has no index.html (build it with \`cargo xtask build-site\`)`);
+  }
+  if (problems.length) {
+    assert.fail(`browser tests cannot run: ${problems.join('; ')}. Run them through \`cargo xtask test\`.`);
+  }
+  return { bin, site };
+}
+
+// ------------------------------------------------------------------ server
+
+let serverPromise = null;
+let serverProc = null;
+
+/** `mailaudit serve` (port 0), started once; resolves to its base URL
+ * ("http://127.0.0.1:PORT/"). It makes no DNS look-ups: every audit the
+ * page runs here is answered by the proxy below or by page.route. */
+export function server() {
+  if (serverPromise) return serverPromise;
+  const { bin, site } = requireSite();
+  const proc = start(bin, ['serve', '--listen', '127.0.0.1:0', '--site', site, '--resolver', 'https://127.0.0.1:9/dns-query']);
+  serverProc = proc;
+  serverPromise = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`mailaudit serve printed no URL within 20 s:\n${proc.output()}`)), 20_000);
+    const onData = () => {
+      const m = /serving .* and the API on (http:\/\/\S+)/.exec(proc.output());
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1].endsWith('/') ? m[1] : `${m[1]}/`);
+      }
+    };
+    proc.child.stderr.on('data', onData);
+    proc.child.stdout.on('data', onData);
+    proc.child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`mailaudit serve exited (code ${code}, signal ${signal}):\n${proc.output()}`));
+    });
+  });
+  serverPromise.catch(() => {});
+  return serverPromise;
+}
+
+export async function stopServer() {
+  const proc = serverProc;
+  if (!proc) return;
+  const { child } = proc;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  proc.stop();
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000).unref())]);
+}
+
+process.on('exit', () => {
+  try {
+    if (serverProc && serverProc.child.exitCode === null) process.kill(-serverProc.child.pid, 'SIGKILL');
+  } catch {}
+});
+
+// ------------------------------------------------------------ bed reports
+
+const reports = new Map();
+
+/** The CLI's report of a test-bed domain (probes on, the bed's blocklist
+ * zone), made once per run. */
+export function bedReport(domain, extra = []) {
+  if (!reports.has(domain) && process.env.SITE_REPORTS) {
+    // Reports of the bed's domains saved earlier (DOMAIN.json), for a run
+    // of the page's side without the bed.
+    reports.set(domain, JSON.parse(readFileSync(path.join(process.env.SITE_REPORTS, `${domain}.json`), 'utf8')));
+  }
+  if (!reports.has(domain)) {
+    if (!process.env.BED_ENV) {
+      assert.fail('BED_ENV is not set: this test needs reports of the test bed\'s domains '
+        + '(bash tests/testbed/bin/bed-up.sh, then BED_ENV=tests/testbed/run/bed.env)');
+    }
+    reports.set(domain, auditInBed(bed(), domain, { extra }));
+  }
+  return structuredClone(reports.get(domain));
+}
+
+// ------------------------------------------------------- streaming proxy
+
+/** A proxy in front of `upstream` (mailaudit serve) on 127.0.0.1: POST
+ * /api/v1/audit for a domain in `byDomain` is answered from that report —
+ * as NDJSON when the request accepts it (start line, one line per
+ * finding with `delayMs` between them and a pause of `holdMs` halfway,
+ * then the report), else as plain JSON; every other request goes to
+ * `upstream`. Resolves to {base, requests, close}. */
+export async function streamingProxy(upstream, byDomain, { delayMs = 15, holdMs = 1_200 } = {}) {
+  const rules = await (await fetch(new URL('api/v1/rules', upstream))).json();
+  const areaOf = Object.fromEntries(rules.rules.map((r) => [r.id, r.area]));
+  const requests = [];
+  const srv = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      const body = Buffer.concat(chunks);
+      if (req.method === 'POST' && req.url === '/api/v1/audit') {
+        let domain = '';
+        try {
+          domain = JSON.parse(body.toString('utf8')).domain;
+        } catch {}
+        const accept = req.headers.accept || '';
+        requests.push({ domain, accept });
+        const report = byDomain[domain];
+        if (report) {
+          if (!accept.includes('application/x-ndjson')) {
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end(JSON.stringify(report));
+            return;
+          }
+          res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
+          const areas = {};
+          for (const f of report.findings) {
+            const a = areaOf[f.id] || 'config';
+            areas[a] = (areas[a] || 0) + 1;
+          }
+          res.write(`${JSON.stringify({ type: 'start', target: report.target, areas })}\n`);
+          const half = Math.floor(report.findings.length / 2);
+          for (const [i, finding] of report.findings.entries()) {
+            res.write(`${JSON.stringify({ type: 'finding', finding })}\n`);
+            await new Promise((r) => setTimeout(r, i === half ? holdMs : delayMs));
+          }
+          res.end(`${JSON.stringify({ type: 'report', report })}\n`);
+          return;
+        }
+      }
+      const up = http.request(new URL(req.url, upstream), { method: req.method, headers: req.headers }, (u) => {
+        res.writeHead(u.statusCode, u.headers);
+        u.pipe(res);
+      });
+      up.on('error', (e) => {
+        res.writeHead(502);
+        res.end(String(e));
+      });
+      up.end(body);
+    });
+  });
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  return {
+    base: `http://127.0.0.1:${port}/`,
+    requests,
+    close: () => new Promise((r) => srv.close(r)),
+  };
+}
+
+// ----------------------------------------------------------------- browser
+
+/** A browser with a fresh profile; `fn` gets (context, page, pageErrors). */
+export async function withBrowser(fn, { viewport = { width: 1280, height: 900 }, permissions = [] } = {}) {
+  const profile = mkdtempSync(path.join(tmpdir(), 'mailaudit-chromium-'));
+  let context;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      args: CHROMIUM_ARGS,
+      headless: true,
+      viewport,
+      serviceWorkers: 'block',
+      acceptDownloads: true,
+      permissions,
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    const pageErrors = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') pageErrors.push(m.text());
+    });
+    await fn(context, page, pageErrors);
+  } finally {
+    await context?.close().catch(() => {});
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+/** Opens `url` and waits for the wasm app's tabs. */
+export async function openApp(page, url, pageErrors = []) {
+  await page.goto(url);
+  try {
+    await page.locator('[role="tablist"] [role="tab"]').first().waitFor({ state: 'visible', timeout: 20_000 });
+  } catch (e) {
+    throw new Error(`the app did not start at ${url}: ${e.message}\npage errors: ${JSON.stringify(pageErrors)}`);
+  }
+}
+
+export const shot = (page, name) => page.screenshot({ path: path.join(OUT, name), fullPage: true });
+
+/** Saves a screenshot of the page at 360 px and 1280 px wide. */
+export async function shots(page, name) {
+  const size = page.viewportSize();
+  for (const width of [360, 1280]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.waitForTimeout(50);
+    // Nothing may stick out sideways at either width.
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 1, `${name} at ${width} px: the page is ${overflow} px wider than the window`);
+    await shot(page, `${name}-${width}.png`);
+  }
+  await page.setViewportSize(size);
+}
+
+/** axe-core (node_modules/axe-core) in the page: returns its serious and
+ * critical violations ([] is a pass). Evaluated through the driver, so the
+ * page's CSP (no inline script) is untouched. */
+export async function axe(page, frame = page) {
+  const src = new URL('../../node_modules/axe-core/axe.min.js', import.meta.url).pathname;
+  const { readFileSync } = await import('node:fs');
+  await frame.evaluate(readFileSync(src, 'utf8'));
+  const result = await frame.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.slice(0, 3).map((n) => `${n.target.join(' ')}: ${n.failureSummary}`),
+    }));
+  });
+  return result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+/** The page's own basic checks: every form control has a label, every
+ * button and link a name, headings never skip a level. */
+export async function basicA11y(frame) {
+  return frame.evaluate(() => {
+    const problems = [];
+    const visible = (el) => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
+    const name = (el) => (el.getAttribute('aria-label') || '').trim()
+      || (el.getAttribute('aria-labelledby') || '').split(/\s+/).map((id) => document.getElementById(id)?.textContent || '').join('').trim()
+      || (el.textContent || '').trim() || (el.getAttribute('title') || '').trim();
+    for (const el of document.querySelectorAll('input, select, textarea')) {
+      if (el.type === 'hidden' || !visible(el)) continue;
+      const labelled = (el.id && document.querySelector(`label[for="${el.id}"]`)) || el.closest('label')
+        || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
+      if (!labelled) problems.push(`unlabelled ${el.tagName.toLowerCase()}#${el.id}`);
+    }
+    for (const el of document.querySelectorAll('button, a[href], [role="tab"]')) {
+      if (visible(el) && !name(el)) problems.push(`nameless ${el.tagName.toLowerCase()} ${el.outerHTML.slice(0, 80)}`);
+    }
+    let last = 0;
+    for (const h of document.querySelectorAll('h1, h2, h3, h4, h5, h6')) {
+      if (!visible(h)) continue;
+      const level = Number(h.tagName[1]);
+      if (last && level > last + 1) problems.push(`heading h${level} "${h.textContent.trim().slice(0, 40)}" after h${last}`);
+      last = level;
+    }
+    return problems;
+  });
+}
+
+/** A page of "another site": served on 127.0.0.1 at a port of its own and
+ * opened as http://localhost:PORT/ (another origin than the site's; a real
+ * loopback server, since Chromium refuses loopback subresources to pages
+ * that a test fulfils from nowhere). Resolves to {url, close}. */
+export async function thirdPartyPage(html) {
+  const srv = http.createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(html);
+  });
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  return { url: `http://localhost:${srv.address().port}/`, close: () => new Promise((r) => srv.close(r)) };
+}
