@@ -120,11 +120,14 @@ pub async fn audit_domain<N: Network>(
     audit_domain_streaming(net, domain, opts, std::future::pending(), |_| {}).await
 }
 
-/// The rules a domain audit reports on: every rule but the pasted
-/// configuration's. Each appears exactly once in every domain report
-/// (checked by a test), so a streaming client knows what to expect.
+/// The rules a domain audit reports on: every rule but the offline ones
+/// (pasted configurations and logs, and DMARC aggregate reports, which are
+/// grouped with sender authentication but only ever judged from files).
+/// Each appears exactly once in every domain report (checked by a test), so
+/// a streaming client knows what to expect.
 pub fn domain_rules() -> impl Iterator<Item = &'static Rule> {
-    crate::rules::all().filter(|r| r.area != Area::Config)
+    crate::rules::all()
+        .filter(|r| r.area != Area::Config && !crate::dmarcrep::RULES.iter().any(|d| d.id == r.id))
 }
 
 /// What the audit collected so far: the findings, each handed to the

@@ -275,7 +275,9 @@ test(`log view: a generated ${BIG_LINES}-line log, timed in the page`, { timeout
       const ms = Number(await done.getAttribute('data-analysis-ms'));
       const lines = Number(await done.getAttribute('data-lines'));
       assert.ok(lines >= BIG_LINES, `lines ${lines}`);
-      assert.ok(seen.size >= 2, `the progress bar showed ${[...seen]}`);
+      // A run shorter than a few samples (250 ms apart) may finish between two of them.
+      if (wallMs > 2_000) assert.ok(seen.size >= 2, `the progress bar showed ${[...seen]}`);
+      else assert.ok(seen.size >= 1, 'the progress bar was never read');
       assert.ok(await page.locator('#panel-logs svg.chart-auth rect.bar').count() > 0);
       assert.ok(await page.locator('#panel-logs svg.chart-senders polyline').count() > 0);
       assert.equal(await card(page, 'logs', 'logs.auth_bruteforce').getAttribute('data-status'), 'fail');

@@ -72,7 +72,14 @@ async function withPage(fn) {
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
     await page.goto(await server());
-    await page.locator('[role="tablist"] [role="tab"]').first().waitFor({ state: 'visible', timeout: 20_000 });
+    try {
+      await page.locator('[role="tablist"] [role="tab"]').first().waitFor({ state: 'visible', timeout: 60_000 });
+    } catch (e) {
+      // Say what the page showed instead (seen once in CI: no tabs within 20 s).
+      await page.screenshot({ path: path.join(OUT, 'smex-no-tabs.png'), fullPage: true }).catch(() => {});
+      const shown = await page.locator('body').innerText().catch(() => '(no body)');
+      throw new Error(`no tabs on the page: ${e.message}\npage text: ${shown.slice(0, 500)}\nerrors: ${errors.join(' | ')}\nserve: ${proc.output().slice(-500)}`);
+    }
     await fn(page, context, errors);
   } finally {
     await context?.close().catch(() => {});

@@ -118,7 +118,9 @@ export function bedReport(domain, extra = []) {
  * /api/v1/audit for a domain in `byDomain` is answered from that report —
  * as NDJSON when the request accepts it (start line, one line per
  * finding with `delayMs` between them and a pause of `holdMs` halfway,
- * then the report), else as plain JSON; every other request goes to
+ * then the report), else as plain JSON; the cached read
+ * `GET /api/v1/audit/{domain}` of such a domain is answered from it too
+ * (recorded as {domain, method: 'GET'}); every other request goes to
  * `upstream`. Resolves to {base, requests, close}. */
 export async function streamingProxy(upstream, byDomain, { delayMs = 15, holdMs = 1_200 } = {}) {
   const rules = await (await fetch(new URL('api/v1/rules', upstream))).json();
@@ -129,6 +131,16 @@ export async function streamingProxy(upstream, byDomain, { delayMs = 15, holdMs 
     req.on('data', (c) => chunks.push(c));
     req.on('end', async () => {
       const body = Buffer.concat(chunks);
+      // The cached read a shared link asks first: answered from the same
+      // reports (a cache hit), so no real audit runs behind the proxy.
+      const cachedRead = req.method === 'GET' && /^\/api\/v1\/audit\/([^/?]+)/.exec(req.url || '');
+      if (cachedRead && byDomain[decodeURIComponent(cachedRead[1])]) {
+        const domain = decodeURIComponent(cachedRead[1]);
+        requests.push({ domain, method: 'GET' });
+        res.writeHead(200, { 'content-type': 'application/json', 'x-mailaudit-cache': 'hit' });
+        res.end(JSON.stringify(byDomain[domain]));
+        return;
+      }
       if (req.method === 'POST' && req.url === '/api/v1/audit') {
         let domain = '';
         try {
