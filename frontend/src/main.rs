@@ -55,7 +55,13 @@ impl Tab {
 #[function_component(App)]
 fn app() -> Html {
     let tab = use_state(|| Tab::Audit);
-    let tab_refs = [use_node_ref(), use_node_ref(), use_node_ref()];
+    // One ref per tab: the length is tied to `Tab::ALL`, so a new tab cannot be left out.
+    let tab_refs: [NodeRef; Tab::ALL.len()] = [
+        use_node_ref(),
+        use_node_ref(),
+        use_node_ref(),
+        use_node_ref(),
+    ];
 
     let select = {
         let tab = tab.clone();

@@ -678,3 +678,23 @@ fn plan_does_not_depend_on_file_order() {
     assert_eq!(a.tables.published, b.tables.published);
     assert_eq!(a.tables.totals, b.tables.totals);
 }
+
+/// The same files in any order give the same plan and the same findings
+/// (the page reads dropped files in the order the browser lists them).
+#[test]
+fn file_order_does_not_change_the_result() {
+    let files = files_in("");
+    let forward = run(&files, &opts());
+    let mut reversed = files.clone();
+    reversed.reverse();
+    let backward = run(&reversed, &opts());
+    assert_eq!(forward.plan.record, backward.plan.record);
+    let statuses = |a: &Analysis| {
+        a.report
+            .findings
+            .iter()
+            .map(|f| (f.id.clone(), f.status, f.detail.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(statuses(&forward), statuses(&backward));
+}

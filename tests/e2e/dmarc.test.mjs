@@ -178,7 +178,7 @@ test('a dropped mixed batch (xml, gz, zip) gives the plan, the chart and the fin
     assert.match(await verdict.innerText(), /Ready with a ramp: p=quarantine; pct=25/);
     assert.equal(
       await page.locator('[data-testid="dmarc-record"]').innerText(),
-      '_dmarc.example.com. TXT "v=DMARC1; p=quarantine; pct=25"',
+      '_dmarc.example.com. TXT "v=DMARC1; p=quarantine; pct=25; np=none"',
     );
     assert.match(await verdict.innerText(), /198\.51\.100\.23 \(52\)/);
 
@@ -226,7 +226,7 @@ test('a pasted mixed batch is analysed the same way', { timeout: TIMEOUT }, asyn
     assert.equal(await page.locator('[data-testid="dmarc-verdict"]').getAttribute('data-verdict'), 'ramp');
     assert.equal(
       await page.locator('[data-testid="dmarc-record"]').innerText(),
-      '_dmarc.example.com. TXT "v=DMARC1; p=quarantine; pct=25"',
+      '_dmarc.example.com. TXT "v=DMARC1; p=quarantine; pct=25; np=none"',
     );
     assert.equal(await page.locator('[data-testid="dmarc-chart"] g.day').count(), 2);
     // A paste of text into a field stays a paste of text.
