@@ -5,7 +5,9 @@
 #     postfix (its postconf is the oracle of shared/tests/postconf_diff.rs;
 #     installed unconfigured, no daemon started), testssl.sh (the oracle of
 #     tests/e2e/testssl.test.mjs and bench/smtp_probe_vs_testssl.sh). The test bed installs its
-#     own: Knot, Unbound, …
+#     own (`bed-up.sh --install --extra-mtas`, run by `cargo xtask test`):
+#     Knot, Unbound, …, and Exim, Sendmail and OpenSMTPD unpacked from their
+#     .debs, with their runtime libraries and m4
 #   - the wasm32 Rust target
 #   - npm packages pinned in package-lock.json (wrangler/workerd, playwright-core)
 set -euo pipefail

@@ -1,6 +1,6 @@
 // The Worker's entry module: instantiate the Rust/wasm module once per
 // isolate and hand every request to it. Built by `cargo xtask build-worker`.
-import { initSync, fetch as wasmFetch, RateLimiter as WasmRateLimiter } from "./build/index.js";
+import { initSync, fetch as wasmFetch, scheduled as wasmScheduled, RateLimiter as WasmRateLimiter } from "./build/index.js";
 import wasmModule from "./build/index_bg.wasm";
 
 initSync({ module: wasmModule });
@@ -8,6 +8,10 @@ initSync({ module: wasmModule });
 export default {
   fetch(request, env, ctx) {
     return wasmFetch(request, env, ctx);
+  },
+  // The Cron Trigger (monitoring of registered domains).
+  scheduled(event, env, ctx) {
+    return wasmScheduled(event, env, ctx);
   },
 };
 

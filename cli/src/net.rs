@@ -248,7 +248,10 @@ impl Network for NativeNet {
         }
         let connect = TcpStream::connect((host, port));
         match tokio::time::timeout(Duration::from_millis(timeout_ms.into()), connect).await {
-            Ok(Ok(s)) => Ok(NativeConn { stream: s }),
+            Ok(Ok(s)) => Ok(NativeConn {
+                stream: s,
+                opened: std::time::Instant::now(),
+            }),
             Ok(Err(e)) => Err(NetError::Connect(format!("{host}:{port}: {e}"))),
             Err(_) => Err(NetError::Timeout(timeout_ms)),
         }
@@ -304,6 +307,9 @@ impl ReadResponse for reqwest::Response {
 
 pub struct NativeConn {
     stream: TcpStream,
+    /// When the connection was established: the engine's SMTP probe asks
+    /// how long the greeting took (`Conn::elapsed_ms`).
+    opened: std::time::Instant,
 }
 
 /// A peer that sends nothing for this long is given up on: the engine has
@@ -338,6 +344,10 @@ impl Conn for NativeConn {
 
     async fn close(&mut self) {
         let _ = self.stream.shutdown().await;
+    }
+
+    fn elapsed_ms(&self) -> Option<u64> {
+        u64::try_from(self.opened.elapsed().as_millis()).ok()
     }
 }
 
@@ -426,6 +436,31 @@ mod tests {
         c.write_all(b"QUIT\r\n").await.unwrap();
         c.close().await;
         assert_eq!(server.await.unwrap(), b"QUIT\r\n");
+    }
+
+    /// The greeting delay (pregreet) is this host's measurement: a server
+    /// that waits before its 220 is seen waiting, by the product's SMTP
+    /// client, and judged as a greeting delay.
+    #[tokio::test]
+    async fn a_delayed_greeting_is_measured() {
+        use mailaudit_core::probe::{rules, smtp};
+        let delay = rules::GREETING_DELAY_MS + 100;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+            s.write_all(b"220 slow.example ESMTP\r\n").await.unwrap();
+            let mut buf = [0u8; 64];
+            let _ = s.read(&mut buf).await;
+        });
+        let net = NativeNet::new(None).unwrap();
+        let ip = "127.0.0.1".parse().unwrap();
+        let (c, banner) = smtp::connect(&net, ip, port, 2000).await.unwrap();
+        assert_eq!(banner.code, 220);
+        let ms = c.elapsed_ms().expect("the CLI measures connections");
+        assert!((delay..delay + 5_000).contains(&ms), "{ms} ms");
+        assert!(rules::greeting_delay(Some(ms)).contains("a greeting delay (pregreet test)"));
     }
 
     #[tokio::test]

@@ -58,10 +58,17 @@ pub struct ExportProps {
 pub fn exports(p: &ExportProps) -> Html {
     let r = &p.report;
     let is_audit = p.scope.as_str() == "audit";
-    let stem = if is_audit {
-        file_stem(&r.target)
+    // A mail-log analysis is not named a configuration (the logs tab, or
+    // a log pasted in the paste tab).
+    let subject = view::offline_subject(r);
+    let stem = match subject {
+        Some(s) if !is_audit => s.to_string(),
+        _ => file_stem(&r.target),
+    };
+    let what = if subject == Some("mail-logs") {
+        "the log files are never uploaded, and log reports"
     } else {
-        "pasted-config".to_string()
+        "the configuration is never uploaded, and pasted reports"
     };
     let json = serde_json::to_string_pretty(&**r).unwrap_or_default();
     let markdown = render::markdown(r);
@@ -110,7 +117,7 @@ pub fn exports(p: &ExportProps) -> Html {
                     </div>
                 </div>
             } else {
-                <p class="hint">{ "Exports are made in your browser: the configuration is never uploaded, and pasted reports have no shareable link." }</p>
+                <p class="hint">{ format!("Exports are made in your browser: {what} have no shareable link.") }</p>
             }
         </section>
     }

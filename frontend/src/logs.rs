@@ -1,33 +1,21 @@
 //! "Analyse mail logs": log files chosen with a file input are read and
 //! analysed in a Web Worker, so a 200 MB log never freezes the page.
 //!
-//! The worker (`static/logs-worker.js`) loads this same wasm module; in a
-//! worker there is no `window`, so `main` calls [`worker_main`] instead of
-//! rendering the app. The page posts the `File` objects; the worker reads
-//! each with `Blob.slice` in [`CHUNK`] pieces (`FileReaderSync`), feeds
-//! them to `mailaudit_core::logs::LogAnalyzer`, posts progress after every
-//! piece, and finally the report and the [`LogStats`] as JSON. Nothing
+//! The worker (`static/logs-worker.js`) loads the second wasm module, the
+//! offline analysers (`frontend/offline`, `logs_worker`), not this one. The
+//! page posts the `File` objects; the worker reads them in pieces, posts
+//! progress after every piece, and finally the report and the
+//! [`mailaudit_core::logs::LogStats`] as JSON ([`crate::wire::LogOutcome`]). Nothing
 //! leaves the browser: the files are read locally, no request is made.
 
 use crate::charts::{SenderLines, TimeBars, TopBars};
 use crate::report::{ErrorBox, ReportView};
-use mailaudit_core::logs::{LogAnalyzer, LogOptions, LogStats};
-use mailaudit_core::report::Report;
+use crate::wire::LogOutcome as Outcome;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
-
-/// Bytes read from a file at a time.
-pub const CHUNK: f64 = 4.0 * 1024.0 * 1024.0;
-
-/// What the worker sends back at the end.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Outcome {
-    report: Report,
-    stats: LogStats,
-}
 
 fn set(obj: &js_sys::Object, key: &str, value: &JsValue) {
     let _ = js_sys::Reflect::set(obj, &JsValue::from_str(key), value);
@@ -35,90 +23,6 @@ fn set(obj: &js_sys::Object, key: &str, value: &JsValue) {
 
 fn get(obj: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
-
-fn message(kind: &str) -> js_sys::Object {
-    let o = js_sys::Object::new();
-    set(&o, "type", &JsValue::from_str(kind));
-    o
-}
-
-// ---------------------------------------------------------------- worker
-
-/// Runs in the Web Worker: answers `{files, now}` messages.
-pub fn worker_main() {
-    let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-    let reply = scope.clone();
-    let onmessage =
-        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-            if let Err(why) = run_job(&reply, &e.data()) {
-                let m = message("error");
-                set(&m, "message", &JsValue::from_str(&why));
-                let _ = reply.post_message(&m);
-            }
-        });
-    scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
-    onmessage.forget();
-    let _ = scope.post_message(&message("ready"));
-}
-
-fn run_job(scope: &web_sys::DedicatedWorkerGlobalScope, data: &JsValue) -> Result<(), String> {
-    let files: js_sys::Array = get(data, "files")
-        .dyn_into()
-        .map_err(|_| "no files were given".to_string())?;
-    let now = get(data, "now").as_string().unwrap_or_default();
-    let files: Vec<web_sys::File> = files
-        .iter()
-        .filter_map(|f| f.dyn_into::<web_sys::File>().ok())
-        .collect();
-    if files.is_empty() {
-        return Err("no files were given".into());
-    }
-    let clock = scope.performance();
-    let started = clock.as_ref().map(|p| p.now()).unwrap_or(0.0);
-    let total: f64 = files.iter().map(|f| f.size()).sum();
-    let reader = web_sys::FileReaderSync::new().map_err(|_| "FileReaderSync is not available")?;
-    let mut analyzer = LogAnalyzer::new(LogOptions {
-        now,
-        ..Default::default()
-    });
-    let mut done = 0.0;
-    for f in &files {
-        analyzer.begin_file(&f.name());
-        let size = f.size();
-        let mut offset = 0.0;
-        while offset < size {
-            let end = (offset + CHUNK).min(size);
-            let blob = f
-                .slice_with_f64_and_f64(offset, end)
-                .map_err(|_| format!("cannot read {}", f.name()))?;
-            let buf = reader
-                .read_as_array_buffer(&blob)
-                .map_err(|_| format!("cannot read {}", f.name()))?;
-            analyzer.feed(&js_sys::Uint8Array::new(&buf).to_vec());
-            done += end - offset;
-            offset = end;
-            let m = message("progress");
-            set(&m, "done", &JsValue::from_f64(done));
-            set(&m, "total", &JsValue::from_f64(total));
-            set(&m, "lines", &JsValue::from_f64(analyzer.lines() as f64));
-            let _ = scope.post_message(&m);
-        }
-    }
-    let names = files
-        .iter()
-        .map(|f| f.name())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let (report, stats) = analyzer.finish_report(&names);
-    let json = serde_json::to_string(&Outcome { report, stats }).map_err(|e| e.to_string())?;
-    let m = message("done");
-    set(&m, "json", &JsValue::from_str(&json));
-    let took = clock.map(|p| p.now()).unwrap_or(0.0) - started;
-    set(&m, "ms", &JsValue::from_f64(took));
-    scope
-        .post_message(&m)
-        .map_err(|_| "cannot post the result".to_string())
 }
 
 // ------------------------------------------------------------------ page
@@ -129,12 +33,6 @@ enum State {
     Running { done: f64, total: f64, lines: f64 },
     Done(Rc<Outcome>, f64),
     Failed(String),
-}
-
-impl PartialEq for Outcome {
-    fn eq(&self, other: &Self) -> bool {
-        self.report == other.report && self.stats == other.stats
-    }
 }
 
 /// The current time as RFC 3339 without fractional seconds.

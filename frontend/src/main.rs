@@ -9,15 +9,17 @@
 mod audit;
 mod charts;
 mod dmarc;
-mod examples;
 mod exports;
 mod grade;
 mod logs;
+mod offline;
 mod paste;
 mod pictures;
 mod report;
 mod stream;
 mod widget;
+#[path = "../offline/src/wire.rs"]
+mod wire;
 
 use yew::prelude::*;
 
@@ -67,6 +69,12 @@ fn app() -> Html {
         let tab = tab.clone();
         let tab_refs = tab_refs.clone();
         move |next: Tab, focus: bool| {
+            // The paste tab runs the second wasm module: fetch it now, so
+            // it is ready by the time something is analysed. (The logs tab's
+            // worker loads it itself; the page does not need it there.)
+            if next == Tab::Paste {
+                offline::preload();
+            }
             tab.set(next);
             if focus {
                 let index = Tab::ALL.iter().position(|t| *t == next).unwrap_or(0);
@@ -211,12 +219,6 @@ fn panic_hook(info: &std::panic::PanicHookInfo<'_>) {
 }
 
 fn main() {
-    // Loaded by static/logs-worker.js: no page to render, serve the log
-    // analysis instead.
-    if web_sys::window().is_none() {
-        logs::worker_main();
-        return;
-    }
     yew::set_custom_panic_hook(Box::new(panic_hook));
     let root = web_sys::window()
         .and_then(|w| w.document())

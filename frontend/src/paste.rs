@@ -1,19 +1,26 @@
-//! "Paste a configuration": the engine runs here, in WebAssembly. No request
-//! is made: the pasted text never leaves the page, and the fixed files it
-//! offers for download are made here too.
+//! "Paste a configuration": the engine runs here, in WebAssembly, in the
+//! second module (the offline analysers, [`crate::offline`]), loaded when
+//! this tab is first opened. No request is made with the paste: the text
+//! never leaves the page, and the fixed files it offers for download are
+//! made here too.
 
+use crate::offline;
 use crate::report::{ErrorBox, FixDownloads, ReportView};
-use mailaudit_core::config::{fix, ConfigError, ConfigOptions, FixPlan, Input, Software};
+use crate::wire::{formats_list, PasteOutcome, SAMPLES};
+use mailaudit_core::config::Software;
 use mailaudit_core::report::Report;
 use std::rc::Rc;
+use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
 #[derive(Clone, PartialEq)]
 enum State {
     Idle,
-    /// The report, the fix computed with it, and how long the engine took
-    /// (ms, from `performance.now()`).
-    Done(Rc<FixPlan>, f64),
+    Working,
+    /// The outcome, how long the analysis took (ms, from
+    /// `performance.now()`, the module already loaded), and which sample
+    /// was analysed (`exim-hardened`), or `pasted`.
+    Done(Rc<PasteOutcome>, f64, String),
     Failed(String),
 }
 
@@ -35,109 +42,130 @@ fn now_rfc3339() -> String {
     }
 }
 
-fn explain(e: &ConfigError) -> String {
-    match e {
-        ConfigError::Empty => {
-            "Nothing to analyse: paste a configuration into the box first.".into()
+/// The report of an outcome, for the report view.
+fn report_of(o: &PasteOutcome) -> Rc<Report> {
+    Rc::new(o.report.clone())
+}
+
+/// The form's fields.
+#[derive(Clone)]
+struct Form {
+    text: NodeRef,
+    software: NodeRef,
+    version: NodeRef,
+}
+
+impl Form {
+    fn value(node: &NodeRef) -> String {
+        if let Some(t) = node.cast::<web_sys::HtmlTextAreaElement>() {
+            return t.value();
         }
-        ConfigError::Unrecognised => format!(
-            "The text was not recognised as a supported configuration. Supported: {}. \
-             If it is one of those, choose its software under Software to force it.",
-            supported_list()
-        ),
-        other => other.to_string(),
+        if let Some(s) = node.cast::<web_sys::HtmlSelectElement>() {
+            return s.value();
+        }
+        node.cast::<web_sys::HtmlInputElement>()
+            .map(|i| i.value())
+            .unwrap_or_default()
     }
 }
 
-/// The supported formats, for the hint.
-fn supported_list() -> String {
-    mailaudit_core::config::supported()
-        .map(Software::formats)
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-/// Runs the engine: the report and the fixed files in one call.
-pub fn run_analysis(
-    text: &str,
-    software: Option<Software>,
-    version: Option<String>,
-) -> Result<FixPlan, String> {
-    let opts = ConfigOptions {
-        software,
-        assume_version: version,
-        now: now_rfc3339(),
-        ..Default::default()
+/// Loads the analysers if needed, fills in a sample when one was asked
+/// for, and analyses the box's text.
+async fn analyse(form: Form, sample: Option<(Software, &'static str)>) -> State {
+    let module = match offline::module().await {
+        Ok(m) => m,
+        Err(e) => return State::Failed(e),
     };
-    fix(&[Input::new("pasted", text)], &opts).map_err(|e| explain(&e))
-}
-
-/// The report of a plan, for the report view.
-fn report_of(plan: &FixPlan) -> Rc<Report> {
-    Rc::new(plan.report.clone())
+    if let Some((software, which)) = sample {
+        match offline::call(&module, "sample", &[software.name(), which]) {
+            Ok(text) => {
+                if let Some(t) = form.text.cast::<web_sys::HtmlTextAreaElement>() {
+                    t.set_value(&text);
+                }
+                if let Some(s) = form.software.cast::<web_sys::HtmlSelectElement>() {
+                    s.set_value("auto");
+                }
+            }
+            Err(e) => return State::Failed(e),
+        }
+    }
+    let text = Form::value(&form.text);
+    let software = Form::value(&form.software);
+    let version = Form::value(&form.version);
+    let started = now_ms();
+    let answer = offline::call(
+        &module,
+        "analyse_config",
+        &[&text, &software, &version, &now_rfc3339()],
+    )
+    .and_then(|json| {
+        serde_json::from_str::<Result<PasteOutcome, String>>(&json)
+            .map_err(|e| format!("unreadable answer from the analysers: {e}"))
+    });
+    let took = now_ms() - started;
+    let source = sample.map_or("pasted".to_string(), |(software, which)| {
+        format!("{}-{which}", software.name())
+    });
+    match answer {
+        Ok(Ok(outcome)) => State::Done(Rc::new(outcome), took, source),
+        Ok(Err(message)) | Err(message) => State::Failed(message),
+    }
 }
 
 #[function_component(PastePanel)]
 pub fn paste_panel() -> Html {
     let state = use_state(|| State::Idle);
-    let textarea = use_node_ref();
-    let software = use_node_ref();
-    let version = use_node_ref();
+    let form = Form {
+        text: use_node_ref(),
+        software: use_node_ref(),
+        version: use_node_ref(),
+    };
 
-    // Reads the form and runs the engine, synchronously, in this page.
-    let analyse = {
+    let start = {
         let state = state.clone();
-        let textarea = textarea.clone();
-        let software = software.clone();
-        let version = version.clone();
-        Rc::new(move || {
-            let text = textarea
-                .cast::<web_sys::HtmlTextAreaElement>()
-                .map(|t| t.value())
-                .unwrap_or_default();
-            let forced = software
-                .cast::<web_sys::HtmlSelectElement>()
-                .and_then(|s| Software::parse(&s.value()));
-            let stated = version
-                .cast::<web_sys::HtmlInputElement>()
-                .map(|v| v.value().trim().to_string())
-                .filter(|v| !v.is_empty());
-            let started = now_ms();
-            let result = run_analysis(&text, forced, stated);
-            let took = now_ms() - started;
-            state.set(match result {
-                Ok(plan) => State::Done(Rc::new(plan), took),
-                Err(message) => State::Failed(message),
-            });
-        })
+        let form = form.clone();
+        move |sample: Option<(Software, &'static str)>| {
+            let state = state.clone();
+            let form = form.clone();
+            state.set(State::Working);
+            spawn_local(async move { state.set(analyse(form, sample).await) });
+        }
     };
 
     let onanalyse = {
-        let analyse = analyse.clone();
-        Callback::from(move |_: MouseEvent| analyse())
+        let start = start.clone();
+        Callback::from(move |_: MouseEvent| start(None))
     };
 
-    // One click to see what the tool finds: fill in an example and analyse it.
-    let example = |text: &'static str| {
-        let textarea = textarea.clone();
-        let analyse = analyse.clone();
-        Callback::from(move |_: MouseEvent| {
-            if let Some(t) = textarea.cast::<web_sys::HtmlTextAreaElement>() {
-                t.set_value(text);
+    // One click to see what the tool finds: fill in a sample and analyse it.
+    let samples = SAMPLES.iter().map(|&software| {
+        let button = |which: &'static str| {
+            let start = start.clone();
+            let onclick = Callback::from(move |_: MouseEvent| start(Some((software, which))));
+            html! {
+                <button type="button" class="secondary small" {onclick}
+                        aria-label={format!("Load the {which} {} example", software.title())}>
+                    { which }
+                </button>
             }
-            analyse();
-        })
-    };
-    let onweak = example(crate::examples::WEAK);
-    let onhardened = example(crate::examples::HARDENED);
+        };
+        html! {
+            <li>
+                <span class="sample-name">{ software.title() }</span>
+                { button("weak") }
+                { button("hardened") }
+            </li>
+        }
+    });
 
     let results = match &*state {
         State::Idle => html! {},
-        State::Done(plan, took) => html! {
-            <div class="paste-done" data-analysis-ms={format!("{took:.1}")}>
+        State::Working => html! { <p class="timing" role="status">{ "Analysing…" }</p> },
+        State::Done(outcome, took, source) => html! {
+            <div class="paste-done" data-analysis-ms={format!("{took:.1}")} data-source={source.clone()}>
                 <p class="timing">{ format!("Analysed in your browser in {took:.0} ms.") }</p>
-                <FixDownloads plan={plan.clone()} />
-                <ReportView report={report_of(plan)} scope="paste" />
+                <FixDownloads plan={outcome.clone()} />
+                <ReportView report={report_of(outcome)} scope="paste" />
             </div>
         },
         State::Failed(message) => html! { <ErrorBox message={message.clone()} /> },
@@ -150,12 +178,12 @@ pub fn paste_panel() -> Html {
                 <p class="hint" id="config-hint">
                     { format!("Paste any of: {}. Several files can be pasted together, one after \
                        another or each starting with a line # file: NAME; each part is recognised \
-                       and analysed on its own.", supported_list()) }
+                       and analysed on its own.", formats_list()) }
                 </p>
                 <textarea
                     id="config"
                     name="config"
-                    ref={textarea}
+                    ref={form.text.clone()}
                     rows="14"
                     spellcheck="false"
                     autocomplete="off"
@@ -166,9 +194,9 @@ pub fn paste_panel() -> Html {
                 <div class="row controls">
                     <div class="field-inline">
                         <label for="software">{ "Software" }</label>
-                        <select id="software" name="software" ref={software}>
+                        <select id="software" name="software" ref={form.software.clone()}>
                             <option value="auto" selected=true>{ "Auto-detect" }</option>
-                            { for mailaudit_core::config::supported().map(|s| html! {
+                            { for Software::ALL.iter().map(|s| html! {
                                 <option value={s.name()}>{ s.title() }</option>
                             }) }
                         </select>
@@ -176,7 +204,7 @@ pub fn paste_panel() -> Html {
                         <input
                             id="version"
                             name="version"
-                            ref={version}
+                            ref={form.version.clone()}
                             type="text"
                             size="9"
                             spellcheck="false"
@@ -189,8 +217,10 @@ pub fn paste_panel() -> Html {
                         </span>
                     </div>
                     <button type="button" class="primary" onclick={onanalyse}>{ "Analyse" }</button>
-                    <button type="button" class="secondary" onclick={onweak}>{ "Load weak example" }</button>
-                    <button type="button" class="secondary" onclick={onhardened}>{ "Load hardened example" }</button>
+                </div>
+                <div class="samples">
+                    <span class="samples-title" id="samples-title">{ "Examples, analysed at once:" }</span>
+                    <ul class="sample-list" aria-labelledby="samples-title">{ for samples }</ul>
                 </div>
                 <p class="privacy" id="privacy-note">
                     { "Analysed in your browser: nothing you paste leaves this page." }

@@ -9,7 +9,7 @@
 //! its picture ([`crate::pictures`]) and its finding cards; passed checks
 //! are folded away under each area.
 
-use mailaudit_core::config::{FixPlan, FixedFile};
+use crate::wire::PasteOutcome;
 use mailaudit_core::report::{Evidence, Finding, Report, Status};
 use mailaudit_core::rules::Area;
 use mailaudit_core::{score, view};
@@ -411,7 +411,7 @@ fn area_section(p: &AreaProps) -> Html {
     html! {
         <section class="area" id={id.clone()} aria-labelledby={title_id.clone()} data-area={view::area_key(p.area)}>
             <header class="area-head">
-                <h3 id={title_id}>{ p.area.title() }</h3>
+                <h3 id={title_id}>{ view::area_title(p.area, findings.iter().copied()) }</h3>
                 if let (Some(n), Some(g)) = (s.score, s.grade) {
                     <span class={classes!("area-score", format!("g-{}", grade_class(g)))}>
                         { format!("{g} · {n}/100") }
@@ -500,7 +500,7 @@ pub fn report_view(p: &ReportProps) -> Html {
                             let problems = fs.iter().filter(|f| matches!(f.status, Status::Fail | Status::Warn)).count();
                             html! {
                                 <li>
-                                    <a href={format!("#{}", area_id(&p.scope, a))}>{ a.title() }</a>
+                                    <a href={format!("#{}", area_id(&p.scope, a))}>{ view::area_title(a, fs.iter().copied()) }</a>
                                     <span class="area-nav-n">
                                         { if problems == 0 { "no problems".to_string() } else { format!("{problems} to fix") } }
                                     </span>
@@ -530,29 +530,6 @@ pub fn report_view(p: &ReportProps) -> Html {
     }
 }
 
-/// A file name safe to offer for download: the last path component, only
-/// plain characters; a paste without `# file:` headers is named by what it
-/// holds.
-fn download_name(f: &FixedFile) -> String {
-    let base = f.name.rsplit(['/', '\\']).next().unwrap_or("");
-    let clean: String = base
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-        .collect();
-    let clean = clean.trim_start_matches('.');
-    if !clean.is_empty() && clean != "pasted" && clean != "stdin" {
-        return clean.to_string();
-    }
-    // master.cf lines have eight fields with a service type second.
-    let is_master = f.original.lines().any(|l| {
-        let fields: Vec<&str> = l.split_whitespace().collect();
-        !l.starts_with(char::is_whitespace)
-            && fields.len() >= 8
-            && ["inet", "unix", "fifo", "pass", "unix-dgram"].contains(&fields[1])
-    });
-    if is_master { "master.cf" } else { "main.cf" }.to_string()
-}
-
 /// A `data:` URL holding the text: the download is made in the page, with
 /// no request to anywhere.
 fn data_url(text: &str) -> String {
@@ -562,7 +539,7 @@ fn data_url(text: &str) -> String {
 
 #[derive(Properties, PartialEq)]
 pub struct FixProps {
-    pub plan: Rc<FixPlan>,
+    pub plan: Rc<PasteOutcome>,
 }
 
 /// "Download fixed config": the patched files and the diff, made in the
@@ -570,22 +547,8 @@ pub struct FixProps {
 #[function_component(FixDownloads)]
 pub fn fix_downloads(p: &FixProps) -> Html {
     let plan = &p.plan;
-    // Named for download (and in the diff) as they will be saved.
-    let mut used: Vec<String> = Vec::new();
-    let files: Vec<FixedFile> = plan
-        .parts
-        .iter()
-        .filter(|f| f.changed())
-        .map(|f| {
-            let mut name = download_name(f);
-            while used.contains(&name) {
-                name = format!("fixed-{name}");
-            }
-            used.push(name.clone());
-            FixedFile { name, ..f.clone() }
-        })
-        .collect();
-    let diff: String = files.iter().map(FixedFile::diff).collect();
+    let files = &plan.files;
+    let diff = plan.diff.clone();
     let manual = plan.manual.iter().map(|m| {
         html! { <li><code>{ m.id.clone() }</code>{ format!(" ({})", m.status.as_str()) }</li> }
     });
@@ -598,14 +561,14 @@ pub fn fix_downloads(p: &FixProps) -> Html {
                 <p>
                     { format!(
                         "Made in your browser from the fixes below: {} finding{} resolved. Review the changes before you install them, then run postfix reload.",
-                        plan.fixed.len(),
-                        if plan.fixed.len() == 1 { "" } else { "s" },
+                        plan.fixed,
+                        if plan.fixed == 1 { "" } else { "s" },
                     ) }
                 </p>
                 <ul class="downloads">
                     { for files.iter().map(|f| html! {
                         <li>
-                            <a class="secondary download" href={data_url(&f.fixed)} download={f.name.clone()}>
+                            <a class="secondary download" href={data_url(&f.text)} download={f.name.clone()}>
                                 { format!("Download fixed {}", f.name) }
                             </a>
                         </li>

@@ -6,6 +6,21 @@ import init from './mailaudit_frontend.js';
 // (xtask) omits the default path from the generated init().
 const wasmUrl = new URL('./mailaudit_frontend_bg.wasm', import.meta.url);
 
+// The second module, the offline analysers (pasted configurations, mail
+// logs), is fetched only when a tab that needs it is opened: the landing
+// page, the domain audit and the widget run without it. The app calls this
+// (frontend/src/offline.rs); every call answers the same loaded module.
+let offline;
+globalThis.mailauditOffline = () => {
+  offline ??= import('./mailaudit_offline.js').then(async (m) => {
+    await m.default({ module_or_path: new URL('./mailaudit_offline_bg.wasm', import.meta.url) });
+    document.documentElement.dataset.analysers = 'ready'; // for the browser tests
+    return m;
+  });
+  offline.catch(() => { offline = undefined; }); // a failed load is tried again next time
+  return offline;
+};
+
 init({ module_or_path: wasmUrl }).catch((err) => {
   console.error('mailaudit: could not start', err);
   const app = document.getElementById('app');

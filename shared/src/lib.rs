@@ -19,6 +19,7 @@ pub mod dmarcrep;
 pub mod dns;
 pub mod limits;
 pub mod logs;
+pub mod monitor;
 pub mod net;
 pub mod probe;
 pub mod render;

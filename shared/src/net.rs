@@ -98,6 +98,13 @@ pub trait Conn {
     async fn read(&mut self, buf: &mut [u8]) -> Result<usize, NetError>;
     async fn write_all(&mut self, data: &[u8]) -> Result<(), NetError>;
     async fn close(&mut self);
+    /// Milliseconds since this connection was established, read from the
+    /// host's monotonic clock (the engine has none: this is a measurement
+    /// the host passes in). `None` where the host keeps no such time; the
+    /// SMTP probe then says the greeting delay was not measured.
+    fn elapsed_ms(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// What a host provides. Futures need not be `Send`: the Worker's are not.
@@ -280,6 +287,10 @@ impl<C: Conn> Conn for BudgetedConn<C> {
 
     async fn close(&mut self) {
         self.inner.close().await
+    }
+
+    fn elapsed_ms(&self) -> Option<u64> {
+        self.inner.elapsed_ms()
     }
 }
 

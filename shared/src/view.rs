@@ -41,6 +41,47 @@ pub fn area_of(id: &str) -> Area {
     }
 }
 
+/// What a report's findings of one area are about, as a heading:
+/// [`Area::title`], except that the config area of a mail-log analysis
+/// (`logs.*` findings, from the logs tab or a log pasted in the paste tab)
+/// is not called "Pasted configuration".
+pub fn area_title<'a>(area: Area, findings: impl IntoIterator<Item = &'a Finding>) -> &'static str {
+    if area != Area::Config {
+        return area.title();
+    }
+    let (mut logs, mut config) = (false, false);
+    for f in findings {
+        if f.id.starts_with("logs.") {
+            logs = true;
+        } else {
+            config = true;
+        }
+    }
+    match (logs, config) {
+        (true, false) => "Mail log analysis",
+        (true, true) => "Pasted configuration and mail logs",
+        _ => area.title(),
+    }
+}
+
+/// What a report is of, for export file names: `mail-logs`, or
+/// `pasted-config` for anything else offline; `None` for a domain audit.
+pub fn offline_subject(report: &Report) -> Option<&'static str> {
+    let offline: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| area_of(&f.id) == Area::Config)
+        .collect();
+    if offline.is_empty() {
+        return None;
+    }
+    Some(if offline.iter().all(|f| f.id.starts_with("logs.")) {
+        "mail-logs"
+    } else {
+        "pasted-config"
+    })
+}
+
 /// The area's key as the API writes it (lowercase, as in the NDJSON
 /// `start` line).
 pub fn area_key(area: Area) -> String {
@@ -651,6 +692,41 @@ mod tests {
     use super::*;
     use crate::report::{Severity, Status};
     use crate::tls::cert::{CertReport, Trust};
+
+    fn finding(id: &str) -> Finding {
+        Finding {
+            id: id.into(),
+            status: Status::Fail,
+            severity: Severity::High,
+            title: String::new(),
+            detail: String::new(),
+            evidence: Vec::new(),
+            remediation: String::new(),
+            refs: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_mail_log_analysis_is_not_called_a_pasted_configuration() {
+        let logs = [finding("logs.auth_bruteforce")];
+        let config = [finding("postfix.open_relay"), finding("fail2ban.smtp_jail")];
+        let both = [
+            finding("postfix.open_relay"),
+            finding("logs.auth_bruteforce"),
+        ];
+        assert_eq!(area_title(Area::Config, &logs), "Mail log analysis");
+        assert_eq!(area_title(Area::Config, &config), "Pasted configuration");
+        assert_eq!(
+            area_title(Area::Config, &both),
+            "Pasted configuration and mail logs"
+        );
+        assert_eq!(area_title(Area::Dns, &logs), "DNS");
+        let report =
+            |fs: &[Finding]| Report::new("x", "2026-11-29T12:00:00Z", Vec::new(), fs.to_vec());
+        assert_eq!(offline_subject(&report(&logs)), Some("mail-logs"));
+        assert_eq!(offline_subject(&report(&config)), Some("pasted-config"));
+        assert_eq!(offline_subject(&report(&[finding("spf.multiple")])), None);
+    }
 
     #[test]
     fn areas_from_the_registry_and_by_prefix() {

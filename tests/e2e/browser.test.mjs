@@ -145,6 +145,17 @@ async function withBrowser(fn) {
   }
 }
 
+/**
+ * Opens the paste tab and waits for the second wasm module (the offline
+ * analysers, fetched when the paste tab is first opened), so the
+ * test can cut the network before it pastes anything; back to the audit tab.
+ */
+async function loadAnalysers(page) {
+  await page.getByRole('tab', { name: 'Paste a configuration' }).click();
+  await page.locator('html[data-analysers="ready"]').waitFor({ state: 'attached', timeout: 60_000 });
+  await page.getByRole('tab', { name: 'Audit a domain' }).click();
+}
+
 /** Opens the site and waits until the wasm app has rendered its tabs. */
 async function openApp(page, base, pageErrors = []) {
   await page.goto(base);
@@ -263,6 +274,7 @@ test('paste analysis runs offline', { timeout: TIMEOUT }, async () => {
   const base = await server();
   await withBrowser(async (context, page, pageErrors) => {
     await openApp(page, base, pageErrors);
+    await loadAnalysers(page);
 
     // From here on the page must not touch the network at all.
     const requests = [];
@@ -289,7 +301,7 @@ test('paste analysis runs offline', { timeout: TIMEOUT }, async () => {
     await shot(page, 'paste-hardened.png');
 
     // The one-click example is weak too, and is analysed in place.
-    await page.getByRole('button', { name: 'Load weak example' }).click();
+    await page.getByRole('button', { name: 'Load the weak Postfix example' }).click();
     await page
       .locator('#panel-paste [data-testid="finding"][data-id="postfix.open_relay"][data-status="fail"]')
       .waitFor({ timeout: 10_000 });
@@ -391,6 +403,7 @@ test('Debian 12 stock config: findings, analysis time, fixed config download', {
   const base = await server();
   await withBrowser(async (context, page, pageErrors) => {
     await openApp(page, base, pageErrors);
+    await loadAnalysers(page);
     await context.route('**/*', (route) => route.abort());
     const requests = [];
     page.on('request', (r) => requests.push(`${r.method()} ${r.url()}`));
@@ -481,7 +494,8 @@ test('big generated config: analysis time in the page', { timeout: TIMEOUT }, as
     const base = await server();
     await withBrowser(async (context, page, pageErrors) => {
       await openApp(page, base, pageErrors);
-      await context.route('**/*', (route) => route.abort());
+      await loadAnalysers(page);
+    await context.route('**/*', (route) => route.abort());
       const done = page.locator('#panel-paste .paste-done');
       const times = [];
       await page.getByRole('tab', { name: 'Paste a configuration' }).click();
@@ -536,7 +550,8 @@ test('Exim config pasted: detection, findings, analysis time', { timeout: TIMEOU
     execFileSync('python3', [new URL('../../bench/gen_exim_config.py', import.meta.url).pathname, big]);
     await withBrowser(async (context, page, pageErrors) => {
       await openApp(page, base, pageErrors);
-      await context.route('**/*', (route) => route.abort());
+      await loadAnalysers(page);
+    await context.route('**/*', (route) => route.abort());
       const requests = [];
       page.on('request', (r) => requests.push(`${r.method()} ${r.url()}`));
 

@@ -1,5 +1,6 @@
 // `wrangler deploy --dry-run`: the built Worker bundles with its bindings
-// (the RateLimiter Durable Object and its migration, the variables, the
+// (the RateLimiter Durable Object and its migration, the MONITOR KV
+// namespace, the variables, the
 // static assets) exactly as a real deployment would upload it — offline, no
 // account needed — and stays under the free plan's 3 MB (gzip) limit.
 import { test } from "node:test";
@@ -29,6 +30,8 @@ test("wrangler deploy --dry-run succeeds with every binding", () => {
   const output = `${r.stdout}\n${r.stderr}`;
   assert.equal(r.status, 0, output);
   assert.match(output, /env\.RATE_LIMITER \(RateLimiter\)\s+Durable Object/);
+  // Monitoring: the KV namespace (provisioned on the first real deploy).
+  assert.match(output, /env\.MONITOR\s+KV Namespace/);
   for (const v of ["DOH_URL", "AUDIT_DEADLINE_SECS", "RATE_TARGET_LIMIT", "RATE_CLIENT_LIMIT", "CACHE_TTL_SECS"]) {
     assert.match(output, new RegExp(`env\\.${v} `), v);
   }

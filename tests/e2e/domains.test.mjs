@@ -190,3 +190,21 @@ test("domains: a DoH resolver that speaks only HTTP/1.1 gives the same findings 
   const resolver = (r) => r.assumptions.find((a) => a.key === "resolver").value;
   assert.equal(resolver(h1), b.BED_DOH11_URL);
 });
+
+// The full smuggling test sends DATA, so it runs only with the owner's
+// consent (CLI --i-own-this-server); the bed's Postfix discards the test
+// messages. smtpd_forbid_bare_newline = no (weak) ends data at each bare-LF
+// sequence and runs the NOOP smuggled after it; = reject refuses them.
+test("domains: the consented full smuggling test fails the weak Postfix and passes the hardened one (CLI)", () => {
+  const weak = findingsById(auditInBed(b, "weak.test", { extra: ["--i-own-this-server"] }))["smtp.smuggling"];
+  assert.equal(weak.status, "fail", weak.detail);
+  assert.match(weak.detail, /^Full end-of-data test \(consent: .*--i-own-this-server\)/);
+  assert.match(weak.detail, /ended the message at <LF>\.<LF>, <LF>\.<CR><LF>, <CR><LF>\.<LF> and then executed/);
+  const hard = findingsById(auditInBed(b, "example.test", { extra: ["--selector", "sel1", "--i-own-this-server"] }))["smtp.smuggling"];
+  assert.equal(hard.status, "pass", hard.detail);
+  assert.match(hard.detail, /^Full end-of-data test .* took none of the seven sequences/);
+  // Without consent the same servers get only the NOOP<LF> fingerprint.
+  const plain = findingsById(cliAudit("weak.test"))["smtp.smuggling"];
+  assert.equal(plain.status, "warn", plain.detail);
+  assert.doesNotMatch(plain.detail, /Full end-of-data test/);
+});

@@ -181,13 +181,14 @@ export async function startWorker(b, vars = {}) {
 /** Starts the Worker under workerd (wrangler dev) on the loopback, outside
  * the test bed, for tests that need no DNS: its resolver (DOH_URL, unless
  * `vars` sets one) is a closed port, so every audit ends at once with
- * unknowns. Returns {proc, base, startMs} (startMs: spawn to first answer
- * of /healthz). */
-export async function startWorkerLocal(vars = {}) {
-  return runWrangler({ prefix: [], ip: "127.0.0.1", vars: { DOH_URL: "https://127.0.0.1:9/dns-query", ...vars }, env: {} });
+ * unknowns. `args` are more wrangler dev flags (`--test-scheduled`).
+ * Returns {proc, base, startMs} (startMs: spawn to first answer of
+ * /healthz). */
+export async function startWorkerLocal(vars = {}, args = []) {
+  return runWrangler({ prefix: [], ip: "127.0.0.1", vars: { DOH_URL: "https://127.0.0.1:9/dns-query", ...vars }, env: {}, args });
 }
 
-async function runWrangler({ prefix, ip, vars, env }) {
+async function runWrangler({ prefix, ip, vars, env, args = [] }) {
   requireEnv("WORKER_DIR");
   const port = await freePort();
   // Durable Object and cache state of this run only (wrangler would keep
@@ -197,7 +198,7 @@ async function runWrangler({ prefix, ip, vars, env }) {
   const varArgs = Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
   const argv = [...prefix, `${root}node_modules/.bin/wrangler`,
     "dev", "--ip", ip, "--port", String(port), "--inspector-port", String(await freePort()),
-    "--persist-to", persist, ...varArgs];
+    "--persist-to", persist, ...varArgs, ...args];
   const t0 = Date.now();
   const proc = start(argv[0], argv.slice(1), {
     cwd: root,

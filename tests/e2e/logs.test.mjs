@@ -130,7 +130,7 @@ const card = (page, panel, id) => page.locator(`#panel-${panel} [data-testid="fi
 
 /** Only GETs of the site's static files (no API call, no upload). */
 function assertOnlyAssets(requests) {
-  const allowed = /^GET \/(|index\.html|boot\.js|style\.css|logs-worker\.js|mailaudit_frontend\.js|mailaudit_frontend_bg\.wasm)$/;
+  const allowed = /^GET \/(|index\.html|boot\.js|style\.css|logs-worker\.js|mailaudit_(frontend|offline)\.js|mailaudit_(frontend|offline)_bg\.wasm)$/;
   const other = requests.filter((r) => !allowed.test(r));
   assert.deepEqual(other, [], 'the page made requests beyond its own files');
 }
@@ -162,6 +162,9 @@ test('log view: fixture logs through the file input, charts and tables', { timeo
     assert.equal(await card(page, 'logs', 'logs.relay_attempts').getAttribute('data-status'), 'info');
     // A log line's place (a multi-line note's caption is an .ev-where too).
     assert.ok(await card(page, 'logs', 'logs.auth_bruteforce').locator('.ev-where', { hasText: /postfix-attack\.log:\d+/ }).count() >= 1);
+    // Headed and exported as a log analysis, not as a pasted configuration.
+    assert.equal(await page.locator('#panel-logs section.area[data-area="config"] h3').first().innerText(), 'Mail log analysis');
+    assert.equal(await page.locator('#panel-logs [data-testid="exports"]').getByRole('link', { name: 'JSON' }).getAttribute('download'), 'mailaudit-mail-logs.json');
     await shot(page, 'logs-postfix-attack.png');
 
     // Two files at once: Exim and Exchange, one report.
@@ -234,6 +237,14 @@ test('paste: a fail2ban jail.local beside Postfix, and a pasted mail log', { tim
     await card(page, 'paste', 'logs.auth_bruteforce').waitFor({ state: 'attached', timeout: 10_000 });
     assert.match(await page.locator('#panel-paste .assumptions').innerText(), /input: pasted: Sendmail mail log/);
     assert.equal(await card(page, 'paste', 'logs.auth_bruteforce').getAttribute('data-status'), 'fail');
+    // A pasted log is a log analysis, not a "Pasted configuration", in the
+    // page and in the exports' names.
+    const area = page.locator('#panel-paste section.area[data-area="config"]');
+    assert.equal(await area.locator('h3').first().innerText(), 'Mail log analysis');
+    const exports = page.locator('#panel-paste [data-testid="exports"]');
+    assert.equal(await exports.getByRole('link', { name: 'JSON' }).getAttribute('download'), 'mailaudit-mail-logs.json');
+    assert.equal(await exports.getByRole('link', { name: 'Markdown' }).getAttribute('download'), 'mailaudit-mail-logs.md');
+    assert.match(await exports.innerText(), /the log files are never uploaded/);
     await shot(page, 'paste-maillog.png');
     assertOnlyAssets(requests);
     assert.deepEqual(errors, []);

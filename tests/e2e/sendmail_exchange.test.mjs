@@ -87,6 +87,12 @@ async function withPage(fn) {
   }
 }
 
+/** Opens the paste tab and waits for the offline analysers' module (see site-lib.mjs). */
+async function loadAnalysers(page) {
+  await page.getByRole('tab', { name: 'Paste a configuration' }).click();
+  await page.locator('html[data-analysers="ready"]').waitFor({ state: 'attached', timeout: 60_000 });
+}
+
 /** Pastes `text`, analyses it in the page, returns the time the page measured. */
 async function analyse(page, text) {
   await page.getByRole('tab', { name: 'Paste a configuration' }).click();
@@ -117,6 +123,7 @@ after(() => writeFileSync(path.join(OUT, 'perf-smex.json'), JSON.stringify(perf,
 
 test('Sendmail: Debian stock sendmail.mc is recognised and its weaknesses shown', { timeout: TIMEOUT }, async () => {
   await withPage(async (page, context, errors) => {
+    await loadAnalysers(page);
     await context.route('**/*', (r) => r.abort());
     const ms = await analyse(page, fixture('sendmail/debian12-sendmail.mc'));
     const text = await page.locator('#paste-results').innerText();
@@ -135,6 +142,7 @@ test('Sendmail: Debian stock sendmail.mc is recognised and its weaknesses shown'
 
 test('Exchange: default Exchange 2019 connectors are recognised and judged', { timeout: TIMEOUT }, async () => {
   await withPage(async (page, context, errors) => {
+    await loadAnalysers(page);
     await context.route('**/*', (r) => r.abort());
     const paste = ['exchange/ex2019-receive-connectors.txt', 'exchange/ex2019-certificates.txt', 'exchange/ex2019-server.txt']
       .map(fixture).join('\n');
@@ -161,6 +169,7 @@ test('10,000-line Sendmail and Exchange pastes: analysis time in the page', { ti
   let bigEx = '';
   for (let i = 1; lines(bigEx) + lines(rc) <= 10_000; i++) bigEx += rc.replaceAll('EX01', `EX${String(i).padStart(2, '0')}`);
   await withPage(async (page, context, errors) => {
+    await loadAnalysers(page);
     await context.route('**/*', (r) => r.abort());
     for (const [name, text] of [['sendmail.cf', bigCf], ['exchange', bigEx]]) {
       const runs = [];

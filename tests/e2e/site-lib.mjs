@@ -230,6 +230,17 @@ export async function openApp(page, url, pageErrors = []) {
   }
 }
 
+/**
+ * Opens the paste tab and waits for the second wasm module (the offline
+ * analysers, fetched when the paste tab is first opened), so a test
+ * can cut the network before it pastes anything; back to the audit tab.
+ */
+export async function loadAnalysers(page) {
+  await page.getByRole('tab', { name: 'Paste a configuration' }).click();
+  await page.locator('html[data-analysers="ready"]').waitFor({ state: 'attached', timeout: 60_000 });
+  await page.getByRole('tab', { name: 'Audit a domain' }).click();
+}
+
 export const shot = (page, name) => page.screenshot({ path: path.join(OUT, name), fullPage: true });
 
 /** Saves a screenshot of the page at 360 px and 1280 px wide. */

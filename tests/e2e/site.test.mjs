@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import {
-  OUT, axe, basicA11y, bedReport, openApp, requireSite, server, shots, stopServer, streamingProxy, thirdPartyPage, withBrowser,
+  OUT, axe, basicA11y, bedReport, loadAnalysers, openApp, requireSite, server, shots, stopServer, streamingProxy, thirdPartyPage, withBrowser,
 } from './site-lib.mjs';
 
 const TIMEOUT = 120_000;
@@ -31,9 +31,9 @@ function recordPerf(keys) {
   writeFileSync(file, `${JSON.stringify({ ...perf, ...keys }, null, 2)}\n`);
 }
 
-async function example(page, which) {
+async function example(page, which, software = 'Postfix') {
   await page.getByRole('tab', { name: 'Paste a configuration' }).click();
-  await page.getByRole('button', { name: `Load ${which} example` }).click();
+  await page.getByRole('button', { name: `Load the ${which} ${software} example` }).click();
   await page.locator('#panel-paste [data-testid="score"]').waitFor({ timeout: 10_000 });
 }
 
@@ -42,6 +42,17 @@ function watch(page) {
   const requests = [];
   page.on('request', (r) => requests.push(`${r.method()} ${r.url()}`));
   return requests;
+}
+
+/**
+ * Opens the app, waits for the analysers' module, then cuts the network;
+ * the requests made from then on are returned (there should be none).
+ */
+async function openOffline(context, page, base, pageErrors) {
+  await openApp(page, base, pageErrors);
+  await loadAnalysers(page);
+  await context.route('**/*', (route) => route.abort());
+  return watch(page);
 }
 
 async function download(page, locator) {
@@ -59,9 +70,7 @@ const inViewport = (page, locator) => locator.evaluate((el) => {
 test('score, grade and what to fix first', { timeout: TIMEOUT }, async () => {
   const base = await server();
   await withBrowser(async (context, page, pageErrors) => {
-    await openApp(page, base, pageErrors);
-    await context.route('**/*', (route) => route.abort());
-    const requests = watch(page);
+    const requests = await openOffline(context, page, base, pageErrors);
 
     await example(page, 'weak');
     const panel = page.locator('#panel-paste');
@@ -95,7 +104,7 @@ test('score, grade and what to fix first', { timeout: TIMEOUT }, async () => {
     await shots(page, 'paste-weak-report');
 
     // The hardened example passes every postfix rule: an A, nothing to fix.
-    await page.getByRole('button', { name: 'Load hardened example' }).click();
+    await page.getByRole('button', { name: 'Load the hardened Postfix example' }).click();
     await panel.locator('[data-testid="score"][data-grade^="A"]').waitFor({ timeout: 10_000 });
     assert.equal(await card.locator('.fix-first .none').count(), 1);
     assert.equal(await panel.locator('[data-testid="finding"][data-status="fail"]').count(), 0);
@@ -105,6 +114,40 @@ test('score, grade and what to fix first', { timeout: TIMEOUT }, async () => {
     assert.equal(await folded.locator('[data-testid="finding"][data-status="pass"]').count() > 10, true);
 
     assert.deepEqual(requests, [], 'the page made requests after it had loaded');
+    assert.deepEqual(pageErrors, []);
+  });
+});
+
+test('samples: a weak and a hardened configuration per software, one click each, analysed offline', { timeout: TIMEOUT }, async () => {
+  const base = await server();
+  await withBrowser(async (context, page, pageErrors) => {
+    const requests = await openOffline(context, page, base, pageErrors);
+    await page.getByRole('tab', { name: 'Paste a configuration' }).click();
+    const panel = page.locator('#panel-paste');
+    const SOFTWARE = [['Postfix', 'postfix'], ['Exim', 'exim'], ['Sendmail', 'sendmail'], ['Microsoft Exchange', 'exchange'], ['fail2ban', 'fail2ban']];
+    for (const [title, name] of SOFTWARE) {
+      for (const which of ['weak', 'hardened']) {
+        await page.getByRole('button', { name: `Load the ${which} ${title} example` }).click();
+        await panel.locator(`.paste-done[data-source="${name}-${which}"]`).waitFor({ state: 'attached', timeout: 30_000 });
+        const found = await panel.locator('[data-testid="finding"]').evaluateAll((els) => els.map((e) => [e.dataset.id, e.dataset.status]));
+        const what = `${name} ${which}: ${JSON.stringify(found)}`;
+        assert.ok(found.length >= 3, what);
+        assert.ok(found.every(([id]) => id.startsWith(`${name}.`)), what);
+        const fails = found.filter(([, st]) => st === 'fail');
+        if (which === 'weak') {
+          assert.ok(fails.length >= 3, what);
+        } else {
+          assert.deepEqual(fails, [], what);
+          assert.ok(found.filter(([, st]) => st === 'pass').length >= 3, what);
+        }
+        // The sample is in the box, to read and edit; the report is headed as a configuration.
+        assert.ok((await page.locator('#config').inputValue()).length > 100, what);
+        assert.equal(await panel.locator('section.area[data-area="config"] h3').first().innerText(), 'Pasted configuration');
+        assert.equal(await panel.locator('[data-testid="exports"]').getByRole('link', { name: 'JSON' }).getAttribute('download'), 'mailaudit-pasted-config.json');
+      }
+    }
+    await shots(page, 'paste-sample-fail2ban-hardened');
+    assert.deepEqual(requests, [], 'the page made requests after the analysers had loaded');
     assert.deepEqual(pageErrors, []);
   });
 });
@@ -163,6 +206,7 @@ test('exports of a pasted configuration: JSON, Markdown, print; nothing uploaded
   const base = await server();
   await withBrowser(async (context, page, pageErrors) => {
     await openApp(page, base, pageErrors);
+    await loadAnalysers(page);
     const requests = watch(page);
     await example(page, 'weak');
     const ex = page.locator('#panel-paste [data-testid="exports"]');
@@ -484,6 +528,7 @@ test('widget on a third-party page: isolated, themed, compact result, full repor
 test('first render of the landing page', { timeout: TIMEOUT }, async () => {
   const base = await server();
   await withBrowser(async (context, page, pageErrors) => {
+    const requests = watch(page);
     const times = [];
     for (let i = 0; i < 5; i++) {
       await page.goto(`${base}?run=${i}`);
@@ -495,6 +540,13 @@ test('first render of the landing page', { timeout: TIMEOUT }, async () => {
     console.log(`landing first render: first ${times[0].toFixed(0)} ms, median of 5 ${median.toFixed(0)} ms`);
     recordPerf({ landing_first_render: { first_ms: times[0], median_ms: median, runs_ms: times, measured_at: new Date().toISOString() } });
     assert.ok(times[0] < 10_000);
+    // The landing page loads the first wasm module only: the offline
+    // analysers' module waits until the paste tab is opened.
+    assert.ok(requests.some((r) => r.endsWith('/mailaudit_frontend_bg.wasm')), requests.join('\n'));
+    assert.deepEqual(requests.filter((r) => r.includes('mailaudit_offline')), []);
+    await page.getByRole('tab', { name: 'Paste a configuration' }).click();
+    await page.locator('html[data-analysers="ready"]').waitFor({ state: 'attached', timeout: 60_000 });
+    assert.ok(requests.some((r) => r.endsWith('/mailaudit_offline_bg.wasm')), requests.join('\n'));
     assert.deepEqual(pageErrors, []);
   });
 });

@@ -2,13 +2,16 @@
 //! as JSON or an NDJSON stream, the cached read `GET /api/v1/audit/{domain}`
 //! (Cache API), `GET /api/v1/rules`, `GET /healthz`) with rate limits per
 //! client and per target (the [`RateLimiter`] Durable Object), an overall
-//! deadline per audit and one JSON log line per audit request; the
+//! deadline per audit and one JSON log line per audit request, and the
+//! monitoring of registered domains (`/api/v1/monitor`, the Cron Trigger:
+//! see [`monitor`]); the
 //! website's static files are
 //! served by Workers static assets (see wrangler.toml). The Worker only
 //! moves bytes: `fetch()` for DNS-over-HTTPS, `connect()` for TCP; every
 //! judgement is made by mailaudit-core.
 
 mod agent;
+mod monitor;
 
 use futures::channel::mpsc;
 use futures::future::{select, Either};
@@ -517,10 +520,20 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     with_policy(resp, &path)
 }
 
+/// The Cron Trigger (wrangler.toml `[triggers]`): monitoring.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    monitor::run(&env).await;
+}
+
 async fn route(req: Request, env: Env) -> Result<Response> {
     Router::new()
         .post_async("/api/v1/audit", audit)
         .get_async("/api/v1/audit/:domain", cached_audit)
+        .post_async("/api/v1/monitor", monitor::register)
+        .post_async("/api/v1/monitor/verify", monitor::verify)
+        .get_async("/api/v1/monitor/:domain", monitor::read)
+        .delete_async("/api/v1/monitor/:domain", monitor::delete)
         .get("/api/v1/rules", |_, _| {
             Response::from_json(&render::rules_json())
         })

@@ -160,7 +160,7 @@ pub fn detect(parts: &[Input], forced: Option<Software>) -> (Vec<Segment>, Vec<U
     let mut segments = Vec::new();
     let mut unknown = Vec::new();
     for part in parts {
-        let total = part.text.lines().count();
+        let total_lines = || part.text.lines().count();
         if let Some(software) = forced {
             segments.push(Segment {
                 input: part.clone(),
@@ -169,22 +169,22 @@ pub fn detect(parts: &[Input], forced: Option<Software>) -> (Vec<Segment>, Vec<U
                     software,
                     kind: forced_kind(software, &part.text).to_string(),
                     confidence: Confidence::High,
-                    lines: (1, total.max(1)),
+                    lines: (1, total_lines().max(1)),
                     forced: true,
                 },
             });
             continue;
         }
-        let signals: Vec<Option<Signal>> = if part.text.len() > MAX_SPLIT_BYTES {
+        let (signals, ranges): (Vec<Option<Signal>>, _) = if part.text.len() > MAX_SPLIT_BYTES {
             // Look at the head only: enough to know what it is.
-            part.text.lines().take(2000).map(signal).collect()
+            let head = part.text.lines().take(2000).map(signal).collect();
+            (head, vec![(0, total_lines())])
         } else {
-            part.text.lines().map(signal).collect()
-        };
-        let ranges = if part.text.len() > MAX_SPLIT_BYTES {
-            vec![(0, total)]
-        } else {
-            split_points(&part.text, &signals)
+            // One pass over the lines: the signals and the split read them.
+            let lines: Vec<&str> = part.text.lines().collect();
+            let signals = lines.iter().map(|l| signal(l)).collect::<Vec<_>>();
+            let ranges = split_points(&lines, &signals);
+            (signals, ranges)
         };
         let many = ranges.len() > 1;
         for (start, end) in ranges {
@@ -256,8 +256,7 @@ fn blank_outside(text: &str, start: usize, end: usize) -> String {
 }
 
 /// Line ranges (0-based, end exclusive) of the files in one part.
-fn split_points(text: &str, signals: &[Option<Signal>]) -> Vec<(usize, usize)> {
-    let lines: Vec<&str> = text.lines().collect();
+fn split_points(lines: &[&str], signals: &[Option<Signal>]) -> Vec<(usize, usize)> {
     let strong: Vec<(usize, Software)> = signals
         .iter()
         .enumerate()
@@ -389,6 +388,9 @@ fn signal(line: &str) -> Option<Signal> {
     if let Some(s) = log_signal(t) {
         return Some(s);
     }
+    if let Some(s) = postfix_like(line, t) {
+        return s;
+    }
     if t.starts_with('#') {
         // Exchange log headers are comments with a meaning.
         if t.starts_with("#Software: Microsoft Exchange") || t.starts_with("#Log-type: ") {
@@ -399,10 +401,16 @@ fn signal(line: &str) -> Option<Signal> {
     let first = line.as_bytes().first().copied().unwrap_or(b' ');
     let indented = first == b' ' || first == b'\t';
 
+    // Cheap necessary conditions guard the costlier checks below (this
+    // runs for every line of a paste): every m4 macro starts with a letter,
+    // every Exchange property and Sendmail map tag with an upper-case one.
+    let lead = t.as_bytes().first().copied().unwrap_or(b' ');
     // m4 (sendmail.mc)
-    if let Some(word) = t.split('(').next().filter(|_| t.contains('(')) {
-        if M4_MACROS.contains(&word.trim_end()) {
-            return sig(Software::Sendmail, Kind::SendmailMc);
+    if lead.is_ascii_alphabetic() {
+        if let Some(open) = memchr::memchr(b'(', t.as_bytes()) {
+            if M4_MACROS.contains(&t.get(..open).unwrap_or("").trim_end()) {
+                return sig(Software::Sendmail, Kind::SendmailMc);
+            }
         }
     }
     if t.starts_with("dnl")
@@ -419,8 +427,10 @@ fn signal(line: &str) -> Option<Signal> {
             return Some(s);
         }
     }
-    if let Some(s) = sendmail_other_signal(t) {
-        return Some(s);
+    if b"CFGSTV=".contains(&lead) {
+        if let Some(s) = sendmail_other_signal(t) {
+            return Some(s);
+        }
     }
     // fail2ban section header
     if t.starts_with('[') && t.ends_with(']') && t.len() > 2 && !indented {
@@ -449,32 +459,21 @@ fn signal(line: &str) -> Option<Signal> {
         return Some(s);
     }
     // PowerShell Format-List: `Name : value` (aligned colons)
-    if let Some((name, _)) = t.split_once(" :").or_else(|| t.split_once(':')) {
-        let name = name.trim_end();
-        if !indented && !name.is_empty() && !name.contains(' ') {
-            if let Some(kind) = exchange_property(name) {
-                return sig(Software::Exchange, kind);
+    if !indented && lead.is_ascii_uppercase() {
+        if let Some(name) = before_colon(t) {
+            let name = name.trim_end();
+            if !name.is_empty() && !name.contains(' ') {
+                if let Some(kind) = exchange_property(name) {
+                    return sig(Software::Exchange, kind);
+                }
             }
         }
     }
     // `name = value`: Postfix, Exim or fail2ban by the name
-    if let Some((name, _)) = t.split_once('=') {
+    if let Some(name) = memchr::memchr(b'=', t.as_bytes()).and_then(|i| t.get(..i)) {
         let name = name.trim();
         if !indented && !name.is_empty() {
-            let postfix = super::postfix::is_parameter_name(name);
-            let exim = EXIM_OPTIONS.contains(&name)
-                || name.starts_with("acl_smtp_")
-                || name.starts_with("domainlist ")
-                || name.starts_with("hostlist ")
-                || name.starts_with("addresslist ")
-                || name.starts_with("localpartlist ");
-            let f2b = FAIL2BAN_OPTIONS.contains(&name);
-            return match (postfix, exim, f2b) {
-                (true, false, false) => sig(Software::Postfix, Kind::PostfixMain),
-                (false, true, false) => sig(Software::Exim, Kind::Exim),
-                (false, false, true) => sig(Software::Fail2ban, Kind::Fail2ban),
-                _ => None,
-            };
+            return by_name(name);
         }
         if indented {
             let name = name.trim();
@@ -490,6 +489,85 @@ fn signal(line: &str) -> Option<Signal> {
     None
 }
 
+type NameSet = std::collections::HashSet<&'static str, foldhash::fast::FixedState>;
+
+/// [`EXIM_OPTIONS`] and [`FAIL2BAN_OPTIONS`] as hash sets: looked up for
+/// every `name = value` line.
+fn option_sets() -> &'static (NameSet, NameSet) {
+    static SETS: std::sync::OnceLock<(NameSet, NameSet)> = std::sync::OnceLock::new();
+    SETS.get_or_init(|| {
+        (
+            EXIM_OPTIONS.iter().copied().collect(),
+            FAIL2BAN_OPTIONS.iter().copied().collect(),
+        )
+    })
+}
+
+/// The signal of a `name = value` line by its name: Postfix, Exim or
+/// fail2ban when only one of them knows it.
+fn by_name(name: &str) -> Option<Signal> {
+    let postfix = super::postfix::is_parameter_name(name);
+    let (exim_options, fail2ban_options) = option_sets();
+    let exim = exim_options.contains(name)
+        || name.starts_with("acl_smtp_")
+        || name.starts_with("domainlist ")
+        || name.starts_with("hostlist ")
+        || name.starts_with("addresslist ")
+        || name.starts_with("localpartlist ");
+    let f2b = fail2ban_options.contains(name);
+    match (postfix, exim, f2b) {
+        (true, false, false) => sig(Software::Postfix, Kind::PostfixMain),
+        (false, true, false) => sig(Software::Exim, Kind::Exim),
+        (false, false, true) => sig(Software::Fail2ban, Kind::Fail2ban),
+        _ => None,
+    }
+}
+
+/// The common line of a main.cf, decided without the other checks: at the
+/// start of the line a lower-case word (`[a-z][a-z0-9_]*`), blanks, `=`.
+/// None of the checks [`signal`] makes before its `name = value` branch
+/// can fire on that shape (no log timestamp or month, no m4 macro before a
+/// `(`, no upper-case Sendmail or Exchange start, no `[`, `.` or section
+/// word, no Exim macro, verb or `word:`), except an Exim retry rule (the
+/// third field `F,2h,…`) and, for `dnl…` and `dc_…` words, m4 and
+/// Debian's `dc_*='…'`: those lines take the full path. `Some(signal)`
+/// when decided.
+fn postfix_like(line: &str, t: &str) -> Option<Option<Signal>> {
+    let b = line.as_bytes();
+    if !b.first()?.is_ascii_lowercase() {
+        return None;
+    }
+    let end = b
+        .iter()
+        .position(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_'))?;
+    let eq = end
+        + b.get(end..)?
+            .iter()
+            .position(|c| !matches!(c, b' ' | b'\t'))?;
+    if b.get(eq) != Some(&b'=') {
+        return None;
+    }
+    let name = line.get(..end)?;
+    if name.starts_with("dnl") || name.starts_with("dc_") || exim_retry_rule(t) {
+        return None;
+    }
+    Some(by_name(name))
+}
+
+/// What is before the first ` :` in `t`, else before its first `:` (a
+/// `Format-List` property name with its padding).
+fn before_colon(t: &str) -> Option<&str> {
+    let b = t.as_bytes();
+    let mut first = None;
+    for j in memchr::memchr_iter(b':', b) {
+        if j > 0 && b.get(j - 1) == Some(&b' ') {
+            return t.get(..j - 1);
+        }
+        first = first.or(Some(j));
+    }
+    first.and_then(|j| t.get(..j))
+}
+
 /// Exim lines that carry no option name: macro definitions, ACL and driver
 /// headers, ACL verbs and conditions, retry rules, `exim -bV` banners and
 /// Debian's update-exim4.conf.conf (`dc_*='…'`). Debian's conf.d files are
@@ -499,8 +577,11 @@ fn exim_signal(t: &str, indented: bool) -> Option<Signal> {
     if t.starts_with("Exim version ") {
         return exim;
     }
+    // Bytes, not chars: a non-ASCII char ends the word at its first byte
+    // all the same.
     let word_end = t
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .bytes()
+        .position(|b| !(b.is_ascii_alphanumeric() || b == b'_'))
         .unwrap_or(t.len());
     let word = &t[..word_end];
     let rest = t[word_end..].trim_start();
@@ -532,7 +613,8 @@ fn exim_signal(t: &str, indented: bool) -> Option<Signal> {
     let cond_follows = |r: &str| {
         let r = r.strip_prefix('!').map(str::trim_start).unwrap_or(r);
         let end = r
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .bytes()
+            .position(|b| !(b.is_ascii_alphanumeric() || b == b'_'))
             .unwrap_or(r.len());
         EXIM_ACL_CONDITIONS.contains(&&r[..end]) && r[end..].trim_start().starts_with('=')
     };
@@ -545,19 +627,34 @@ fn exim_signal(t: &str, indented: bool) -> Option<Signal> {
     if indented && word == "endpass" && rest.is_empty() {
         return exim;
     }
-    // Retry rules: `*   *   F,2h,15m; G,16h,1h,1.5; F,4d,6h`
+    if exim_retry_rule(t) {
+        return exim;
+    }
+    None
+}
+
+/// Retry rules: `*   *   F,2h,15m; G,16h,1h,1.5; F,4d,6h`.
+fn exim_retry_rule(t: &str) -> bool {
+    // Only a line with `F,<digit>` (or G, H) in it can be one: look for
+    // that first.
+    let b = t.as_bytes();
+    let retry_like = memchr::memchr_iter(b',', b).any(|i| {
+        i > 0
+            && matches!(b.get(i - 1), Some(b'F' | b'G' | b'H'))
+            && b.get(i + 1).is_some_and(u8::is_ascii_digit)
+    });
+    if !retry_like {
+        return false;
+    }
     let mut f = t.split_whitespace();
     if let (Some(_), Some(_), Some(rule)) = (f.next(), f.next(), f.next()) {
         let b = rule.as_bytes();
-        if b.len() > 3
+        return b.len() > 3
             && matches!(b[0], b'F' | b'G' | b'H')
             && b[1] == b','
-            && b[2].is_ascii_digit()
-        {
-            return exim;
-        }
+            && b[2].is_ascii_digit();
     }
-    None
+    false
 }
 
 const EXIM_ACL_VERBS: &[&str] = &[

@@ -41,7 +41,9 @@
 //!   are made printable, and malformed input is an error value.
 //! - No clock: the connect timeout is the host's `tcp_connect(…, timeout)`
 //!   ([`ProbeOptions::connect_timeout_ms`], 15 s); read timeouts are the
-//!   host's `Conn::read`. A refused, timed-out, reset or `421` session makes
+//!   host's `Conn::read`; the greeting delay is the host's measurement
+//!   ([`crate::net::Conn::elapsed_ms`] read once the greeting is in), judged
+//!   here ([`rules::greeting_delay`]). A refused, timed-out, reset or `421` session makes
 //!   the checks that needed it `unknown`, never `fail` or `pass`.
 //! - Every exchange is kept in a bounded [`smtp::Transcript`]; findings
 //!   quote the relevant lines as evidence.
@@ -196,6 +198,10 @@ pub struct MxProbe {
     pub port: u16,
     /// The main session's greeting.
     pub banner: Attempt<Reply>,
+    /// How long the greeting took, from connect to its last line, as the
+    /// host measured it ([`crate::net::Conn::elapsed_ms`]); `None` when the
+    /// host keeps no clock for connections.
+    pub greeting_ms: Option<u64>,
     pub hello: Attempt<Hello>,
     pub relay: Attempt<RelayTest>,
     pub vrfy: Attempt<AddressProbe>,
@@ -215,6 +221,7 @@ impl MxProbe {
             ip,
             port,
             banner: Attempt::NotRun(not()),
+            greeting_ms: None,
             hello: Attempt::NotRun(not()),
             relay: Attempt::NotRun(not()),
             vrfy: Attempt::NotRun(not()),
@@ -380,6 +387,7 @@ async fn main_session<N: Network>(net: &N, p: &mut MxProbe, opts: &ProbeOptions)
     };
     let code = banner.code;
     p.banner = Attempt::Done(banner);
+    p.greeting_ms = c.elapsed_ms();
     if code != 220 {
         let t = c.quit().await;
         p.transcripts.push(("main", t));

@@ -337,6 +337,33 @@ pub fn judge_reachable(p: &MxProbe) -> Finding {
 
 // ---- smtp.banner ------------------------------------------------------------
 
+/// From this long between connect and the end of the greeting, the wait is
+/// taken for a deliberate greeting delay — Postfix postscreen's
+/// `postscreen_greet_wait` (2-6 s), an Exim `acl_smtp_connect` with
+/// `delay`, Sendmail's `greet_pause` — that makes bots which talk first
+/// give themselves away. Round trips and the server's own look-ups rarely
+/// take this long, so shorter waits are reported as no delay.
+pub const GREETING_DELAY_MS: u64 = 2_000;
+
+/// What the greeting time measured by the host (`None`: not measured)
+/// says, as a sentence for `smtp.banner` (spec: a greeting delay detected
+/// is reported within the `pass`, as information).
+pub fn greeting_delay(ms: Option<u64>) -> String {
+    match ms {
+        None => "(The greeting delay was not measured: this host keeps no connection times.)"
+            .to_string(),
+        Some(ms) if ms >= GREETING_DELAY_MS => format!(
+            "The greeting came {:.1} s after connecting: a greeting delay (pregreet test), which \
+             catches clients that talk before they are greeted, or slow look-ups by the server.",
+            ms as f64 / 1000.0
+        ),
+        Some(ms) => format!(
+            "The greeting came {ms} ms after connecting (no greeting delay, which is common: \
+             it is an optional defence against bots that talk first)."
+        ),
+    }
+}
+
 pub fn judge_banner(p: &MxProbe) -> Finding {
     let t = p.target();
     let Attempt::Done(banner) = &p.banner else {
@@ -393,8 +420,9 @@ pub fn judge_banner(p: &MxProbe) -> Finding {
                 Status::Fail,
                 format!(
                     "{t} discloses {}: attackers match versions to known vulnerabilities \
-                     without sending anything suspicious.",
-                    disclosed.join(", ")
+                     without sending anything suspicious. {}",
+                    disclosed.join(", "),
+                    greeting_delay(p.greeting_ms)
                 ),
             )
             .with_evidences(ev)
@@ -429,8 +457,8 @@ pub fn judge_banner(p: &MxProbe) -> Finding {
         .finding(
             Status::Pass,
             format!(
-                "{t} shows no software version or operating system in its greeting.{extra} \
-                 (A greeting delay cannot be measured: the probe has no clock.)"
+                "{t} shows no software version or operating system in its greeting.{extra} {}",
+                greeting_delay(p.greeting_ms)
             ),
         )
         .with_evidences(ev)

@@ -50,6 +50,9 @@ pub struct Peer {
     /// Answer to a line ended by a bare LF (checked before `rules`).
     pub bare_lf: Option<Act>,
     pub otherwise: Act,
+    /// What the connection reports as [`Conn::elapsed_ms`] (the host's
+    /// measurement; `None`: a host without connection times).
+    pub elapsed_ms: Option<u64>,
 }
 
 impl Peer {
@@ -61,7 +64,16 @@ impl Peer {
             rules: vec![("QUIT".into(), Act::reply_close("221 2.0.0 Bye"))],
             bare_lf: None,
             otherwise: Act::reply("500 5.5.2 Error: command not recognized"),
+            elapsed_ms: None,
         }
+    }
+
+    /// As measured by a host with a clock: the connection has been open
+    /// `ms` milliseconds whenever the engine asks (so the greeting took
+    /// that long).
+    pub fn greeted_after(mut self, ms: u64) -> Peer {
+        self.elapsed_ms = Some(ms);
+        self
     }
 
     /// With a raw greeting action (silence, garbage, 421…).
@@ -341,5 +353,9 @@ impl Conn for SmtpConn {
         self.closed_after_out = true;
         self.out.clear();
         self.release();
+    }
+
+    fn elapsed_ms(&self) -> Option<u64> {
+        self.peer.elapsed_ms
     }
 }

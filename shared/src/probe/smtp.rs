@@ -256,6 +256,12 @@ impl<C: Conn> SmtpClient<C> {
         &self.transcript
     }
 
+    /// Milliseconds since the connection opened, if the host measures it
+    /// ([`Conn::elapsed_ms`]).
+    pub fn elapsed_ms(&self) -> Option<u64> {
+        self.conn.elapsed_ms()
+    }
+
     pub fn note(&mut self, text: impl Into<String>) {
         self.transcript.event(text);
     }

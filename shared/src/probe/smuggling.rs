@@ -20,7 +20,9 @@
 //! `<CR><LF><NUL>.<CR><LF>`), one session: `EHLO`, `MAIL FROM`, `RCPT TO`,
 //! `DATA`, then the message ended by that sequence, followed by the
 //! harmless command `NOOP mailaudit-smuggled` and a proper `<CR><LF>.<CR><LF>`,
-//! then `QUIT`. A server that takes the sequence as the end of the message
+//! then `QUIT` (in the same write when the server offers `PIPELINING`, else
+//! after the first reply: a server without it, such as OpenSMTPD, ends a
+//! session in which the client talks ahead). A server that takes the sequence as the end of the message
 //! answers the message (250), then the smuggled `NOOP` (250) and the stray
 //! `.` (an error): it would accept commands smuggled inside a message, so
 //! a forged second message could be hidden there. A server that does not
@@ -220,9 +222,14 @@ async fn one_sequence<N: Network>(
         format!("MAIL FROM:<{}>", clean_address(&opts.sender)),
         format!("RCPT TO:<{}>", clean_address(&opts.recipient)),
     ];
+    let mut pipelining = false;
     for cmd in &steps {
         match c.command(cmd).await {
-            Ok(r) if r.is_positive() => {}
+            Ok(r) if r.is_positive() => {
+                if cmd.starts_with("EHLO") {
+                    pipelining = smtp::Capabilities::parse(&r.lines).pipelining;
+                }
+            }
             Ok(r) => {
                 let t = c.quit().await;
                 return done(
@@ -252,8 +259,17 @@ async fn one_sequence<N: Network>(
     }
     let mut payload = message(opts, name);
     payload.extend_from_slice(seq);
-    payload.extend_from_slice(b"NOOP mailaudit-smuggled\r\n\r\n.\r\nQUIT\r\n");
-    let shown = format!("<message> {name} NOOP mailaudit-smuggled <CR><LF>.<CR><LF> QUIT");
+    payload.extend_from_slice(b"NOOP mailaudit-smuggled\r\n\r\n.\r\n");
+    // QUIT goes with the message only to a server that allows pipelining;
+    // others (OpenSMTPD) end a session in which a client talks ahead, so
+    // QUIT follows the first reply there.
+    if pipelining {
+        payload.extend_from_slice(b"QUIT\r\n");
+    }
+    let shown = format!(
+        "<message> {name} NOOP mailaudit-smuggled <CR><LF>.<CR><LF>{}",
+        if pipelining { " QUIT" } else { "" }
+    );
     if let Err(e) = c.send_raw(&payload, &shown).await {
         let t = c.close().await;
         return done(Outcome::Unknown(format!("the session ended: {e}")), t);
@@ -270,6 +286,12 @@ async fn one_sequence<N: Network>(
                 }
             }
             Err(e) => {
+                end = Some(e);
+                break;
+            }
+        }
+        if !pipelining && replies.len() == 1 {
+            if let Err(e) = c.send_raw(b"QUIT\r\n", "QUIT").await {
                 end = Some(e);
                 break;
             }
@@ -410,6 +432,9 @@ mod tests {
         /// Refuse messages containing a bare LF (Postfix's
         /// smtpd_forbid_bare_newline = reject).
         reject_bare_lf: bool,
+        /// No PIPELINING: input left over after the end of a message ends
+        /// the session with a 500 (OpenSMTPD).
+        no_pipelining: bool,
         sent: Rc<RefCell<Vec<Vec<u8>>>>,
     }
 
@@ -458,6 +483,11 @@ mod tests {
                         self.closed = true;
                         return;
                     }
+                    if self.net.no_pipelining && !self.input.is_empty() {
+                        self.answer("500 5.5.1 Invalid command: Pipelining not supported");
+                        self.closed = true;
+                        return;
+                    }
                     self.answer("250 2.0.0 Ok: queued as TEST");
                     continue;
                 }
@@ -467,6 +497,9 @@ mod tests {
                 let line: Vec<u8> = self.input.drain(..=p).collect();
                 let cmd = String::from_utf8_lossy(&line).trim().to_ascii_uppercase();
                 match cmd.split(' ').next().unwrap_or("") {
+                    "EHLO" if self.net.no_pipelining => {
+                        self.answer("250-mx.example.org\r\n250 8BITMIME")
+                    }
                     "EHLO" => self.answer("250-mx.example.org\r\n250 PIPELINING"),
                     "MAIL" | "RCPT" | "NOOP" | "RSET" => self.answer("250 2.0.0 Ok"),
                     "DATA" => {
@@ -599,6 +632,46 @@ mod tests {
             .count();
         // The three sequences with a bare LF: the message is refused.
         assert_eq!(refused, 3, "{:?}", r.results);
+        assert_eq!(judge_full(&r).status, Status::Pass);
+    }
+
+    /// A server without PIPELINING (OpenSMTPD) is not sent QUIT with the
+    /// message: only a sequence it takes as the end leaves input behind.
+    #[test]
+    fn a_server_without_pipelining_is_not_talked_ahead_of() {
+        let net = EodNet {
+            no_pipelining: true,
+            ..EodNet::default()
+        };
+        let r = run(&net);
+        assert!(
+            r.results.iter().all(|s| s.outcome == Outcome::Ignored),
+            "{:?}",
+            r.results
+        );
+        for s in net.sent.borrow().iter() {
+            let text = String::from_utf8_lossy(s);
+            assert!(text.ends_with(".\r\nQUIT\r\n"), "{text}");
+            assert_eq!(text.matches("QUIT").count(), 1, "{text}");
+        }
+        // It ends data at <LF>.<LF>, sees the smuggled NOOP waiting and
+        // drops the session: the smuggled command is never run.
+        let net = EodNet {
+            no_pipelining: true,
+            also_ends: vec![b"\n.\n"],
+            ..EodNet::default()
+        };
+        let r = run(&net);
+        for s in &r.results {
+            if matches!(s.name, "<LF>.<LF>" | "<CR><LF>.<LF>") {
+                assert!(
+                    matches!(&s.outcome, Outcome::Refused(w) if w.contains("500")),
+                    "{s:?}"
+                );
+            } else {
+                assert_eq!(s.outcome, Outcome::Ignored, "{}", s.name);
+            }
+        }
         assert_eq!(judge_full(&r).status, Status::Pass);
     }
 

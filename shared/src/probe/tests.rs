@@ -402,6 +402,47 @@ fn bare_lf_outcomes() {
 }
 
 #[test]
+fn greeting_delay_is_judged_from_the_hosts_measurement() {
+    // A host without connection times: said so, never guessed.
+    let (p, _) = probe(Peer::hardened());
+    assert_eq!(p.greeting_ms, None);
+    let f = rules::judge_banner(&p);
+    assert_eq!(f.status, Status::Pass);
+    assert!(f.detail.contains("not measured"), "{}", f.detail);
+    // postscreen's 6 s pregreet wait: reported inside the pass.
+    let (p, _) = probe(Peer::hardened().greeted_after(6_012));
+    assert_eq!(p.greeting_ms, Some(6_012));
+    let f = rules::judge_banner(&p);
+    assert_eq!(f.status, Status::Pass);
+    assert!(
+        f.detail
+            .contains("6.0 s after connecting: a greeting delay"),
+        "{}",
+        f.detail
+    );
+    // At the threshold it counts; just under it, it does not.
+    let f = rules::judge_banner(&probe(Peer::hardened().greeted_after(rules::GREETING_DELAY_MS)).0);
+    assert!(
+        f.detail.contains("a greeting delay (pregreet"),
+        "{}",
+        f.detail
+    );
+    let (p, _) = probe(Peer::hardened().greeted_after(rules::GREETING_DELAY_MS - 1));
+    let f = rules::judge_banner(&p);
+    assert!(
+        f.detail
+            .contains("1999 ms after connecting (no greeting delay"),
+        "{}",
+        f.detail
+    );
+    // A disclosing banner still fails; the delay is reported with it.
+    let (p, _) = probe(Peer::weak().greeted_after(3_500));
+    let f = rules::judge_banner(&p);
+    assert_eq!(f.status, Status::Fail);
+    assert!(f.detail.contains("3.5 s after connecting"), "{}", f.detail);
+}
+
+#[test]
 fn helo_name_against_ptr() {
     let (p, _) = probe(Peer::hardened());
     assert_eq!(rules::judge_helo_name(&p, None).status, Status::Unknown);

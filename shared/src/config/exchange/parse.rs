@@ -184,6 +184,16 @@ fn property(line: &str) -> Option<(&str, &str)> {
     Some((name_t, value.trim_end()))
 }
 
+/// The first `n` characters of `s` (copied as one slice, not char by char).
+fn first_chars(s: &str, n: usize) -> String {
+    if s.len() <= n {
+        // No more characters than bytes.
+        return s.to_string();
+    }
+    let end = s.char_indices().nth(n).map_or(s.len(), |(i, _)| i);
+    s.get(..end).unwrap_or(s).to_string()
+}
+
 /// Parses one pasted part.
 pub fn parse(file: &str, text: &str) -> Vec<Object> {
     let mut out: Vec<Object> = Vec::new();
@@ -248,9 +258,9 @@ pub fn parse(file: &str, text: &str) -> Vec<Object> {
         match property(raw) {
             Some((name, value)) => props.push(Prop {
                 name: name.to_string(),
-                value: value.chars().take(MAX_VALUE).collect(),
+                value: first_chars(value, MAX_VALUE),
                 line: line_no,
-                text: t.chars().take(300).collect(),
+                text: first_chars(t, 300),
             }),
             None => {
                 // Not a property: a wrapped value that lost its indent, or
@@ -316,7 +326,7 @@ fn table(file: &str, lines: &[&str], start: usize) -> (Vec<Object>, usize) {
                 name: name.clone(),
                 value: cell(row, k),
                 line: line_no,
-                text: row.trim().chars().take(300).collect(),
+                text: first_chars(row.trim(), 300),
             })
             .collect();
         objs.push(Object {

@@ -92,7 +92,13 @@ pub fn looks_like_postfix_config(cfg: &Config) -> bool {
 
 /// Whether `name` is a parameter Postfix knows (any supported release).
 pub fn is_parameter_name(name: &str) -> bool {
-    names::NAMES.binary_search(&name).is_ok()
+    // A hash set: detection asks this for every `name = value` line of a
+    // paste, and a binary search over ~950 names costs ten string
+    // comparisons a line.
+    static SET: std::sync::OnceLock<std::collections::HashSet<&str, foldhash::fast::FixedState>> =
+        std::sync::OnceLock::new();
+    SET.get_or_init(|| names::NAMES.iter().copied().collect())
+        .contains(name)
 }
 
 /// Whether a line has the shape of a master.cf service or `postconf -M`
@@ -100,23 +106,24 @@ pub fn is_parameter_name(name: &str) -> bool {
 /// (`y`, `n`, `-`), wakeup and maxproc (numbers, `-`, `?`), a command.
 pub fn may_be_service_line(line: &str) -> bool {
     let mut f = line.split_ascii_whitespace();
-    let (_, Some(kind), Some(p), Some(u), Some(c), Some(w), Some(m), Some(_cmd)) = (
-        f.next(),
-        f.next(),
-        f.next(),
-        f.next(),
-        f.next(),
-        f.next(),
-        f.next(),
-        f.next(),
-    ) else {
+    // The type first: detection asks this of lines that are mostly not
+    // service lines, and most fail here.
+    let (Some(_), Some(kind)) = (f.next(), f.next()) else {
+        return false;
+    };
+    if !parse::SERVICE_TYPES.contains(&kind) {
+        return false;
+    }
+    let (Some(p), Some(u), Some(c), Some(w), Some(m), Some(_cmd)) =
+        (f.next(), f.next(), f.next(), f.next(), f.next(), f.next())
+    else {
         return false;
     };
     let flag = |s: &str| matches!(s, "y" | "n" | "-");
     let num = |s: &str| {
         s == "-" || s.trim_end_matches('?').chars().all(|c| c.is_ascii_digit()) && !s.is_empty()
     };
-    parse::SERVICE_TYPES.contains(&kind) && flag(p) && flag(u) && flag(c) && num(w) && num(m)
+    flag(p) && flag(u) && flag(c) && num(w) && num(m)
 }
 
 /// Parameters recognised for detection whose value no rule reads.

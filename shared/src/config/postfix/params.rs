@@ -282,7 +282,7 @@ pub(crate) fn unknown_parameter(ctx: &Ctx) -> Finding {
             ));
             continue;
         }
-        if NAMES.binary_search(&name).is_ok()
+        if super::is_parameter_name(name)
             || classes.contains(name)
             || name.split_once('_').is_some_and(|(svc, rest)| {
                 services.contains(svc) && suffixes.binary_search(&rest).is_ok()
