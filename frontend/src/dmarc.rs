@@ -1,16 +1,18 @@
 //! "DMARC reports": aggregate reports dropped, pasted or chosen here are read by the
-//! browser (`Blob.arrayBuffer()`) and analysed by the engine in this page:
-//! nothing is uploaded. Large batches are read in slices, yielding to the
+//! browser (`Blob.arrayBuffer()`) and analysed by the engine in this page
+//! (the parser is in the second wasm module, [`crate::offline`]'s
+//! `DmarcBatch`, which answers the analysis as JSON): nothing is uploaded. Large batches are read in slices, yielding to the
 //! event loop between them so the progress bar moves and the page stays
 //! responsive. The chart is an SVG drawn here from the engine's day table.
 //! Every string from a report is rendered as a text node (or an attribute
 //! value), never as markup.
 
+use crate::offline;
 use crate::report::{CopyButton, ErrorBox, ReportView};
-use mailaudit_core::dmarcrep::{self, Analysis, Class, Options, SourceRow, Verdict};
+use mailaudit_core::dmarcrep::{self, Analysis, Class, SourceRow, Verdict};
 use std::cell::Cell;
 use std::rc::Rc;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use yew::prelude::*;
 
@@ -109,11 +111,8 @@ pub fn dmarc_panel() -> Html {
                     .map(|e| e.value().trim().to_string())
                     .filter(|v| !v.is_empty())
             };
-            let opts = Options {
-                domain: value(&domain),
-                record: value(&record),
-                now: now_rfc3339(),
-            };
+            let domain_given = value(&domain).unwrap_or_default();
+            let record_given = value(&record).unwrap_or_default();
             let gen = generation.borrow().clone();
             let ticket = gen.get() + 1;
             gen.set(ticket);
@@ -124,7 +123,18 @@ pub fn dmarc_panel() -> Html {
                 yield_now().await;
                 let started = now_ms();
                 let mut slice_start = now_ms();
-                let mut batch = dmarcrep::Batch::new();
+                let batch = match offline::module()
+                    .await
+                    .and_then(|m| offline::construct(&m, "DmarcBatch"))
+                {
+                    Ok(b) => b,
+                    Err(e) => {
+                        if gen.get() == ticket {
+                            state.set(State::Failed(e));
+                        }
+                        return;
+                    }
+                };
                 let mut done = 0;
                 // The browser reads the next slice of files while this one
                 // is analysed.
@@ -144,8 +154,17 @@ pub fn dmarc_panel() -> Html {
                     };
                     pending = chunks.next().map(|c| (c, read_all(c)));
                     for (file, buffer) in chunk.iter().zip(buffers.iter()) {
-                        let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
-                        batch.add(&file.name(), &bytes);
+                        let bytes = js_sys::Uint8Array::new(&buffer);
+                        if let Err(e) = offline::method(
+                            &batch,
+                            "add",
+                            &[JsValue::from_str(&file.name()), bytes.into()],
+                        ) {
+                            if gen.get() == ticket {
+                                state.set(State::Failed(e));
+                            }
+                            return;
+                        }
                         done += 1;
                         if now_ms() - slice_start > SLICE_MS {
                             if gen.get() != ticket {
@@ -160,7 +179,30 @@ pub fn dmarc_panel() -> Html {
                 if gen.get() != ticket {
                     return;
                 }
-                let analysis = batch.finish(&opts);
+                let answer = offline::method(
+                    &batch,
+                    "finish",
+                    &[
+                        JsValue::from_str(&domain_given),
+                        JsValue::from_str(&record_given),
+                        JsValue::from_str(&now_rfc3339()),
+                    ],
+                )
+                .and_then(|v| {
+                    v.as_string()
+                        .ok_or_else(|| "the analysis gave no answer".to_string())
+                })
+                .and_then(|json| {
+                    serde_json::from_str::<Analysis>(&json)
+                        .map_err(|e| format!("the analysis could not be read: {e}"))
+                });
+                let analysis = match answer {
+                    Ok(a) => a,
+                    Err(e) => {
+                        state.set(State::Failed(e));
+                        return;
+                    }
+                };
                 let took = now_ms() - started;
                 state.set(if analysis.tables.counts.reports == 0 {
                     State::Failed(no_report_message(&analysis))

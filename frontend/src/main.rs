@@ -69,10 +69,10 @@ fn app() -> Html {
         let tab = tab.clone();
         let tab_refs = tab_refs.clone();
         move |next: Tab, focus: bool| {
-            // The paste tab runs the second wasm module: fetch it now, so
-            // it is ready by the time something is analysed. (The logs tab's
-            // worker loads it itself; the page does not need it there.)
-            if next == Tab::Paste {
+            // The paste and DMARC tabs run the second wasm module: fetch it
+            // now, so it is ready by the time something is analysed. (The
+            // logs tab's worker loads it itself; the page does not need it there.)
+            if matches!(next, Tab::Paste | Tab::Dmarc) {
                 offline::preload();
             }
             tab.set(next);

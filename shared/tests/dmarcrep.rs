@@ -698,3 +698,23 @@ fn file_order_does_not_change_the_result() {
     };
     assert_eq!(statuses(&forward), statuses(&backward));
 }
+
+/// The page's first module reads the analysis back from JSON (the parser
+/// runs in the second module): what it reads is what was judged.
+#[test]
+fn the_analysis_reads_back_from_json() {
+    let mut files = files_in("");
+    files.extend(files_in("bad"));
+    for o in [
+        opts(),
+        Options {
+            record: Some("v=DMARC1; p=none; rua=mailto:dmarc@example.com".into()),
+            ..opts()
+        },
+    ] {
+        let a = run(&files, &o);
+        let json = serde_json::to_string(&a).unwrap();
+        let back: Analysis = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, a);
+    }
+}

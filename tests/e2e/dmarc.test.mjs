@@ -114,10 +114,13 @@ async function withDmarcPage(fn) {
     });
     await page.goto(base);
     await page.getByRole('tab', { name: 'DMARC reports' }).waitFor({ timeout: 20_000 });
+    // Opening the tab fetches the second wasm module (the report parser);
+    // from then on the network is cut and watched.
+    await page.getByRole('tab', { name: 'DMARC reports' }).click();
+    await page.locator('html[data-analysers="ready"]').waitFor({ state: 'attached', timeout: 60_000 });
     const requests = [];
     page.on('request', (r) => requests.push(`${r.method()} ${r.url()}`));
     await context.route('**/*', (route) => route.abort());
-    await page.getByRole('tab', { name: 'DMARC reports' }).click();
     await fn(context, page, pageErrors, requests);
   } finally {
     await context?.close().catch(() => {});

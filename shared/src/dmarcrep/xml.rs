@@ -27,7 +27,7 @@
 use super::input::Rejection;
 use quick_xml::events::Event;
 use quick_xml::Reader;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::net::IpAddr;
 
@@ -40,7 +40,7 @@ pub const MAX_VALUE: usize = 1024;
 pub const NS_DMARC_2: &str = "urn:ietf:params:xml:ns:dmarc-2.0";
 
 /// `policy_evaluated/disposition`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Disposition {
     None,
@@ -74,7 +74,7 @@ impl Disposition {
 /// An SPF or DKIM result from `auth_results` (RFC 8601 §2.7.1/2.7.2, plus
 /// the older names some reporters use: `unknown` = temperror, `error` =
 /// permerror).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AuthResult {
     Pass,
@@ -174,7 +174,7 @@ impl Row {
 }
 
 /// `policy_published`: values as the reporter wrote them (lower case).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Published {
     pub domain: String,
     #[serde(skip_serializing_if = "Option::is_none")]
