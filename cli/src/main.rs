@@ -398,46 +398,68 @@ fn report_paths(files: &[String]) -> Result<Vec<String>, UsageError> {
     Ok(out)
 }
 
-/// Reads and parses report files on all cores, in chunks (memory stays
-/// bounded), and folds them in the order given.
+/// Reads and parses report files on all cores and folds them, in the order
+/// given, on this thread while the workers go on. Workers stay at most
+/// `WINDOW` files ahead of the fold, so memory stays bounded.
 fn read_reports(paths: &[String]) -> Result<dmarcrep::Batch, UsageError> {
-    let mut batch = dmarcrep::Batch::new();
+    use std::collections::BTreeMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::mpsc;
+    const WINDOW: usize = 256;
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .clamp(1, 8);
-    for chunk in paths.chunks(64 * workers) {
-        let per = chunk.len().div_ceil(workers);
-        let results: Vec<Result<Vec<dmarcrep::Parsed>, UsageError>> = std::thread::scope(|s| {
-            let handles: Vec<_> = chunk
-                .chunks(per.max(1))
-                .map(|part| {
-                    s.spawn(move || {
-                        let mut out = Vec::with_capacity(part.len());
-                        for name in part {
-                            let (shown, bytes) = read_files(std::slice::from_ref(name))?
-                                .pop()
-                                .unwrap_or_default();
-                            out.push(dmarcrep::parse_file(&shown, &bytes));
-                        }
-                        Ok(out)
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err(UsageError("a worker thread failed".into())))
-                })
-                .collect()
-        });
-        for r in results {
-            for parsed in r? {
-                batch.add_parsed(parsed);
+    let next = AtomicUsize::new(0);
+    let folded = AtomicUsize::new(0);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let mut batch = dmarcrep::Batch::new();
+    std::thread::scope(|s| -> Result<(), UsageError> {
+        let (tx, rx) = mpsc::channel::<(usize, Result<dmarcrep::Parsed, UsageError>)>();
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let (next, folded, stop) = (&next, &folded, &stop);
+            s.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(name) = paths.get(i) else { break };
+                while i > folded.load(Ordering::Acquire) + WINDOW && !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let parsed = read_files(std::slice::from_ref(name)).map(|mut f| {
+                    let (shown, bytes) = f.pop().unwrap_or_default();
+                    dmarcrep::parse_file(&shown, &bytes)
+                });
+                if tx.send((i, parsed)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        let mut pending: BTreeMap<usize, dmarcrep::Parsed> = BTreeMap::new();
+        let mut want = 0;
+        while want < paths.len() {
+            if let Some(p) = pending.remove(&want) {
+                batch.add_parsed(p);
+                want += 1;
+                folded.store(want, Ordering::Release);
+                continue;
+            }
+            match rx.recv() {
+                Ok((i, Ok(p))) => {
+                    pending.insert(i, p);
+                }
+                Ok((_, Err(e))) => {
+                    stop.store(true, Ordering::Relaxed);
+                    return Err(e);
+                }
+                Err(_) => return Err(UsageError("a worker thread failed".into())),
             }
         }
-    }
+        Ok(())
+    })?;
     Ok(batch)
 }
 

@@ -1,12 +1,14 @@
-//! mailaudit's website: audit a domain through the API (`POST /api/v1/audit`)
-//! or analyse a pasted configuration entirely in the browser, with the same
-//! engine (`mailaudit-core`) compiled to WebAssembly.
+//! mailaudit's website: audit a domain through the API (`POST /api/v1/audit`),
+//! or analyse a pasted configuration or DMARC aggregate reports entirely in
+//! the browser, with the same engine (`mailaudit-core`) compiled to
+//! WebAssembly.
 //!
 //! Every string that comes from the server or from the paste box is rendered
 //! as a text node: nothing here ever builds HTML from data.
 
 mod audit;
 mod charts;
+mod dmarc;
 mod exports;
 mod grade;
 mod logs;
@@ -27,16 +29,18 @@ enum Tab {
     Audit,
     Paste,
     Logs,
+    Dmarc,
 }
 
 impl Tab {
-    const ALL: [Tab; 3] = [Tab::Audit, Tab::Paste, Tab::Logs];
+    const ALL: [Tab; 4] = [Tab::Audit, Tab::Paste, Tab::Logs, Tab::Dmarc];
 
     fn label(self) -> &'static str {
         match self {
             Tab::Audit => "Audit a domain",
             Tab::Paste => "Paste a configuration",
             Tab::Logs => "Analyse mail logs",
+            Tab::Dmarc => "DMARC reports",
         }
     }
 
@@ -45,6 +49,7 @@ impl Tab {
             Tab::Audit => "audit",
             Tab::Paste => "paste",
             Tab::Logs => "logs",
+            Tab::Dmarc => "dmarc",
         }
     }
 }
@@ -52,16 +57,22 @@ impl Tab {
 #[function_component(App)]
 fn app() -> Html {
     let tab = use_state(|| Tab::Audit);
-    let tab_refs = [use_node_ref(), use_node_ref(), use_node_ref()];
+    // One ref per tab: the length is tied to `Tab::ALL`, so a new tab cannot be left out.
+    let tab_refs: [NodeRef; Tab::ALL.len()] = [
+        use_node_ref(),
+        use_node_ref(),
+        use_node_ref(),
+        use_node_ref(),
+    ];
 
     let select = {
         let tab = tab.clone();
         let tab_refs = tab_refs.clone();
         move |next: Tab, focus: bool| {
-            // The paste tab runs the second wasm module: fetch it now, so
-            // it is ready by the time something is analysed. (The logs tab's
-            // worker loads it itself; the page does not need it there.)
-            if next == Tab::Paste {
+            // The paste and DMARC tabs run the second wasm module: fetch it
+            // now, so it is ready by the time something is analysed. (The
+            // logs tab's worker loads it itself; the page does not need it there.)
+            if matches!(next, Tab::Paste | Tab::Dmarc) {
                 offline::preload();
             }
             tab.set(next);
@@ -127,7 +138,7 @@ fn app() -> Html {
                     <p class="tagline">
                         { "Checks a mail domain (DNS, SPF, DKIM, DMARC, TLS, the mail server, \
                            blocklists) or a pasted Postfix, Exim, Sendmail or Exchange \
-                           configuration, or mail logs, for security problems, and says how \
+                           configuration, mail logs or DMARC aggregate reports, for security problems, and says how \
                            to fix them." }
                     </p>
                 </div>
@@ -162,6 +173,15 @@ fn app() -> Html {
                     hidden={*tab != Tab::Logs}
                 >
                     <logs::LogsPanel />
+                </section>
+                <section
+                    id="panel-dmarc"
+                    class="panel"
+                    role="tabpanel"
+                    aria-labelledby="tab-dmarc"
+                    hidden={*tab != Tab::Dmarc}
+                >
+                    <dmarc::DmarcPanel />
                 </section>
             </main>
             <footer class="site-footer">

@@ -44,13 +44,28 @@ pub fn preload() {
 /// Calls the module's function `name` with string arguments; its answer is
 /// a string.
 pub fn call(module: &JsValue, name: &str, args: &[&str]) -> Result<String, String> {
-    let f = js_sys::Reflect::get(module, &JsValue::from_str(name))
+    let args: Vec<JsValue> = args.iter().map(|a| JsValue::from_str(a)).collect();
+    method(module, name, &args)?
+        .as_string()
+        .ok_or_else(|| format!("{name} gave no answer"))
+}
+
+/// `new module[class]()`: an instance of a class the module exports.
+pub fn construct(module: &JsValue, class: &str) -> Result<JsValue, String> {
+    let ctor = js_sys::Reflect::get(module, &JsValue::from_str(class))
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .ok_or_else(|| format!("the analysers have no {class}"))?;
+    js_sys::Reflect::construct(&ctor, &js_sys::Array::new()).map_err(|e| describe(&e))
+}
+
+/// Calls `object.name(args…)` (an instance from [`construct`], or the
+/// module itself).
+pub fn method(object: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, String> {
+    let f = js_sys::Reflect::get(object, &JsValue::from_str(name))
         .ok()
         .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
         .ok_or_else(|| format!("the analysers have no {name}"))?;
-    let list: js_sys::Array = args.iter().map(|a| JsValue::from_str(a)).collect();
-    f.apply(&JsValue::NULL, &list)
-        .map_err(|e| describe(&e))?
-        .as_string()
-        .ok_or_else(|| format!("{name} gave no answer"))
+    let list: js_sys::Array = args.iter().collect();
+    f.apply(object, &list).map_err(|e| describe(&e))
 }

@@ -129,6 +129,43 @@ pub fn sample(software: &str, which: &str) -> String {
         .to_string()
 }
 
+// ------------------------------------------------------------ DMARC reports
+
+/// A batch of DMARC aggregate report files for the "DMARC reports" tab: the
+/// page feeds the files one by one (so its progress bar moves) and gets the
+/// [`mailaudit_core::dmarcrep::Analysis`] as JSON. The parser (XML, gzip,
+/// zip) lives here, not in the page's first module.
+#[wasm_bindgen]
+pub struct DmarcBatch(Option<mailaudit_core::dmarcrep::Batch>);
+
+#[wasm_bindgen]
+impl DmarcBatch {
+    #[wasm_bindgen(constructor)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> DmarcBatch {
+        DmarcBatch(Some(mailaudit_core::dmarcrep::Batch::new()))
+    }
+
+    /// One file's bytes, as read (`.xml`, `.xml.gz`, `.zip`).
+    pub fn add(&mut self, name: &str, bytes: &[u8]) {
+        if let Some(b) = self.0.as_mut() {
+            b.add(name, bytes);
+        }
+    }
+
+    /// Judges the batch (`domain`, `record`: empty for none; `now`: RFC
+    /// 3339) and returns the analysis as JSON; the batch is then empty.
+    pub fn finish(&mut self, domain: &str, record: &str, now: &str) -> String {
+        let opts = mailaudit_core::dmarcrep::Options {
+            domain: Some(domain.trim().to_string()).filter(|d| !d.is_empty()),
+            record: Some(record.trim().to_string()).filter(|r| !r.is_empty()),
+            now: now.to_string(),
+        };
+        let analysis = self.0.take().unwrap_or_default().finish(&opts);
+        serde_json::to_string(&analysis).unwrap_or_default()
+    }
+}
+
 // ------------------------------------------------------------ logs worker
 
 fn set(obj: &js_sys::Object, key: &str, value: &JsValue) {

@@ -13,7 +13,7 @@
 
 use super::input::{self, Rejection};
 use super::xml::{self, AuthResult, Disposition, Feedback, Published, Row};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
@@ -28,7 +28,7 @@ pub const MAX_SOURCES_LISTED: usize = 1000;
 const MAX_DISAGREEMENTS: usize = 10;
 
 /// The three kinds of rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Class {
     Aligned,
@@ -67,7 +67,7 @@ pub fn is_exempting(reason: &str) -> bool {
 }
 
 /// Message counts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Volume {
     pub total: u64,
     pub aligned: u64,
@@ -165,7 +165,7 @@ impl Volume {
 }
 
 /// A name with a message count.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Count {
     pub name: String,
     pub count: u64,
@@ -280,7 +280,7 @@ pub struct ReporterAgg {
 }
 
 /// What happened to one file (or one report inside an archive).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "kebab-case")]
 pub enum FileStatus {
     /// Its rows are in the aggregates.
@@ -294,7 +294,7 @@ pub enum FileStatus {
 }
 
 /// One line of the files table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileRow {
     pub name: String,
     #[serde(flatten)]
@@ -595,7 +595,7 @@ impl Batch {
             for reason in &r.reasons {
                 src.reasons.bump(&reason.kind, r.count);
             }
-            if src.reporters.len() < MAX_REPORTERS {
+            if src.reporters.len() < MAX_REPORTERS && !src.reporters.contains(&f.org_name) {
                 src.reporters.insert(f.org_name.clone());
             }
             let example = match class {
@@ -702,7 +702,7 @@ impl Batch {
 }
 
 /// One line of the sources table.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceRow {
     pub ip: String,
     /// Reverse name, when a host looked it up.

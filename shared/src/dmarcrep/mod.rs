@@ -52,7 +52,7 @@ pub use rules::RULES;
 
 use crate::report::{Assumption, Report};
 use aggregate::{date, rfc3339, sorted_sources, DomainAgg, MAX_SOURCES_LISTED};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use xml::Published;
 
 /// What the analysis is told.
@@ -69,7 +69,7 @@ pub struct Options {
 }
 
 /// Files by outcome.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     /// Files and reports inside archives.
     pub files: usize,
@@ -80,7 +80,7 @@ pub struct Counts {
     pub rejected: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReporterRow {
     pub org: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -89,7 +89,7 @@ pub struct ReporterRow {
     pub volume: Volume,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DayRow {
     /// `YYYY-MM-DD` (UTC): the middle of each report's date range.
     pub date: String,
@@ -97,7 +97,7 @@ pub struct DayRow {
 }
 
 /// The latest `policy_published` in the batch.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublishedSeen {
     pub org: String,
     pub report_id: String,
@@ -107,7 +107,7 @@ pub struct PublishedSeen {
 }
 
 /// The aggregates, for a UI or `--tables`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tables {
     pub domain: Option<String>,
     /// The domain was given rather than taken from the reports.
@@ -133,7 +133,7 @@ pub struct Tables {
 }
 
 /// Everything one analysis produces.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Analysis {
     pub report: Report,
     pub tables: Tables,
@@ -162,7 +162,14 @@ fn latest_published(batch: &Batch, agg: &DomainAgg) -> Option<usize> {
                 .get(r)
                 .is_some_and(|m| m.published.p.is_some())
         })
-        .max_by_key(|&r| (batch.reports.get(r).map_or(0, |m| m.end), r))
+        // Ties (two reports ending together) go by reporter and report id,
+        // not by the order the files came in: the same files, the same plan.
+        .max_by_key(|&r| {
+            batch
+                .reports
+                .get(r)
+                .map(|m| (m.end, m.org.as_str(), m.report_id.as_str()))
+        })
 }
 
 impl Batch {

@@ -25,7 +25,7 @@
 use super::aggregate::{sorted_sources, DomainAgg};
 use super::xml::Published;
 use crate::dns::dmarc::{self, Disposition, Usability};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Largest share of the batch that may be blocked for a `pct` ramp to be
 /// proposed instead of "fix first".
@@ -41,6 +41,31 @@ pub struct Step {
     pub p: &'static str,
     pub pct: u8,
     pub testing: bool,
+}
+
+/// A [`Step`] read back (the page's first module gets the analysis as JSON
+/// from the module that parsed the reports): `p` must be one of the three
+/// policies.
+#[derive(Deserialize)]
+struct StepRead {
+    p: String,
+    pct: u8,
+    testing: bool,
+}
+
+impl<'de> Deserialize<'de> for Step {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Step, D::Error> {
+        let s = StepRead::deserialize(d)?;
+        [
+            Disposition::None,
+            Disposition::Quarantine,
+            Disposition::Reject,
+        ]
+        .into_iter()
+        .find(|d| d.as_str() == s.p)
+        .map(|d| Step::new(d, s.pct, s.testing))
+        .ok_or_else(|| serde::de::Error::custom(format!("not a DMARC policy: {}", s.p)))
+    }
 }
 
 impl Step {
@@ -70,7 +95,7 @@ impl Step {
 }
 
 /// The planner's answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     /// The next step blocks no related mail.
@@ -98,7 +123,7 @@ impl Verdict {
 }
 
 /// A source the next step would block.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BlockingSource {
     pub ip: String,
     /// Blocking messages from it.
@@ -109,7 +134,7 @@ pub struct BlockingSource {
 }
 
 /// Where the current policy came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CurrentFrom {
     /// The record the user gave.
@@ -120,7 +145,7 @@ pub enum CurrentFrom {
     Assumed,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     pub domain: Option<String>,
     pub current: Step,

@@ -27,7 +27,7 @@
 use super::input::Rejection;
 use quick_xml::events::Event;
 use quick_xml::Reader;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::net::IpAddr;
 
@@ -40,7 +40,7 @@ pub const MAX_VALUE: usize = 1024;
 pub const NS_DMARC_2: &str = "urn:ietf:params:xml:ns:dmarc-2.0";
 
 /// `policy_evaluated/disposition`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Disposition {
     None,
@@ -74,7 +74,7 @@ impl Disposition {
 /// An SPF or DKIM result from `auth_results` (RFC 8601 §2.7.1/2.7.2, plus
 /// the older names some reporters use: `unknown` = temperror, `error` =
 /// permerror).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AuthResult {
     Pass,
@@ -174,7 +174,7 @@ impl Row {
 }
 
 /// `policy_published`: values as the reporter wrote them (lower case).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Published {
     pub domain: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -267,49 +267,92 @@ enum Tag {
 }
 
 impl Tag {
-    fn of(local: &str) -> Tag {
-        match local {
-            "feedback" => Tag::Feedback,
-            "version" => Tag::Version,
-            "report_metadata" => Tag::ReportMetadata,
-            "org_name" => Tag::OrgName,
-            "email" => Tag::Email,
-            "report_id" => Tag::ReportId,
-            "date_range" => Tag::DateRange,
-            "begin" => Tag::Begin,
-            "end" => Tag::End,
-            "error" => Tag::Error,
-            "generator" => Tag::Generator,
-            "policy_published" => Tag::PolicyPublished,
-            "domain" => Tag::Domain,
-            "p" => Tag::P,
-            "sp" => Tag::Sp,
-            "np" => Tag::Np,
-            "pct" => Tag::Pct,
-            "adkim" => Tag::Adkim,
-            "aspf" => Tag::Aspf,
-            "fo" => Tag::Fo,
-            "testing" => Tag::Testing,
-            "discovery_method" => Tag::DiscoveryMethod,
-            "record" => Tag::Record,
-            "row" => Tag::Row,
-            "source_ip" => Tag::SourceIp,
-            "count" => Tag::Count,
-            "policy_evaluated" => Tag::PolicyEvaluated,
-            "disposition" => Tag::Disposition,
-            "dkim" => Tag::Dkim,
-            "spf" => Tag::Spf,
-            "reason" => Tag::Reason,
-            "type" => Tag::Type,
-            "comment" => Tag::Comment,
-            "identifiers" => Tag::Identifiers,
-            "header_from" => Tag::HeaderFrom,
-            "envelope_from" => Tag::EnvelopeFrom,
-            "envelope_to" => Tag::EnvelopeTo,
-            "auth_results" => Tag::AuthResults,
-            "selector" => Tag::Selector,
-            "scope" => Tag::Scope,
-            "result" => Tag::Result,
+    fn of(local: &[u8]) -> Tag {
+        // By length first: one or two comparisons instead of a chain.
+        match local.len() {
+            1 if local == b"p" => Tag::P,
+            2 => match local {
+                b"sp" => Tag::Sp,
+                b"np" => Tag::Np,
+                b"fo" => Tag::Fo,
+                _ => Tag::Other,
+            },
+            3 => match local {
+                b"spf" => Tag::Spf,
+                b"row" => Tag::Row,
+                b"end" => Tag::End,
+                b"pct" => Tag::Pct,
+                _ => Tag::Other,
+            },
+            4 => match local {
+                b"dkim" => Tag::Dkim,
+                b"type" => Tag::Type,
+                b"aspf" => Tag::Aspf,
+                _ => Tag::Other,
+            },
+            5 => match local {
+                b"count" => Tag::Count,
+                b"begin" => Tag::Begin,
+                b"email" => Tag::Email,
+                b"error" => Tag::Error,
+                b"adkim" => Tag::Adkim,
+                b"scope" => Tag::Scope,
+                _ => Tag::Other,
+            },
+            6 => match local {
+                b"record" => Tag::Record,
+                b"domain" => Tag::Domain,
+                b"result" => Tag::Result,
+                b"reason" => Tag::Reason,
+                _ => Tag::Other,
+            },
+            7 => match local {
+                b"version" => Tag::Version,
+                b"testing" => Tag::Testing,
+                b"comment" => Tag::Comment,
+                _ => Tag::Other,
+            },
+            8 => match local {
+                b"feedback" => Tag::Feedback,
+                b"org_name" => Tag::OrgName,
+                b"selector" => Tag::Selector,
+                _ => Tag::Other,
+            },
+            9 => match local {
+                b"report_id" => Tag::ReportId,
+                b"source_ip" => Tag::SourceIp,
+                b"generator" => Tag::Generator,
+                _ => Tag::Other,
+            },
+            10 => match local {
+                b"date_range" => Tag::DateRange,
+                _ => Tag::Other,
+            },
+            11 => match local {
+                b"header_from" => Tag::HeaderFrom,
+                b"disposition" => Tag::Disposition,
+                b"identifiers" => Tag::Identifiers,
+                b"envelope_to" => Tag::EnvelopeTo,
+                _ => Tag::Other,
+            },
+            12 => match local {
+                b"auth_results" => Tag::AuthResults,
+                _ => Tag::Other,
+            },
+            13 => match local {
+                b"envelope_from" => Tag::EnvelopeFrom,
+                _ => Tag::Other,
+            },
+            15 => match local {
+                b"report_metadata" => Tag::ReportMetadata,
+                _ => Tag::Other,
+            },
+            16 => match local {
+                b"policy_published" => Tag::PolicyPublished,
+                b"policy_evaluated" => Tag::PolicyEvaluated,
+                b"discovery_method" => Tag::DiscoveryMethod,
+                _ => Tag::Other,
+            },
             _ => Tag::Other,
         }
     }
@@ -385,11 +428,11 @@ fn truncate(s: &str) -> String {
 #[derive(Default)]
 struct RowBuilder {
     line: u32,
-    source_ip: Option<String>,
-    count: Option<String>,
-    disposition: Option<String>,
-    pe_dkim: Option<String>,
-    pe_spf: Option<String>,
+    source_ip: Option<IpAddr>,
+    count: Option<u64>,
+    disposition: Option<Disposition>,
+    pe_dkim: Option<bool>,
+    pe_spf: Option<bool>,
     reasons: Vec<Reason>,
     header_from: Option<String>,
     envelope_from: Option<String>,
@@ -402,7 +445,7 @@ struct RowBuilder {
 struct AuthBuilder {
     domain: Option<String>,
     selector_or_scope: Option<String>,
-    result: Option<String>,
+    result: Option<AuthResult>,
 }
 
 #[derive(Default)]
@@ -443,6 +486,33 @@ fn set_once(
     Ok(())
 }
 
+/// Fills a typed slot once.
+fn put_once<T>(
+    slot: &mut Option<T>,
+    value: T,
+    field: &'static str,
+    line: u32,
+) -> Result<(), Rejection> {
+    if slot.is_some() {
+        return Err(Rejection::Repeated { field, line });
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+fn invalid(field: &'static str, line: u32, value: &str) -> Rejection {
+    Rejection::Invalid {
+        field,
+        line,
+        value: truncate(value),
+    }
+}
+
+/// `pass` (any case) for a `policy_evaluated` result.
+fn is_pass(v: &str) -> bool {
+    v.eq_ignore_ascii_case("pass")
+}
+
 fn identifier(value: &str, field: &'static str, line: u32) -> Result<String, Rejection> {
     let v = value.trim();
     if v.len() > MAX_VALUE {
@@ -476,25 +546,21 @@ fn parse_str(doc: &str, leading_lines: u32) -> Result<Feedback, Rejection> {
         config.check_comments = false;
         config.expand_empty_elements = false;
     }
-    let bytes = doc.as_bytes();
-    let mut line: u32 = 1 + leading_lines;
-    let mut counted: usize = 0;
-    let mut advance_line = |to: usize, line: &mut u32| {
-        let to = to.min(bytes.len());
-        if to > counted {
-            let newlines = bytes
-                .get(counted..to)
-                .map_or(0, |s| s.iter().filter(|&&b| b == b'\n').count());
-            *line = line.saturating_add(newlines as u32);
-            counted = to;
-        }
+    // Lines are counted only where one is needed (a record's start, an
+    // error), forward from the last count.
+    let mut lines = Lines {
+        bytes: doc.as_bytes(),
+        counted: 0,
+        line: 1 + leading_lines,
     };
 
     let mut stack: Vec<Tag> = Vec::new();
     let mut root_prefix: Option<String> = None;
     let mut root_seen = false;
     let mut root_closed = false;
-    let mut text = String::new();
+    let mut text = Text::default();
+    // Whether the open element's text is read (containers' white space is not).
+    let mut collect = false;
     let mut b = Builder::default();
 
     loop {
@@ -502,35 +568,33 @@ fn parse_str(doc: &str, leading_lines: u32) -> Result<Feedback, Rejection> {
         let event = match reader.read_event() {
             Ok(e) => e,
             Err(e) => {
-                advance_line(reader.error_position() as usize, &mut line);
                 let message = e.to_string();
                 return Err(Rejection::Malformed {
-                    line,
+                    line: lines.at(reader.error_position() as usize),
                     message: truncate(&message),
                 });
             }
         };
-        // Lines are counted up to where this event starts.
-        advance_line(before, &mut line);
         match event {
             Event::DocType(_) => return Err(Rejection::Doctype),
             Event::Start(e) | Event::Empty(e) if root_closed => {
                 let _ = e;
                 return Err(Rejection::Malformed {
-                    line,
+                    line: lines.at(before),
                     message: "a second root element".into(),
                 });
             }
             Event::Start(ref e) | Event::Empty(ref e) => {
-                let (local, prefix) = e.name().decompose();
-                let local = local.as_ref();
-                let prefix = prefix.map(|p| p.as_ref().to_string());
+                let name = e.name();
+                let (local, prefix) = name.decompose();
+                let local = local.into_inner();
+                let prefix = prefix.map(|p| p.into_inner());
                 let tag = if !root_seen {
                     if local != "feedback" {
                         return Err(Rejection::NotFeedback(truncate(local)));
                     }
                     root_seen = true;
-                    let ns_attr = match &prefix {
+                    let ns_attr = match prefix {
                         Some(p) => format!("xmlns:{p}"),
                         None => "xmlns".to_string(),
                     };
@@ -539,23 +603,29 @@ fn parse_str(doc: &str, leading_lines: u32) -> Result<Feedback, Rejection> {
                         .flatten()
                         .find(|a| a.key.as_ref() == ns_attr)
                         .map(|a| truncate(&a.value));
-                    root_prefix = prefix;
+                    root_prefix = prefix.map(str::to_string);
                     Tag::Feedback
-                } else if prefix != root_prefix || stack.last() == Some(&Tag::Other) {
+                } else if prefix != root_prefix.as_deref() || stack.last() == Some(&Tag::Other) {
                     Tag::Other
                 } else {
-                    Tag::of(local)
+                    Tag::of(local.as_bytes())
                 };
                 let empty = matches!(event, Event::Empty(_));
                 if stack.len() >= MAX_DEPTH {
                     return Err(Rejection::TooDeep(MAX_DEPTH));
                 }
                 let parent = stack.last().copied();
+                let line = if tag == Tag::Record {
+                    lines.at(before)
+                } else {
+                    HERE
+                };
                 open(&mut b, parent, tag, line)?;
                 stack.push(tag);
                 text.clear();
+                collect = is_leaf(tag, parent);
                 if empty {
-                    close(&mut b, &stack, "", line)?;
+                    close(&mut b, &stack, "", HERE).map_err(|e| e.at(lines.at(before)))?;
                     stack.pop();
                     if stack.is_empty() {
                         root_closed = true;
@@ -563,21 +633,22 @@ fn parse_str(doc: &str, leading_lines: u32) -> Result<Feedback, Rejection> {
                 }
             }
             Event::End(_) => {
-                close(&mut b, &stack, &text, line)?;
+                close(&mut b, &stack, text.as_str(), HERE).map_err(|e| e.at(lines.at(before)))?;
                 text.clear();
+                collect = false;
                 stack.pop();
                 if stack.is_empty() {
                     root_closed = true;
                 }
             }
             Event::Text(t) => {
-                if !stack.is_empty() && text.len() <= MAX_VALUE * 4 {
-                    text.push_str(&t.into_inner());
+                if collect {
+                    text.push(t.into_inner());
                 }
             }
             Event::CData(t) => {
-                if !stack.is_empty() && text.len() <= MAX_VALUE * 4 {
-                    text.push_str(&t.into_inner());
+                if collect {
+                    text.push(t.into_inner());
                 }
             }
             Event::GeneralRef(r) => {
@@ -586,7 +657,7 @@ fn parse_str(doc: &str, leading_lines: u32) -> Result<Feedback, Rejection> {
                         Ok(Some(c)) => c,
                         _ => {
                             return Err(Rejection::Malformed {
-                                line,
+                                line: lines.at(before),
                                 message: format!("bad character reference &{};", truncate(&r)),
                             })
                         }
@@ -601,8 +672,8 @@ fn parse_str(doc: &str, leading_lines: u32) -> Result<Feedback, Rejection> {
                         other => return Err(Rejection::Entity(truncate(other))),
                     }
                 };
-                if !stack.is_empty() && text.len() <= MAX_VALUE * 4 {
-                    text.push(c);
+                if collect {
+                    text.push(Cow::Owned(c.to_string()));
                 }
             }
             Event::Eof => break,
@@ -616,6 +687,108 @@ fn parse_str(doc: &str, leading_lines: u32) -> Result<Feedback, Rejection> {
         return Err(Rejection::Truncated);
     }
     finish(b)
+}
+
+/// An element's text: borrowed from the document when it comes in one
+/// piece (the usual case), joined when entities or CDATA split it; capped.
+#[derive(Default)]
+enum Text<'a> {
+    #[default]
+    Empty,
+    One(Cow<'a, str>),
+    Joined(String),
+}
+
+impl<'a> Text<'a> {
+    fn clear(&mut self) {
+        *self = Text::Empty;
+    }
+
+    fn push(&mut self, piece: Cow<'a, str>) {
+        *self = match std::mem::take(self) {
+            Text::Empty => Text::One(piece),
+            Text::One(first) => {
+                let mut s = first.into_owned();
+                s.push_str(&piece);
+                Text::Joined(s)
+            }
+            Text::Joined(mut s) => {
+                if s.len() <= MAX_VALUE * 4 {
+                    s.push_str(&piece);
+                }
+                Text::Joined(s)
+            }
+        };
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            Text::Empty => "",
+            Text::One(s) => s,
+            Text::Joined(s) => s,
+        }
+    }
+}
+
+/// "The line of the element being read": filled in by [`Rejection::at`].
+const HERE: u32 = 0;
+
+impl Rejection {
+    /// Puts `line` where the error says [`HERE`].
+    fn at(self, line: u32) -> Rejection {
+        match self {
+            Rejection::Invalid {
+                field,
+                line: HERE,
+                value,
+            } => Rejection::Invalid { field, line, value },
+            Rejection::Repeated { field, line: HERE } => Rejection::Repeated { field, line },
+            other => other,
+        }
+    }
+}
+
+/// Line numbers by counting newlines forward, on demand.
+struct Lines<'a> {
+    bytes: &'a [u8],
+    counted: usize,
+    line: u32,
+}
+
+impl Lines<'_> {
+    /// The line of byte `pos` (positions asked for never go backwards;
+    /// an earlier one gets the line already reached).
+    fn at(&mut self, pos: usize) -> u32 {
+        let to = pos.min(self.bytes.len());
+        if to > self.counted {
+            let n = self
+                .bytes
+                .get(self.counted..to)
+                .map_or(0, |s| s.iter().filter(|&&b| b == b'\n').count());
+            self.line = self.line.saturating_add(n as u32);
+            self.counted = to;
+        }
+        self.line
+    }
+}
+
+/// Whether an element holds a value (rather than other elements).
+fn is_leaf(tag: Tag, parent: Option<Tag>) -> bool {
+    match tag {
+        Tag::Feedback
+        | Tag::ReportMetadata
+        | Tag::DateRange
+        | Tag::PolicyPublished
+        | Tag::Record
+        | Tag::Row
+        | Tag::PolicyEvaluated
+        | Tag::Reason
+        | Tag::Identifiers
+        | Tag::AuthResults
+        | Tag::Other => false,
+        Tag::Dkim | Tag::Spf => parent != Some(Tag::AuthResults),
+        _ => true,
+    }
 }
 
 /// Starts an element that collects children.
@@ -641,7 +814,13 @@ fn close(b: &mut Builder, stack: &[Tag], text: &str, line: u32) -> Result<(), Re
     let parent = n.checked_sub(2).and_then(|i| stack.get(i)).copied();
     let grand = n.checked_sub(3).and_then(|i| stack.get(i)).copied();
     let v = text.trim();
-    let lower = || v.to_ascii_lowercase();
+    let lower = || -> Cow<'_, str> {
+        if v.bytes().any(|c| c.is_ascii_uppercase()) {
+            Cow::Owned(v.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(v)
+        }
+    };
     match (grand, parent, tag) {
         (_, Some(Tag::Feedback), Tag::Version) => b.version = Some(truncate(v)),
         (_, Some(Tag::ReportMetadata), Tag::OrgName) => set_once(
@@ -697,17 +876,17 @@ fn close(b: &mut Builder, stack: &[Tag], text: &str, line: u32) -> Result<(), Re
         }
         (Some(Tag::Record), Some(Tag::Row), Tag::SourceIp) => {
             if let Some(r) = b.row.as_mut() {
-                set_once(
-                    &mut r.source_ip,
-                    identifier(v, "source_ip", line)?,
-                    "source_ip",
-                    line,
-                )?
+                let ip = v
+                    .parse::<IpAddr>()
+                    .map_err(|_| invalid("source_ip", r.line, v))?
+                    .to_canonical();
+                put_once(&mut r.source_ip, ip, "source_ip", line)?
             }
         }
         (Some(Tag::Record), Some(Tag::Row), Tag::Count) => {
             if let Some(r) = b.row.as_mut() {
-                set_once(&mut r.count, identifier(v, "count", line)?, "count", line)?
+                let n = v.parse::<u64>().map_err(|_| invalid("count", r.line, v))?;
+                put_once(&mut r.count, n, "count", line)?
             }
         }
         (Some(Tag::Row), Some(Tag::PolicyEvaluated), Tag::Reason) => {
@@ -722,13 +901,18 @@ fn close(b: &mut Builder, stack: &[Tag], text: &str, line: u32) -> Result<(), Re
         }
         (Some(Tag::Row), Some(Tag::PolicyEvaluated), t) => {
             if let Some(r) = b.row.as_mut() {
-                let (slot, field) = match t {
-                    Tag::Disposition => (&mut r.disposition, "disposition"),
-                    Tag::Dkim => (&mut r.pe_dkim, "policy_evaluated/dkim"),
-                    Tag::Spf => (&mut r.pe_spf, "policy_evaluated/spf"),
-                    _ => return Ok(()),
-                };
-                set_once(slot, truncate(&lower()), field, line)?;
+                match t {
+                    Tag::Disposition => {
+                        let d = Disposition::parse(&lower())
+                            .ok_or_else(|| invalid("disposition", r.line, v))?;
+                        put_once(&mut r.disposition, d, "disposition", line)?
+                    }
+                    Tag::Dkim => {
+                        put_once(&mut r.pe_dkim, is_pass(v), "policy_evaluated/dkim", line)?
+                    }
+                    Tag::Spf => put_once(&mut r.pe_spf, is_pass(v), "policy_evaluated/spf", line)?,
+                    _ => {}
+                }
             }
         }
         (Some(Tag::PolicyEvaluated), Some(Tag::Reason), t) => {
@@ -756,7 +940,7 @@ fn close(b: &mut Builder, stack: &[Tag], text: &str, line: u32) -> Result<(), Re
                 match t {
                     Tag::Domain => a.domain = Some(domain_value(&truncate(v))),
                     Tag::Selector | Tag::Scope => a.selector_or_scope = Some(truncate(v)),
-                    Tag::Result => a.result = Some(lower()),
+                    Tag::Result => a.result = Some(AuthResult::parse(&lower())),
                     _ => {}
                 }
             }
@@ -774,10 +958,7 @@ fn close(b: &mut Builder, stack: &[Tag], text: &str, line: u32) -> Result<(), Re
                     list.push(Auth {
                         domain: a.domain.unwrap_or_default(),
                         selector_or_scope: a.selector_or_scope.filter(|s| !s.is_empty()),
-                        result: a
-                            .result
-                            .as_deref()
-                            .map_or(AuthResult::Other, AuthResult::parse),
+                        result: a.result.unwrap_or(AuthResult::Other),
                     });
                 }
             }
@@ -794,37 +975,17 @@ fn close(b: &mut Builder, stack: &[Tag], text: &str, line: u32) -> Result<(), Re
 }
 
 fn finish_row(r: RowBuilder) -> Result<Row, Rejection> {
-    let line = r.line;
-    let invalid = |field: &'static str, value: &str| Rejection::Invalid {
-        field,
-        line,
-        value: truncate(value),
-    };
-    let ip_text = r.source_ip.ok_or(Rejection::Missing("row/source_ip"))?;
-    let source_ip: IpAddr = ip_text
-        .parse::<IpAddr>()
-        .map_err(|_| invalid("source_ip", &ip_text))?
-        .to_canonical();
-    let count_text = r.count.ok_or(Rejection::Missing("row/count"))?;
-    let count: u64 = count_text
-        .parse()
-        .map_err(|_| invalid("count", &count_text))?;
-    let disp_text = r
-        .disposition
-        .ok_or(Rejection::Missing("policy_evaluated/disposition"))?;
-    let disposition =
-        Disposition::parse(&disp_text).ok_or_else(|| invalid("disposition", &disp_text))?;
-    let dkim = r
-        .pe_dkim
-        .ok_or(Rejection::Missing("policy_evaluated/dkim"))?;
-    let spf = r.pe_spf.ok_or(Rejection::Missing("policy_evaluated/spf"))?;
     Ok(Row {
-        line,
-        source_ip,
-        count,
-        disposition,
-        dkim_aligned: dkim == "pass",
-        spf_aligned: spf == "pass",
+        line: r.line,
+        source_ip: r.source_ip.ok_or(Rejection::Missing("row/source_ip"))?,
+        count: r.count.ok_or(Rejection::Missing("row/count"))?,
+        disposition: r
+            .disposition
+            .ok_or(Rejection::Missing("policy_evaluated/disposition"))?,
+        dkim_aligned: r
+            .pe_dkim
+            .ok_or(Rejection::Missing("policy_evaluated/dkim"))?,
+        spf_aligned: r.pe_spf.ok_or(Rejection::Missing("policy_evaluated/spf"))?,
         reasons: r.reasons,
         header_from: r.header_from.filter(|s| !s.is_empty()),
         envelope_from: r.envelope_from.filter(|s| !s.is_empty()),
