@@ -7,6 +7,7 @@
 //! Every string from a report is rendered as a text node (or an attribute
 //! value), never as markup.
 
+use crate::clock::{now_ms, now_rfc3339};
 use crate::offline;
 use crate::report::{CopyButton, ErrorBox, ReportView};
 use mailaudit_core::dmarcrep::{self, Analysis, Class, SourceRow, Verdict};
@@ -29,21 +30,6 @@ enum State {
     Reading { done: usize, total: usize },
     Done(Rc<Analysis>, f64),
     Failed(String),
-}
-
-fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now())
-        .unwrap_or(0.0)
-}
-
-fn now_rfc3339() -> String {
-    let iso: String = js_sys::Date::new_0().to_iso_string().into();
-    match iso.find('.') {
-        Some(dot) if iso.ends_with('Z') => format!("{}Z", &iso[..dot]),
-        _ => iso,
-    }
 }
 
 /// Lets the browser paint and handle events (a `setTimeout(0)` turn).

@@ -9,6 +9,7 @@
 //! leaves the browser: the files are read locally, no request is made.
 
 use crate::charts::{SenderLines, TimeBars, TopBars};
+use crate::clock::now_rfc3339;
 use crate::report::{ErrorBox, ReportView};
 use crate::wire::LogOutcome as Outcome;
 use std::cell::RefCell;
@@ -33,15 +34,6 @@ enum State {
     Running { done: f64, total: f64, lines: f64 },
     Done(Rc<Outcome>, f64),
     Failed(String),
-}
-
-/// The current time as RFC 3339 without fractional seconds.
-fn now_rfc3339() -> String {
-    let iso: String = js_sys::Date::new_0().to_iso_string().into();
-    match iso.find('.') {
-        Some(dot) if iso.ends_with('Z') => format!("{}Z", &iso[..dot]),
-        _ => iso,
-    }
 }
 
 fn mb(bytes: f64) -> String {

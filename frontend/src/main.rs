@@ -8,6 +8,7 @@
 
 mod audit;
 mod charts;
+mod clock;
 mod dmarc;
 mod exports;
 mod grade;

@@ -4,6 +4,7 @@
 //! never leaves the page, and the fixed files it offers for download are
 //! made here too.
 
+use crate::clock::{now_ms, now_rfc3339};
 use crate::offline;
 use crate::report::{ErrorBox, FixDownloads, ReportView};
 use crate::wire::{formats_list, PasteOutcome, SAMPLES};
@@ -22,24 +23,6 @@ enum State {
     /// was analysed (`exim-hardened`), or `pasted`.
     Done(Rc<PasteOutcome>, f64, String),
     Failed(String),
-}
-
-/// Milliseconds from the page's clock (`performance.now()`).
-fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now())
-        .unwrap_or(0.0)
-}
-
-/// The current time as RFC 3339 without fractional seconds
-/// (`2026-11-29T07:00:00Z`): the engine never reads a clock.
-fn now_rfc3339() -> String {
-    let iso: String = js_sys::Date::new_0().to_iso_string().into();
-    match iso.find('.') {
-        Some(dot) if iso.ends_with('Z') => format!("{}Z", &iso[..dot]),
-        _ => iso,
-    }
 }
 
 /// The report of an outcome, for the report view.
