@@ -51,7 +51,7 @@ const MAX_DNS_MESSAGE: usize = 65_535;
 pub enum DnsError {
     #[error("invalid domain name {0:?}")]
     BadName(String),
-    #[error("resolver unreachable: {0}")]
+    #[error("{}", transport_text(.0))]
     Transport(#[from] NetError),
     #[error("resolver answered HTTP {0}")]
     HttpStatus(u16),
@@ -59,6 +59,23 @@ pub enum DnsError {
     Malformed(String),
     #[error("resolver answered a different question")]
     WrongQuestion,
+    /// The answer has the TC bit: it is incomplete, so what it leaves out
+    /// (a second SPF record, say) cannot be judged. DoH carries messages of
+    /// any size (RFC 8484 §6), so a resolver has no reason to truncate.
+    #[error("resolver sent a truncated answer (TC bit set)")]
+    Truncated,
+    /// The answer's CNAME chain comes back to a name it already named.
+    #[error("resolver sent a CNAME loop: {0}")]
+    CnameLoop(String),
+}
+
+/// A transport failure as the reason of an `unknown` check. An answer over
+/// the size limit did arrive: the resolver was reached.
+fn transport_text(e: &NetError) -> String {
+    match e {
+        NetError::TooLarge(_) => format!("resolver's answer too large: {e}"),
+        _ => format!("resolver unreachable: {e}"),
+    }
 }
 
 impl DnsError {
@@ -73,7 +90,11 @@ impl DnsError {
                 NetError::Timeout(_) | NetError::Connect(_) | NetError::Tls(_) | NetError::Other(_)
             ),
             DnsError::HttpStatus(s) => (500..=599).contains(s),
-            DnsError::BadName(_) | DnsError::Malformed(_) | DnsError::WrongQuestion => false,
+            DnsError::BadName(_)
+            | DnsError::Malformed(_)
+            | DnsError::WrongQuestion
+            | DnsError::Truncated
+            | DnsError::CnameLoop(_) => false,
         }
     }
 }
@@ -304,6 +325,9 @@ pub fn decode_answer(name: &str, rtype: RecordType, wire: &[u8]) -> Result<DnsAn
     if !question_ok {
         return Err(DnsError::WrongQuestion);
     }
+    if msg.metadata.truncation {
+        return Err(DnsError::Truncated);
+    }
     let records = canonical_order(
         msg.answers
             .iter()
@@ -314,6 +338,9 @@ pub fn decode_answer(name: &str, rtype: RecordType, wire: &[u8]) -> Result<DnsAn
             })
             .collect(),
     );
+    if let Some(chain) = cname_loop(name, &records) {
+        return Err(DnsError::CnameLoop(chain));
+    }
     Ok(DnsAnswer {
         qname: name.into(),
         qtype: rtype,
@@ -321,6 +348,29 @@ pub fn decode_answer(name: &str, rtype: RecordType, wire: &[u8]) -> Result<DnsAn
         authentic_data: msg.metadata.authentic_data,
         records,
     })
+}
+
+/// The CNAME chain from `qname` through `records`, shown as
+/// `a → b → a`, when it comes back to a name it passed: the answer then
+/// has no end, and "no record of the type" would be read from a loop.
+/// (A chain that ends at a name without data of the type is an ordinary
+/// NODATA answer.)
+fn cname_loop(qname: &str, records: &[Rr]) -> Option<String> {
+    let mut seen = vec![qname.to_ascii_lowercase()];
+    // Each step consumes a distinct record, so this ends.
+    for _ in 0..records.len() {
+        let at = seen.last()?;
+        let next = records.iter().find_map(|r| match &r.data {
+            RrData::Cname(t) if r.name == *at => Some(t.clone()),
+            _ => None,
+        })?;
+        let looped = seen.contains(&next);
+        seen.push(next);
+        if looped {
+            return Some(seen.join(" → "));
+        }
+    }
+    None
 }
 
 /// RRsets are unordered and resolvers rotate them, so the same data can
@@ -520,6 +570,103 @@ mod tests {
         assert!(msg.metadata.recursion_desired);
         assert_eq!(msg.queries[0].query_type(), RecordType::MX);
         assert!(msg.edns.as_ref().unwrap().flags().dnssec_ok);
+    }
+
+    fn response_with(
+        name: &str,
+        rtype: RecordType,
+        answers: Vec<(&str, RData)>,
+        tc: bool,
+    ) -> Vec<u8> {
+        use hickory_proto::rr::Record;
+        let mut m = Message::new(0, MessageType::Response, OpCode::Query);
+        m.metadata.truncation = tc;
+        m.add_query(Query::query(
+            Name::from_ascii(format!("{name}.")).unwrap(),
+            rtype,
+        ));
+        for (owner, data) in answers {
+            m.add_answer(Record::from_rdata(
+                Name::from_ascii(format!("{owner}.")).unwrap(),
+                300,
+                data,
+            ));
+        }
+        m.to_vec().unwrap()
+    }
+
+    /// A TC=1 answer is incomplete: with one of two SPF records left out,
+    /// `spf.multiple` would pass. It is an error (the check is unknown),
+    /// never an answer (tests/faults row `tcbit`).
+    #[test]
+    fn a_truncated_answer_is_not_an_answer() {
+        use hickory_proto::rr::rdata::TXT;
+        let txt = |s: &str| RData::TXT(TXT::new(vec![s.to_string()]));
+        let wire = response_with(
+            "example.org",
+            RecordType::TXT,
+            vec![("example.org", txt("v=spf1 -all"))],
+            true,
+        );
+        let e = decode_answer("example.org", RecordType::TXT, &wire).unwrap_err();
+        assert_eq!(e, DnsError::Truncated);
+        assert!(!e.is_transient());
+        let whole = response_with(
+            "example.org",
+            RecordType::TXT,
+            vec![("example.org", txt("v=spf1 -all"))],
+            false,
+        );
+        assert_eq!(
+            decode_answer("example.org", RecordType::TXT, &whole)
+                .unwrap()
+                .records
+                .len(),
+            1
+        );
+    }
+
+    /// A CNAME loop is an error, not "no record" (`dmarc.missing` would
+    /// fail); a chain to a name without the type is NODATA, as before.
+    #[test]
+    fn a_cname_loop_is_an_error_and_a_dead_end_chain_is_nodata() {
+        use hickory_proto::rr::rdata::CNAME;
+        let cname = |t: &str| RData::CNAME(CNAME(Name::from_ascii(format!("{t}.")).unwrap()));
+        let looped = response_with(
+            "_dmarc.example.org",
+            RecordType::TXT,
+            vec![
+                ("_dmarc.example.org", cname("loop.example.org")),
+                ("loop.example.org", cname("_dmarc.example.org")),
+            ],
+            false,
+        );
+        match decode_answer("_dmarc.example.org", RecordType::TXT, &looped) {
+            Err(DnsError::CnameLoop(chain)) => assert_eq!(
+                chain,
+                "_dmarc.example.org → loop.example.org → _dmarc.example.org"
+            ),
+            other => panic!("{other:?}"),
+        }
+        let self_loop = response_with(
+            "a.example.org",
+            RecordType::A,
+            vec![("a.example.org", cname("a.example.org"))],
+            false,
+        );
+        assert!(matches!(
+            decode_answer("a.example.org", RecordType::A, &self_loop),
+            Err(DnsError::CnameLoop(_))
+        ));
+        let dead_end = response_with(
+            "_dmarc.example.org",
+            RecordType::TXT,
+            vec![("_dmarc.example.org", cname("elsewhere.example.net"))],
+            false,
+        );
+        let a = decode_answer("_dmarc.example.org", RecordType::TXT, &dead_end).unwrap();
+        assert_eq!(a.of_type().count(), 0);
+        assert_eq!(a.records.len(), 1);
     }
 
     #[test]
