@@ -163,7 +163,13 @@ pub async fn run_target<N: Network>(
             "The port list was not requested, so the submission ports were not checked.",
         ));
     }
-    let offers_starttls = smtp.hello.done().map(|h| h.caps.starttls).unwrap_or(false);
+    // None: no positive EHLO reply was seen, so whether STARTTLS is offered is not
+    // known (a silent or tarpitting server, a 421).
+    let offers_starttls = smtp
+        .hello
+        .done()
+        .filter(|h| h.reply.is_positive())
+        .map(|h| h.caps.starttls);
     let (tls, chain) = tls_checks(
         net,
         &host,
@@ -189,7 +195,7 @@ async fn tls_checks<N: Network>(
     net: &N,
     host: &str,
     ip: IpAddr,
-    offers_starttls: bool,
+    offers_starttls: Option<bool>,
     mta_sts_enforce: bool,
     now_unix: i64,
     opts: &LiveOptions,
@@ -202,10 +208,20 @@ async fn tls_checks<N: Network>(
             .map(|r| r.finding(Status::Unknown, why.to_string()))
             .collect()
     };
-    if !offers_starttls {
-        let why = format!(
-            "{host} ({ip}) did not offer STARTTLS (see smtp.starttls), so its TLS could not be examined."
-        );
+    if offers_starttls != Some(true) {
+        let why = match offers_starttls {
+            Some(_) => format!(
+                "{host} ({ip}) did not offer STARTTLS (see smtp.starttls), so its TLS could not \
+                 be examined."
+            ),
+            // Not "did not offer": the session ended before the EHLO reply
+            // that would say (tests/faults: silent, 421 after EHLO).
+            None => format!(
+                "{host} ({ip}): the SMTP session ended before the server accepted EHLO \
+                 (see smtp.starttls), so whether it offers STARTTLS is not known and its TLS \
+                 could not be examined."
+            ),
+        };
         return (tls_unknown(&why), None);
     }
     let starttls = || async {
@@ -261,7 +277,7 @@ async fn tls_checks<N: Network>(
     _net: &N,
     _host: &str,
     _ip: IpAddr,
-    _offers_starttls: bool,
+    _offers_starttls: Option<bool>,
     _mta_sts_enforce: bool,
     _now_unix: i64,
     _opts: &LiveOptions,

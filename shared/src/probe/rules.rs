@@ -3,7 +3,7 @@
 //! audit judges every MX address and a report holds one finding per rule
 //! and address.
 
-use super::reply::Reply;
+use super::reply::{Reply, ReplyError};
 use super::smtp::SmtpError;
 use super::versions::{self, Detected};
 use super::{AddressProbe, Attempt, BareLf, MxProbe};
@@ -302,7 +302,23 @@ pub fn judge_reachable(p: &MxProbe) -> Finding {
                 "The SMTP server must greet with `220 <host name> ESMTP` (RFC 5321 §4.3.2). \
                  Check what listens on port 25 and its logs.",
             ),
-        Attempt::Failed(e @ (SmtpError::Protocol(_) | SmtpError::TooMuch)) => SMTP_REACHABLE
+        // Past the probe's own limits (lines, line length, bytes) the
+        // greeting was well-formed as far as it was read: that it goes on
+        // is no proof the server does not speak SMTP (tests/faults: a 1 MB
+        // `220-` greeting was failed as "does not speak SMTP").
+        Attempt::Failed(
+            e @ (SmtpError::Protocol(ReplyError::TooManyLines | ReplyError::LineTooLong)
+            | SmtpError::TooMuch),
+        ) => SMTP_REACHABLE
+            .finding(
+                Status::Unknown,
+                format!(
+                    "{t}: not decided: its greeting is larger than this probe reads ({e}), so \
+                     the session was given up before it started."
+                ),
+            )
+            .with_evidences(ev),
+        Attempt::Failed(e @ SmtpError::Protocol(_)) => SMTP_REACHABLE
             .finding(
                 Status::Fail,
                 format!("{t} accepts connections but does not speak SMTP: {e}."),

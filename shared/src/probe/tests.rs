@@ -224,6 +224,26 @@ fn garbage_on_port_25_fails_reachable() {
     assert_eq!(status(&p, "smtp.reachable"), Status::Fail);
 }
 
+/// A greeting past the probe's limits is not judged: it may be a real,
+/// if absurd, SMTP greeting (tests/faults row `hugebanner`: 1 MB of
+/// `220-` lines was failed as "does not speak SMTP").
+#[test]
+fn an_oversized_greeting_is_unknown_not_fail() {
+    let many = "220-mail.example.org hello\r\n".repeat(150) + "220 mail.example.org ESMTP\r\n";
+    let long = format!("220 mail.example.org {}\r\n", "x".repeat(5000));
+    for greeting in [many, long] {
+        let (p, _) = probe(Peer::new("x").greeting(Act::Send(greeting.into_bytes())));
+        let f = rules::judge_reachable(&p);
+        assert_eq!(f.status, Status::Unknown, "{}", f.detail);
+        assert!(
+            f.detail.contains("larger than this probe reads"),
+            "{}",
+            f.detail
+        );
+        assert_eq!(status(&p, "smtp.open_relay"), Status::Unknown);
+    }
+}
+
 fn ehlo(lines: &str) -> Peer {
     Peer::hardened().reply("EHLO", lines)
 }
