@@ -168,6 +168,11 @@ enum Command {
         /// (or N if lower). The Worker is held to 6 for both.
         #[arg(long, value_name = "N", default_value_t = NATIVE_CONCURRENCY)]
         concurrency: usize,
+        /// Overall time limit of the audit: checks not finished by then
+        /// (a tarpitting mail server, a resolver that never answers) are
+        /// `unknown` (deadline) and the report is printed.
+        #[arg(long, value_name = "SECS", default_value_t = AUDIT_DEADLINE_SECS)]
+        deadline: u32,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
         #[arg(long, default_value = "high", value_name = "SEVERITY", value_parser = parse_severity)]
@@ -256,6 +261,13 @@ enum Command {
 /// DoH queries share one HTTP/2 connection, so this costs no sockets.
 pub const NATIVE_CONCURRENCY: usize = 32;
 
+/// `mailaudit audit`'s overall deadline unless `--deadline` says otherwise.
+/// Without one, a mail server that sends one byte a second (each read
+/// succeeds, so no read timeout fires) held the audit for as long as it
+/// liked: 256 KB per session at 1 byte/s is three days (tests/faults).
+/// A healthy audit with every probe takes seconds.
+pub const AUDIT_DEADLINE_SECS: u32 = 120;
+
 fn parse_software(s: &str) -> Result<Software, String> {
     Software::parse(s)
         .ok_or_else(|| "expected one of postfix, exim, sendmail, exchange, fail2ban, logs".into())
@@ -263,6 +275,17 @@ fn parse_software(s: &str) -> Result<Software, String> {
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
     Severity::parse(s).ok_or_else(|| "expected one of info, low, medium, high, critical".into())
+}
+
+/// The audit, cut short after `secs` seconds (see `--deadline`).
+async fn audit_within<N: mailaudit_core::net::Network>(
+    net: &N,
+    domain: &str,
+    opts: &AuditOptions,
+    secs: u32,
+) -> Result<Report, mailaudit_core::audit::AuditError> {
+    let deadline = tokio::time::sleep(std::time::Duration::from_secs(secs.into()));
+    mailaudit_core::audit::audit_domain_streaming(net, domain, opts, deadline, |_| {}).await
 }
 
 /// An error the user can act on; exit 2.
@@ -667,9 +690,13 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             smuggling_rcpt,
             timing,
             concurrency,
+            deadline,
             format,
             fail_on,
         } => {
+            if deadline == 0 {
+                return Err(UsageError("--deadline must be at least 1".into()));
+            }
             let ca = read_ca(&ca_file)?;
             let net = net::NativeNet::new(ca.as_deref())
                 .and_then(|n| n.with_resolver(&resolver, ca.as_deref()))
@@ -695,6 +722,7 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             opts.live.extra_roots = pem_certificates(&read_ca(&ca_file)?.unwrap_or_default());
             opts.live.probe.random_local_part = random_local_part();
             opts.budget.subrequests = budget;
+            opts.deadline_secs = Some(deadline);
             if concurrency == 0 {
                 return Err(UsageError("--concurrency must be at least 1".into()));
             }
@@ -755,13 +783,13 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
                 let rec = mailaudit_core::critical_path::Recording::new(&net);
                 let started = std::time::Instant::now();
                 let report = rt
-                    .block_on(audit_domain(&rec, &domain, &opts))
+                    .block_on(audit_within(&rec, &domain, &opts, deadline))
                     .map_err(|e| UsageError(e.to_string()))?;
                 let wall = started.elapsed();
                 print_timing(&rec, wall, &domain, &opts, &report);
                 report
             } else {
-                rt.block_on(audit_domain(&net, &domain, &opts))
+                rt.block_on(audit_within(&net, &domain, &opts, deadline))
                     .map_err(|e| UsageError(e.to_string()))?
             };
             print_report(&report, format);
