@@ -578,10 +578,8 @@ fn said(status: Status, detail: &str) -> String {
             .find(|c: char| !c.is_ascii_alphanumeric())
             .map(|e| i + 10 + e)
             .unwrap_or(d.len());
+        // Each turn removes one occurrence: this ends.
         d.replace_range(i..end, "<random>");
-        if !d[i..].contains("mailaudit-") {
-            break;
-        }
     }
     format!("{}: {d}", status.as_str())
 }
@@ -788,7 +786,7 @@ fn check(row: &Row, o: &Outcome) -> Vec<String> {
             row.deadline
         ));
     }
-    let (Some(base), Some(run)) = (&o.baseline.report, &o.run.report) else {
+    let (Some(base), Some(_)) = (&o.baseline.report, &o.run.report) else {
         return p;
     };
     // The healthy copy is judged from real answers: no check unknown but
@@ -822,7 +820,6 @@ fn check(row: &Row, o: &Outcome) -> Vec<String> {
             p.push(format!("{id}: expected {expect:?}, got {now}"));
         }
     }
-    let _ = run;
     p
 }
 
