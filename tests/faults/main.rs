@@ -875,8 +875,10 @@ fn document(rows: &[Row], outcomes: &[Outcome], total: Duration, problems: &mut 
     let mut measured = format!(
         "\n{MEASURED}: they vary from run to run and machine to machine. -->\n\n\
          ## Measurements of the run that wrote this file\n\n\
-         All {} rows ran at once (baseline, then fault, per row); the whole run took {:.0} s. \
-         Peak RSS is the audit process's `ru_maxrss` (wait4).\n\n\
+         All {} rows ran at once (baseline, then fault, per row), debug build, on a 2-core \
+         machine shared with other builds; the whole run took {:.0} s. The times include that \
+         contention: one healthy audit alone takes about 0.5 s there. Peak RSS is the audit \
+         process's `ru_maxrss` (wait4).\n\n\
          | fault | audit time | `--deadline` | peak RSS | baseline time | baseline peak RSS | DoH questions (fault run) | SMTP connections (fault run) |\n\
          |---|---|---|---|---|---|---|---|\n",
         rows.len(),
