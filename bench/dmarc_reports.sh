@@ -50,3 +50,8 @@ echo "files $(get files), rows $(get rows), $(get input_mb) MB on disk, $(nproc)
 echo "engine (one thread, in memory):  $(get engine_median_ms) ms wall, $(get engine_cpu_median_ms) ms CPU   (open+parse $(get engine_parse_median_ms) ms, fold+judge $(get engine_fold_median_ms) ms; median of $RUNS)"
 echo "cli dmarc-reports (all cores):   $cli ms   (median of $RUNS)"
 echo "load average: $(cut -d" " -f1-3 /proc/loadavg)"
+# Machine-readable lines for `cargo xtask bench` (bench/result.py).
+python3 bench/result.py "figure=DMARC aggregate reports, $(get files) files, $(get rows) rows: \`mailaudit dmarc-reports\` (release, $(nproc) cores), median of $RUNS" \
+  ours="$cli" unit=ms "target=under 5 s" met="$(awk -v m="$cli" 'BEGIN{print (m < 5000) ? "true" : "false"}')"
+python3 bench/result.py "figure=same files: engine, one thread, files in memory (open+parse $(get engine_parse_median_ms) ms, fold+judge $(get engine_fold_median_ms) ms)" \
+  ours="$(get engine_median_ms)" unit=ms

@@ -49,3 +49,11 @@ echo "mailaudit --no-probe:   median ${md} ms ($(printf '%s\n' "${dns[@]}" | ran
 echo "mailaudit probe share:  ${mp} ms"
 echo "testssl --starttls smtp: median ${mt} ms ($(printf '%s\n' "${ts[@]}" | range))"
 awk -v t="$mt" -v f="$mf" -v p="$mp" 'BEGIN{printf "ratio: testssl / full audit = %.1fx; testssl / probe share = %.1fx\n", t/f, t/p}'
+# Machine-readable lines for `cargo xtask bench` (bench/result.py).
+python3 bench/result.py "figure=SMTP/TLS audit of $DOMAIN ($ADDR:25): \`mailaudit audit\` (DNS + live probe) vs \`testssl --starttls smtp\` ${TESTSSL_ARGS:-(full default run)}, medians of $N" \
+  ours="$mf" theirs="$mt" unit=ms ratio="$(awk -v t="$mt" -v f="$mf" 'BEGIN{printf "%.1f", t/f}')" ratio_of=faster \
+  "target=20x faster" met="$(awk -v t="$mt" -v f="$mf" 'BEGIN{print (t >= 20*f) ? "true" : "false"}')" \
+  "note=verdicts (versions, certificate expiry) compared by tests/e2e/testssl.test.mjs"
+python3 bench/result.py "figure=same, mailaudit's probe share (full audit - --no-probe: ${md} ms) vs testssl" \
+  ours="$mp" theirs="$mt" unit=ms ratio="$(awk -v t="$mt" -v p="$mp" 'BEGIN{printf "%.1f", t/p}')" ratio_of=faster \
+  "target=20x faster" met="$(awk -v t="$mt" -v p="$mp" 'BEGIN{print (t >= 20*p) ? "true" : "false"}')"

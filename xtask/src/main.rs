@@ -5,6 +5,8 @@
 //! - `build-site`            frontend → wasm → bindgen → `<target>/site`
 //! - `build-worker`          worker → wasm → bindgen → `worker/build`
 //! - `sizes`                 raw and gzip sizes of the two wasm modules and the widget loader
+//! - `bench [--quick] [--only NAME]`  every benchmark side by side; rewrites the generated
+//!   block of BENCHMARKS.md (see bench.rs)
 //!
 //! wasm-bindgen runs as a library (wasm-bindgen-cli-support, pinned to the
 //! same version as the `wasm-bindgen` crate), so no separate tool install.
@@ -15,6 +17,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
+
+mod bench;
 
 type Result<T> = std::result::Result<T, String>;
 
@@ -214,17 +218,25 @@ fn gz_len(data: &[u8]) -> usize {
 /// module, fetched only by the paste and logs tabs, is reported beside it.
 pub const FIRST_MODULE_GZIP_BUDGET: usize = 400_000;
 
-fn sizes() -> Result<()> {
-    let first = site_dir().join("mailaudit_frontend_bg.wasm");
-    for (name, path) in [
-        ("frontend (first module)", first.clone()),
+/// The artefacts `sizes` reports, by name.
+fn size_paths() -> [(&'static str, PathBuf); 4] {
+    [
+        (
+            "frontend (first module)",
+            site_dir().join("mailaudit_frontend_bg.wasm"),
+        ),
         (
             "frontend offline analysers (second module)",
             site_dir().join("mailaudit_offline_bg.wasm"),
         ),
         ("worker", root().join("worker/build/index_bg.wasm")),
         ("widget loader", site_dir().join("widget.js")),
-    ] {
+    ]
+}
+
+fn sizes() -> Result<()> {
+    let first = site_dir().join("mailaudit_frontend_bg.wasm");
+    for (name, path) in size_paths() {
         match fs::read(&path) {
             Ok(b) => eprintln!(
                 "xtask: size {name}: {:.1} KiB raw, {:.1} KiB gzip ({})",
@@ -396,8 +408,10 @@ fn main() -> ExitCode {
         Some("build-site") => step("build site", build_site),
         Some("build-worker") => step("build worker", build_worker),
         Some("sizes") => sizes(),
+        Some("bench") => bench::Options::parse(&rest).and_then(|o| bench::bench(&o)),
         _ => Err(
-            "usage: cargo xtask <site [-- SERVE ARGS] | test | build-site | build-worker | sizes>"
+            "usage: cargo xtask <site [-- SERVE ARGS] | test | build-site | build-worker | sizes \
+             | bench [--quick] [--only NAME[,NAME]]>"
                 .into(),
         ),
     };
