@@ -5,6 +5,10 @@
 //! inputs the fuzzer found that once failed (regressions). Deterministic
 //! seeds: a failure reproduces.
 
+// The SMTP and TLS harnesses each include the scripted peer (their
+// cargo-fuzz targets are built alone).
+#![allow(clippy::duplicate_mod)]
+
 mod common;
 #[path = "common/dns_records_harness.rs"]
 mod dns_records;

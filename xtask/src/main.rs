@@ -6,7 +6,7 @@
 //! - `build-worker`          worker → wasm → bindgen → `worker/build`
 //! - `sizes`                 raw and gzip sizes of the two wasm modules and the widget loader
 //! - `fuzz-smoke [SECS]`     every cargo-fuzz target for SECS seconds (default 15) on the
-//!                           committed corpus (pinned nightly and cargo-fuzz); fails on a crash
+//!   committed corpus (pinned nightly and cargo-fuzz); fails on a crash
 //!
 //! wasm-bindgen runs as a library (wasm-bindgen-cli-support, pinned to the
 //! same version as the `wasm-bindgen` crate), so no separate tool install.
@@ -387,10 +387,31 @@ fn fuzz_smoke(secs: u64) -> Result<()> {
                 "--fuzz-dir",
                 "fuzz",
             ])
-            .env("CARGO_TARGET_DIR", &dir)
-            .env_remove("RUSTUP_TOOLCHAIN")
-            .env_remove("CARGO")
-            .env_remove("RUSTC");
+            .env("CARGO_TARGET_DIR", &dir);
+        // Nor the variables `cargo run` set for xtask itself: build scripts
+        // that watch them (ring's watches CARGO_MANIFEST_DIR and
+        // CARGO_PKG_*) would rerun, and everything above them rebuild,
+        // whenever they differ from the last build (another checkout's
+        // path, a manual `cargo fuzz build`).
+        for (k, _) in env::vars_os() {
+            let k = k.to_string_lossy();
+            if k.starts_with("CARGO_PKG_")
+                || [
+                    "CARGO",
+                    "RUSTC",
+                    "RUSTUP_TOOLCHAIN",
+                    "CARGO_MANIFEST_DIR",
+                    "CARGO_MANIFEST_PATH",
+                    "CARGO_CRATE_NAME",
+                    "CARGO_BIN_NAME",
+                    "CARGO_PRIMARY_PACKAGE",
+                    "OUT_DIR",
+                ]
+                .contains(&k.as_ref())
+            {
+                c.env_remove(k.as_ref());
+            }
+        }
         run(c)
     })?;
     let targets = fuzz_targets()?;
