@@ -7,6 +7,8 @@
 //! - `sizes`                 raw and gzip sizes of the two wasm modules and the widget loader
 //! - `bench [--quick] [--only NAME]`  every benchmark side by side; rewrites the generated
 //!   block of BENCHMARKS.md (see bench.rs)
+//! - `fuzz-smoke [SECS]`     every cargo-fuzz target for SECS seconds (default 15) on the
+//!   committed corpus (pinned nightly and cargo-fuzz); fails on a crash
 //!
 //! wasm-bindgen runs as a library (wasm-bindgen-cli-support, pinned to the
 //! same version as the `wasm-bindgen` crate), so no separate tool install.
@@ -278,6 +280,232 @@ fn site(extra: &[String]) -> Result<()> {
     run(c)
 }
 
+/// The nightly that builds the fuzz targets (cargo-fuzz needs
+/// `-Zsanitizer`). Pinned so that CI does not pick up a new nightly's
+/// breakage; `rustup toolchain install` fetches it once.
+const FUZZ_TOOLCHAIN: &str = "nightly-2026-05-19";
+/// cargo-fuzz, installed (`--locked`) only when missing.
+const CARGO_FUZZ_VERSION: &str = "0.13.2";
+/// Default seconds per target: 13 targets, two at a time, stay under
+/// ~2 minutes of fuzzing plus the (warm) build.
+const FUZZ_SMOKE_SECS: u64 = 15;
+
+fn quiet_ok(mut c: Command) -> bool {
+    c.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The pinned nightly, installed if missing; if it cannot be installed
+/// (no route to the rustup dist server), any installed `nightly`, so that
+/// an offline machine with a nightly still runs the smoke.
+fn ensure_fuzz_toolchain() -> Result<String> {
+    let has = |tc: &str| {
+        let mut c = Command::new("rustup");
+        c.args(["run", tc, "rustc", "-V"]);
+        quiet_ok(c)
+    };
+    if has(FUZZ_TOOLCHAIN) {
+        return Ok(FUZZ_TOOLCHAIN.into());
+    }
+    let mut c = Command::new("rustup");
+    c.args([
+        "toolchain",
+        "install",
+        FUZZ_TOOLCHAIN,
+        "--profile",
+        "minimal",
+    ]);
+    match run(c) {
+        Ok(()) => Ok(FUZZ_TOOLCHAIN.into()),
+        Err(e) if has("nightly") => {
+            eprintln!("xtask: {e}; falling back to the installed `nightly`");
+            Ok("nightly".into())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn ensure_cargo_fuzz() -> Result<()> {
+    let mut c = cargo();
+    c.args(["fuzz", "--version"]);
+    if quiet_ok(c) {
+        return Ok(());
+    }
+    let mut c = cargo();
+    c.args([
+        "install",
+        "--locked",
+        "cargo-fuzz",
+        "--version",
+        CARGO_FUZZ_VERSION,
+    ]);
+    run(c)
+}
+
+/// The `[[bin]]` names of fuzz/Cargo.toml, in file order.
+fn fuzz_targets() -> Result<Vec<String>> {
+    let toml = fs::read_to_string(root().join("fuzz/Cargo.toml")).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    let mut in_bin = false;
+    for line in toml.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_bin = line == "[[bin]]";
+        } else if let Some(v) = line.strip_prefix("name").filter(|_| in_bin) {
+            let name = v
+                .trim_start()
+                .trim_start_matches('=')
+                .trim()
+                .trim_matches('"');
+            out.push(name.to_string());
+        }
+    }
+    if out.is_empty() {
+        return Err("fuzz/Cargo.toml lists no targets".into());
+    }
+    Ok(out)
+}
+
+/// A value of libFuzzer's final stats (`stat::NAME: N`).
+fn fuzz_stat(log: &str, name: &str) -> Option<u64> {
+    log.lines()
+        .find_map(|l| l.strip_prefix(&format!("stat::{name}:")))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Builds every fuzz target once, then runs each for `secs` seconds on a
+/// fresh copy of its committed corpus (`fuzz/corpus/<target>`), two at a
+/// time. Any crash, leak, timeout (10 s per input) or out-of-memory
+/// (2 GB) fails; the input is kept under `<fuzz target dir>/artifacts/`.
+fn fuzz_smoke(secs: u64) -> Result<()> {
+    let r = root();
+    let toolchain = step("fuzz toolchain", ensure_fuzz_toolchain)?;
+    step("cargo-fuzz", ensure_cargo_fuzz)?;
+    // Its own target dir (sanitizer flags differ from the workspace's), kept
+    // warm between CI runs under CARGO_TARGET_DIR.
+    let dir = target_dir().join("fuzz");
+    step("build fuzz targets", || {
+        // `rustup run`: `cargo xtask` runs under the stable toolchain,
+        // whose cargo and rustc it passes down in CARGO/RUSTC.
+        let mut c = Command::new("rustup");
+        c.current_dir(&r)
+            .args([
+                "run",
+                &toolchain,
+                "cargo",
+                "fuzz",
+                "build",
+                "--fuzz-dir",
+                "fuzz",
+            ])
+            .env("CARGO_TARGET_DIR", &dir);
+        // Nor the variables `cargo run` set for xtask itself: build scripts
+        // that watch them (ring's watches CARGO_MANIFEST_DIR and
+        // CARGO_PKG_*) would rerun, and everything above them rebuild,
+        // whenever they differ from the last build (another checkout's
+        // path, a manual `cargo fuzz build`).
+        for (k, _) in env::vars_os() {
+            let k = k.to_string_lossy();
+            if k.starts_with("CARGO_PKG_")
+                || [
+                    "CARGO",
+                    "RUSTC",
+                    "RUSTUP_TOOLCHAIN",
+                    "CARGO_MANIFEST_DIR",
+                    "CARGO_MANIFEST_PATH",
+                    "CARGO_CRATE_NAME",
+                    "CARGO_BIN_NAME",
+                    "CARGO_PRIMARY_PACKAGE",
+                    "OUT_DIR",
+                ]
+                .contains(&k.as_ref())
+            {
+                c.env_remove(k.as_ref());
+            }
+        }
+        run(c)
+    })?;
+    let targets = fuzz_targets()?;
+    let bin_dir = dir.join("x86_64-unknown-linux-gnu/release");
+    let work = dir.join("smoke");
+    let _ = fs::remove_dir_all(&work);
+    let jobs = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 2);
+    step(
+        &format!("fuzz {} targets x {secs} s", targets.len()),
+        || {
+            let mut failed = Vec::new();
+            let mut rows = Vec::new();
+            for batch in targets.chunks(jobs) {
+                let mut running = Vec::new();
+                for t in batch {
+                    let corpus = work.join("corpus").join(t);
+                    let artifacts = dir.join("artifacts").join(t);
+                    fs::create_dir_all(&corpus).map_err(|e| e.to_string())?;
+                    fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
+                    let log_path = work.join(format!("{t}.log"));
+                    let log = fs::File::create(&log_path).map_err(|e| e.to_string())?;
+                    let mut c = Command::new(bin_dir.join(t));
+                    c.current_dir(&r)
+                        .arg(&corpus)
+                        .arg(r.join("fuzz/corpus").join(t))
+                        .arg(format!("-max_total_time={secs}"))
+                        .args(["-rss_limit_mb=2048", "-timeout=10", "-print_final_stats=1"])
+                        .arg(format!("-artifact_prefix={}/", artifacts.display()))
+                        .stdout(log.try_clone().map_err(|e| e.to_string())?)
+                        .stderr(log);
+                    let dict = r.join(format!(
+                        "fuzz/{}.dict",
+                        t.split('_').next().unwrap_or(t.as_str())
+                    ));
+                    if dict.exists() {
+                        c.arg(format!("-dict={}", dict.display()));
+                    }
+                    let child = c
+                        .spawn()
+                        .map_err(|e| format!("{}: {e}", bin_dir.join(t).display()))?;
+                    running.push((t.clone(), child, log_path));
+                }
+                for (t, mut child, log_path) in running {
+                    let status = child.wait().map_err(|e| e.to_string())?;
+                    let log = fs::read_to_string(&log_path).unwrap_or_default();
+                    let runs = fuzz_stat(&log, "number_of_executed_units").unwrap_or(0);
+                    rows.push(format!(
+                        "xtask:   {t:<18} {runs:>10} execs {:>8} /s  {}",
+                        runs / secs.max(1),
+                        if status.success() { "ok" } else { "CRASH" }
+                    ));
+                    if !status.success() {
+                        let tail: Vec<&str> = log.lines().rev().take(40).collect();
+                        eprintln!(
+                            "xtask: fuzz target {t} failed ({status}); end of {}:",
+                            log_path.display()
+                        );
+                        for l in tail.into_iter().rev() {
+                            eprintln!("  {l}");
+                        }
+                        failed.push(t);
+                    }
+                }
+            }
+            for row in rows {
+                eprintln!("{row}");
+            }
+            if failed.is_empty() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "fuzz targets crashed: {} (inputs in {}; see fuzz/README.md)",
+                    failed.join(", "),
+                    dir.join("artifacts").display()
+                ))
+            }
+        },
+    )
+}
+
 fn test() -> Result<()> {
     let total = Instant::now();
     let r = root();
@@ -325,6 +553,9 @@ fn test() -> Result<()> {
         ]);
         run(c)
     })?;
+    // After the cheap checks and before the bed: a crash fails the run in
+    // about three minutes (warm build) rather than after the whole suite.
+    step("fuzz smoke", || fuzz_smoke(FUZZ_SMOKE_SECS))?;
     // The bed comes up first: the Rust tests include live probes of its
     // mail servers (BED_ENV), and `--install` brings the Debian postfix whose
     // postconf the differential test uses as its oracle. `--extra-mtas` adds
@@ -408,10 +639,20 @@ fn main() -> ExitCode {
         Some("build-site") => step("build site", build_site),
         Some("build-worker") => step("build worker", build_worker),
         Some("sizes") => sizes(),
+<<<<<<< HEAD
         Some("bench") => bench::Options::parse(&rest).and_then(|o| bench::bench(&o)),
         _ => Err(
             "usage: cargo xtask <site [-- SERVE ARGS] | test | build-site | build-worker | sizes \
              | bench [--quick] [--only NAME[,NAME]]>"
+=======
+        Some("fuzz-smoke") => match rest.first().map(|s| s.parse::<u64>()) {
+            None => fuzz_smoke(FUZZ_SMOKE_SECS),
+            Some(Ok(secs)) if secs > 0 => fuzz_smoke(secs),
+            Some(_) => Err("usage: cargo xtask fuzz-smoke [SECS]".into()),
+        },
+        _ => Err(
+            "usage: cargo xtask <site [-- SERVE ARGS] | test | build-site | build-worker | sizes | fuzz-smoke [SECS]>"
+>>>>>>> h-fuzz
                 .into(),
         ),
     };

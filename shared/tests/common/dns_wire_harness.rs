@@ -1,0 +1,62 @@
+//! The body of the `dns_wire` fuzz target, shared by the cargo-fuzz target
+//! (`fuzz/fuzz_targets/dns_wire.rs`) and the stable test
+//! `shared/tests/protocol_fuzz.rs`.
+//!
+//! Input: byte 0 picks the question (name and type, as the audit asks
+//! them); the rest is the DNS message a DoH resolver sends back, decoded
+//! by `dns::decode_answer` (hickory-proto underneath). A decoded answer
+//! then goes through everything that reads answers: evidence, the TXT
+//! joiners of SPF/MTA-STS/TLS-RPT, the MX set, TLSA records and their
+//! problems, and the SPF judge. Asserts: no panic; a decoded answer is for
+//! the question asked; canonical order does not depend on the order the
+//! records came in (decoding twice gives the same answer).
+
+use mailaudit_core::dns::{dane, decode_answer, mtasts, mx, spf, tlsrpt, RecordType};
+
+pub const QUESTIONS: [(&str, RecordType); 12] = [
+    ("example.test", RecordType::TXT),
+    ("lookups11.example.test", RecordType::TXT),
+    ("sel1._domainkey.example.test", RecordType::TXT),
+    ("_dmarc.dmarc2.example.test", RecordType::TXT),
+    ("example.test", RecordType::MX),
+    ("_dmarc.example.test", RecordType::TXT),
+    ("_25._tcp.mail.example.test", RecordType::TLSA),
+    ("mail.example.test", RecordType::A),
+    ("mail.example.test", RecordType::AAAA),
+    ("25.25.18.198.in-addr.arpa", RecordType::PTR),
+    ("example.test", RecordType::DNSKEY),
+    ("nx.example.test", RecordType::A),
+];
+
+pub fn run(data: &[u8]) {
+    let Some((&sel, wire)) = data.split_first() else {
+        return;
+    };
+    let (name, rtype) = QUESTIONS[usize::from(sel) % QUESTIONS.len()];
+    let Ok(a) = decode_answer(name, rtype, wire) else {
+        return;
+    };
+    assert_eq!((a.qname.as_str(), a.qtype), (name, rtype));
+    assert_eq!(decode_answer(name, rtype, wire).ok().as_ref(), Some(&a));
+    let _ = (
+        a.evidence(),
+        a.rcode_text(),
+        a.is_definite(),
+        a.is_nxdomain(),
+    );
+    for d in a.of_type() {
+        let _ = (d.to_string(), d.txt_joined());
+    }
+    for r in &a.records {
+        let _ = r.data.to_string();
+    }
+    let _ = spf::spf_records(&a);
+    let _ = spf::answer_size(&a);
+    let _ = mtasts::sts_records(&a);
+    let _ = tlsrpt::tlsrpt_records(&a);
+    let _ = mx::mx_set(&a);
+    for t in dane::records(&a) {
+        let _ = (t.problem(), t.usable());
+    }
+    let _ = spf::judge(name, &Ok(a));
+}
