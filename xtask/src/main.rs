@@ -639,20 +639,15 @@ fn main() -> ExitCode {
         Some("build-site") => step("build site", build_site),
         Some("build-worker") => step("build worker", build_worker),
         Some("sizes") => sizes(),
-<<<<<<< HEAD
         Some("bench") => bench::Options::parse(&rest).and_then(|o| bench::bench(&o)),
-        _ => Err(
-            "usage: cargo xtask <site [-- SERVE ARGS] | test | build-site | build-worker | sizes \
-             | bench [--quick] [--only NAME[,NAME]]>"
-=======
         Some("fuzz-smoke") => match rest.first().map(|s| s.parse::<u64>()) {
             None => fuzz_smoke(FUZZ_SMOKE_SECS),
             Some(Ok(secs)) if secs > 0 => fuzz_smoke(secs),
             Some(_) => Err("usage: cargo xtask fuzz-smoke [SECS]".into()),
         },
         _ => Err(
-            "usage: cargo xtask <site [-- SERVE ARGS] | test | build-site | build-worker | sizes | fuzz-smoke [SECS]>"
->>>>>>> h-fuzz
+            "usage: cargo xtask <site [-- SERVE ARGS] | test | build-site | build-worker | sizes \
+             | bench [--quick] [--only NAME[,NAME]] | fuzz-smoke [SECS]>"
                 .into(),
         ),
     };
