@@ -149,7 +149,9 @@ fn exchange_json((post, url, body): &RequestKey, out: &Outcome) -> serde_json::V
     use base64::Engine;
     let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
     let outcome = match out {
-        Ok(r) => serde_json::json!({"status": r.status, "headers": r.headers, "body": b64(&r.body)}),
+        Ok(r) => {
+            serde_json::json!({"status": r.status, "headers": r.headers, "body": b64(&r.body)})
+        }
         Err(e) => {
             let (kind, text, value) = match e {
                 NetError::Timeout(ms) => ("timeout", String::new(), *ms as u64),
@@ -267,7 +269,10 @@ impl Answers {
 
     /// Serve the recorded outcomes from the first again.
     pub fn rewind(&self) {
-        self.cursor.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.cursor
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         self.unrecorded.store(0, Ordering::Relaxed);
     }
 }
@@ -604,7 +609,10 @@ mod tests {
             answers.rewind();
             assert_eq!(block_on(chain(&answers)), real);
             let r = Resolver::new(&answers, "https://dns.example/dns-query");
-            assert_eq!(block_on(r.query("broken.example.org", RecordType::TXT)), broken);
+            assert_eq!(
+                block_on(r.query("broken.example.org", RecordType::TXT)),
+                broken
+            );
             assert_eq!(answers.unrecorded(), 0);
         }
         let r = Resolver::new(&answers, "https://dns.example/dns-query");
