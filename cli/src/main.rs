@@ -163,6 +163,12 @@ enum Command {
         /// recorded exchanges; see `mailaudit_core::critical_path`) on stderr.
         #[arg(long)]
         timing: bool,
+        /// Write every DNS/HTTP exchange of the audit (requests and
+        /// answers) with the options and the findings' statuses to FILE as
+        /// JSON, for replaying it without the network (the `audit_cpu`
+        /// bench's fixtures, bench/record_audit_cpu.sh).
+        #[arg(long, value_name = "FILE")]
+        record: Option<String>,
         /// DNS/HTTP exchanges in flight at once. DoH queries share one
         /// HTTP/2 connection; connections to mail servers stay at most 6
         /// (or N if lower). The Worker is held to 6 for both.
@@ -340,6 +346,38 @@ fn print_timing<N: mailaudit_core::net::Network>(
         rec.tcp_connects(),
         path.stalled || capped.stalled
     );
+}
+
+/// `--record FILE`: the audit's exchanges, what it was asked and what it
+/// found, to replay without the network (`shared/benches/audit_cpu.rs`).
+fn write_recording<N: mailaudit_core::net::Network>(
+    path: &str,
+    rec: &mailaudit_core::critical_path::Recording<N>,
+    domain: &str,
+    opts: &AuditOptions,
+    report: &mailaudit_core::report::Report,
+) -> Result<(), UsageError> {
+    if rec.tcp_connects() > 0 {
+        return Err(UsageError(
+            "--record replays DNS and HTTPS only: add --no-probe".into(),
+        ));
+    }
+    let statuses: serde_json::Map<String, serde_json::Value> = report
+        .findings
+        .iter()
+        .map(|f| (f.id.to_string(), serde_json::json!(f.status.as_str())))
+        .collect();
+    let doc = serde_json::json!({
+        "domain": domain,
+        "resolver": opts.resolver,
+        "now": opts.now,
+        "selectors": opts.selectors,
+        "blocklist_zone_suffix": opts.blocklists.zone_suffix,
+        "statuses": statuses,
+        "exchanges": rec.to_json(),
+    });
+    let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    std::fs::write(path, text + "\n").map_err(|e| UsageError(format!("cannot write {path}: {e}")))
 }
 
 fn now_rfc3339(given: Option<&str>) -> Result<String, UsageError> {
@@ -689,6 +727,7 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             ownership_token,
             smuggling_rcpt,
             timing,
+            record,
             concurrency,
             deadline,
             format,
@@ -779,14 +818,19 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
                 );
                 opts.live.smuggling = Some((consent, full));
             }
-            let report = if timing {
+            let report = if timing || record.is_some() {
                 let rec = mailaudit_core::critical_path::Recording::new(&net);
                 let started = std::time::Instant::now();
                 let report = rt
                     .block_on(audit_within(&rec, &domain, &opts, deadline))
                     .map_err(|e| UsageError(e.to_string()))?;
                 let wall = started.elapsed();
-                print_timing(&rec, wall, &domain, &opts, &report);
+                if timing {
+                    print_timing(&rec, wall, &domain, &opts, &report);
+                }
+                if let Some(path) = &record {
+                    write_recording(path, &rec, &domain, &opts, &report)?;
+                }
                 report
             } else {
                 rt.block_on(audit_within(&net, &domain, &opts, deadline))

@@ -14,6 +14,40 @@ use std::rc::Rc;
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
+/// The most text the box analyses, in UTF-16 code units (the browser's
+/// `textLength`; about as many bytes for configuration text). The analysis
+/// runs on the page's thread: about 50 ms per 400 KB of configuration
+/// (BENCHMARKS.md), so this keeps the page answering within a few hundred
+/// ms. Bigger pastes are refused before the text is ever copied into the
+/// engine: at that rate 50 MB would hold the page's thread for several
+/// seconds (an extrapolation, not measured), and the box would hold it all;
+/// the message says what to do instead.
+pub const MAX_PASTE: u32 = 2_000_000;
+
+/// Why a paste of `len` code units is not analysed, and what to do instead.
+fn too_large(len: u32) -> String {
+    format!(
+        "The text is {:.1} MB: this box analyses up to {} MB in your browser, which is more than \
+         any configuration needs. For a mail log, use the \u{201c}Analyse mail logs\u{201d} tab: it reads \
+         files of any size in a background worker. For a configuration, paste only the files that \
+         matter (e.g. main.cf and master.cf), or run `mailaudit config FILE…` on the server.",
+        f64::from(len) / 1_000_000.0,
+        MAX_PASTE / 1_000_000
+    )
+}
+
+/// The length of a paste event's text, without copying it into wasm.
+fn pasted_len(e: &Event) -> Option<u32> {
+    use wasm_bindgen::JsCast;
+    let data = e.dyn_ref::<web_sys::ClipboardEvent>()?.clipboard_data()?;
+    let get = js_sys::Reflect::get(&data, &"getData".into())
+        .ok()?
+        .dyn_into::<js_sys::Function>()
+        .ok()?;
+    let text = get.call1(&data, &"text/plain".into()).ok()?;
+    Some(text.dyn_ref::<js_sys::JsString>()?.length())
+}
+
 #[derive(Clone, PartialEq)]
 enum State {
     Idle,
@@ -72,6 +106,14 @@ async fn analyse(form: Form, sample: Option<(Software, &'static str)>) -> State 
             Err(e) => return State::Failed(e),
         }
     }
+    // Measured before the text is read: reading it copies it into wasm.
+    let len = form
+        .text
+        .cast::<web_sys::HtmlTextAreaElement>()
+        .map_or(0, |t| t.text_length().max(0) as u32);
+    if len > MAX_PASTE {
+        return State::Failed(too_large(len));
+    }
     let text = Form::value(&form.text);
     let software = Form::value(&form.software);
     let version = Form::value(&form.version);
@@ -113,6 +155,19 @@ pub fn paste_panel() -> Html {
             state.set(State::Working);
             spawn_local(async move { state.set(analyse(form, sample).await) });
         }
+    };
+
+    // A paste too large for the box is refused before the browser puts it
+    // in the box (laying out 50 MB of text in a textarea alone stalls the
+    // page); the message says where such input goes.
+    let onpaste = {
+        let state = state.clone();
+        Callback::from(move |e: Event| {
+            if let Some(len) = pasted_len(&e).filter(|l| *l > MAX_PASTE) {
+                e.prevent_default();
+                state.set(State::Failed(too_large(len)));
+            }
+        })
     };
 
     let onanalyse = {
@@ -173,6 +228,7 @@ pub fn paste_panel() -> Html {
                     autocapitalize="none"
                     aria-describedby="config-hint privacy-note"
                     placeholder="mynetworks = 127.0.0.0/8 …"
+                    {onpaste}
                 />
                 <div class="row controls">
                     <div class="field-inline">

@@ -52,7 +52,7 @@ use hickory_proto::op::Message;
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
@@ -144,6 +144,170 @@ impl<N: Network> Network for Recording<N> {
     ) -> Result<Self::Conn, NetError> {
         *self.tcp.lock().unwrap_or_else(|e| e.into_inner()) += 1;
         self.inner.tcp_connect(host, port, timeout_ms).await
+    }
+}
+
+/// The recording as JSON, to replay later without the network (the
+/// `audit_cpu` bench's fixtures, written by `mailaudit audit --record`):
+/// `[{method, url, body, outcome}]` in completion order, bodies in base64,
+/// an outcome either `{status, headers, body}` or `{error, text, value}`.
+impl<N> Recording<N> {
+    pub fn to_json(&self) -> serde_json::Value {
+        let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        serde_json::Value::Array(log.iter().map(|(k, out)| exchange_json(k, out)).collect())
+    }
+}
+
+fn exchange_json((post, url, body): &RequestKey, out: &Outcome) -> serde_json::Value {
+    use base64::Engine;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let outcome = match out {
+        Ok(r) => {
+            serde_json::json!({"status": r.status, "headers": r.headers, "body": b64(&r.body)})
+        }
+        Err(e) => {
+            let (kind, text, value) = match e {
+                NetError::Timeout(ms) => ("timeout", String::new(), *ms as u64),
+                NetError::Connect(t) => ("connect", t.clone(), 0),
+                NetError::Tls(t) => ("tls", t.clone(), 0),
+                NetError::TooLarge(n) => ("too_large", String::new(), *n as u64),
+                NetError::Refused(t) => ("refused", t.clone(), 0),
+                NetError::Other(t) => ("other", t.clone(), 0),
+            };
+            serde_json::json!({"error": kind, "text": text, "value": value})
+        }
+    };
+    serde_json::json!({
+        "method": if *post { "POST" } else { "GET" },
+        "url": url,
+        "body": b64(body),
+        "outcome": outcome,
+    })
+}
+
+fn exchange_from_json(v: &serde_json::Value) -> Result<(RequestKey, Outcome), String> {
+    use base64::Engine;
+    let text = |v: &serde_json::Value, k: &str| -> Result<String, String> {
+        v.get(k)
+            .and_then(|x| x.as_str())
+            .map(str::to_string)
+            .ok_or_else(|| format!("exchange without {k:?}"))
+    };
+    let bytes = |v: &serde_json::Value, k: &str| -> Result<Vec<u8>, String> {
+        base64::engine::general_purpose::STANDARD
+            .decode(text(v, k)?)
+            .map_err(|e| format!("{k}: {e}"))
+    };
+    let post = text(v, "method")? == "POST";
+    let key = (post, text(v, "url")?, bytes(v, "body")?);
+    let o = v.get("outcome").ok_or("exchange without \"outcome\"")?;
+    let out = if let Some(kind) = o.get("error").and_then(|k| k.as_str()) {
+        let t = text(o, "text").unwrap_or_default();
+        let n = o.get("value").and_then(|n| n.as_u64()).unwrap_or(0);
+        Err(match kind {
+            "timeout" => NetError::Timeout(u32::try_from(n).unwrap_or(u32::MAX)),
+            "connect" => NetError::Connect(t),
+            "tls" => NetError::Tls(t),
+            "too_large" => NetError::TooLarge(usize::try_from(n).unwrap_or(usize::MAX)),
+            "refused" => NetError::Refused(t),
+            _ => NetError::Other(t),
+        })
+    } else {
+        let status = o
+            .get("status")
+            .and_then(|s| s.as_u64())
+            .and_then(|s| u16::try_from(s).ok())
+            .ok_or("outcome without status")?;
+        let headers = o
+            .get("headers")
+            .and_then(|h| h.as_array())
+            .map(|h| {
+                h.iter()
+                    .filter_map(|p| {
+                        Some((
+                            p.get(0)?.as_str()?.to_string(),
+                            p.get(1)?.as_str()?.to_string(),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(HttpResponse {
+            status,
+            headers,
+            body: bytes(o, "body")?,
+        })
+    };
+    Ok((key, out))
+}
+
+/// A network answering at once from a recording (see
+/// [`Recording::to_json`]): no simulator, no waiting, so an audit run on it
+/// spends its time in the engine only (the `audit_cpu` bench). Identical
+/// requests get the recorded outcomes in order, the last one repeated;
+/// [`Answers::rewind`] starts over for the next run.
+pub struct Answers {
+    answers: HashMap<RequestKey, (Vec<Outcome>, usize)>,
+    cursor: Mutex<HashMap<RequestKey, usize>>,
+    unrecorded: AtomicUsize,
+}
+
+impl Answers {
+    pub fn from_json(v: &serde_json::Value) -> Result<Self, String> {
+        let mut answers: HashMap<RequestKey, (Vec<Outcome>, usize)> = HashMap::new();
+        for x in v.as_array().ok_or("a recording is a JSON array")? {
+            let (k, out) = exchange_from_json(x)?;
+            answers.entry(k).or_default().0.push(out);
+        }
+        Ok(Answers {
+            answers,
+            cursor: Mutex::new(HashMap::new()),
+            unrecorded: AtomicUsize::new(0),
+        })
+    }
+
+    /// Recorded exchanges (distinct requests).
+    pub fn len(&self) -> usize {
+        self.answers.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.answers.is_empty()
+    }
+
+    /// Requests asked for since the last rewind that were not recorded.
+    pub fn unrecorded(&self) -> usize {
+        self.unrecorded.load(Ordering::Relaxed)
+    }
+
+    /// Serve the recorded outcomes from the first again.
+    pub fn rewind(&self) {
+        self.cursor
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.unrecorded.store(0, Ordering::Relaxed);
+    }
+}
+
+impl Network for Answers {
+    type Conn = NoConn;
+
+    async fn http(&self, req: HttpRequest) -> Result<HttpResponse, NetError> {
+        let k = key(&req);
+        let Some((outs, _)) = self.answers.get(&k) else {
+            self.unrecorded.fetch_add(1, Ordering::Relaxed);
+            return Err(NetError::Other("not in the recording".into()));
+        };
+        let mut cursor = self.cursor.lock().unwrap_or_else(|e| e.into_inner());
+        let i = cursor.entry(k).or_insert(0);
+        let out = outs.get(*i).or(outs.last()).cloned();
+        *i += 1;
+        out.unwrap_or_else(|| Err(NetError::Other("not in the recording".into())))
+    }
+
+    async fn tcp_connect(&self, _h: &str, _p: u16, _t: u32) -> Result<NoConn, NetError> {
+        Err(NetError::Refused("TCP is not replayed".into()))
     }
 }
 
@@ -439,6 +603,35 @@ mod tests {
                 "PTR 25.100.51.198.in-addr.arpa"
             ]
         );
+    }
+
+    #[test]
+    fn a_recording_survives_json_and_answers_at_once() {
+        let rec = Recording::new(zone().error(
+            "broken.example.org",
+            RecordType::TXT,
+            NetError::Timeout(1500),
+        ));
+        let real = block_on(chain(&rec));
+        let r = Resolver::new(&rec, "https://dns.example/dns-query");
+        let broken = block_on(r.query("broken.example.org", RecordType::TXT));
+        let json = serde_json::to_string(&rec.to_json()).unwrap();
+        let answers = Answers::from_json(&serde_json::from_str(&json).unwrap()).unwrap();
+        assert_eq!(answers.len(), 5);
+        for _ in 0..2 {
+            answers.rewind();
+            assert_eq!(block_on(chain(&answers)), real);
+            let r = Resolver::new(&answers, "https://dns.example/dns-query");
+            assert_eq!(
+                block_on(r.query("broken.example.org", RecordType::TXT)),
+                broken
+            );
+            assert_eq!(answers.unrecorded(), 0);
+        }
+        let r = Resolver::new(&answers, "https://dns.example/dns-query");
+        assert!(block_on(r.query("other.example.org", RecordType::TXT)).is_err());
+        assert!(answers.unrecorded() > 0);
+        assert!(Answers::from_json(&serde_json::json!({"not": "an array"})).is_err());
     }
 
     #[test]

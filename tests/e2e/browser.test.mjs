@@ -9,43 +9,16 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { bed, start } from './lib.mjs';
+import { bed } from './lib.mjs';
+import { OUT, loadAnalysers, openApp, requireSite, startServe, withBrowser as siteBrowser } from './site-lib.mjs';
 
 const TIMEOUT = 240_000; // upper bound for a loaded CI machine; a healthy run takes seconds
 /** Analyses of the big generated config in the page (first and median recorded). */
 const RUNS_BIG = 7;
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-
-const OUT = process.env.TEST_OUT || path.join(tmpdir(), 'mailaudit-e2e-out');
-mkdirSync(OUT, { recursive: true });
-
-// ------------------------------------------------------------ environment
-
-function requireSite() {
-  const problems = [];
-  const bin = process.env.MAILAUDIT_BIN;
-  const site = process.env.MAILAUDIT_SITE;
-  if (!bin) problems.push('MAILAUDIT_BIN is not set (path to the built `mailaudit` binary)');
-  else if (!existsSync(bin)) problems.push(`MAILAUDIT_BIN=${bin} does not exist`);
-  if (!site) problems.push('MAILAUDIT_SITE is not set (directory of the built site)');
-  else if (!existsSync(path.join(site, 'index.html'))) {
-    problems.push(`MAILAUDIT_SITE=${site} has no index.html (build it with \`cargo xtask build-site\`)`);
-  }
-  if (problems.length) {
-    assert.fail(`browser tests cannot run: ${problems.join('; ')}. Run them through \`cargo xtask test\`.`);
-  }
-  return { bin, site };
-}
-
 /** The test bed (lib.mjs checks that its addresses are routed through the
  * bed's veth), or null when BED_ENV is not set. */
 function bedIfSet() {
@@ -60,111 +33,28 @@ function bedIfSet() {
 // ------------------------------------------------------------------ server
 
 let serverPromise = null;
-let serverProc = null;
 
 /** Starts `mailaudit serve` once (port 0) and resolves to its base URL. */
 function server() {
   if (serverPromise) return serverPromise;
-  const { bin, site } = requireSite();
   const b = bedIfSet();
   // Without the bed, a resolver that cannot be reached: these tests make no
   // DNS look-ups, and nothing may ever go to a public resolver by accident.
   const resolver = b ? ['--resolver', b.BED_DOH_URL, '--ca-file', b.BED_CA] : ['--resolver', 'https://127.0.0.1:9/dns-query'];
-  const proc = start(bin, ['serve', '--listen', '127.0.0.1:0', '--site', site, ...resolver]);
-  serverProc = proc;
-  serverPromise = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new Error(`mailaudit serve printed no URL within 20 s; its output:\n${proc.output()}`));
-    }, 20_000);
-    const onData = () => {
-      const m = /serving .* and the API on (http:\/\/\S+)/.exec(proc.output());
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1].endsWith('/') ? m[1] : `${m[1]}/`);
-      }
-    };
-    proc.child.stderr.on('data', onData);
-    proc.child.stdout.on('data', onData);
-    proc.child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot start ${bin}: ${e.message}`));
-    });
-    proc.child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`mailaudit serve exited (code ${code}, signal ${signal}); its output:\n${proc.output()}`));
-    });
-  });
+  serverPromise = startServe(resolver);
   // Marked as handled here: each test that awaits it reports a failed start.
   serverPromise.catch(() => {});
-  return serverPromise;
+  return serverPromise.then((s) => s.base);
 }
 
-/** Stops the server (SIGINT to its process group, SIGKILL after 3 s) and waits for it. */
-async function stopServer() {
-  const proc = serverProc;
-  if (!proc) return;
-  const { child } = proc;
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  proc.stop();
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000).unref())]);
-}
-
-after(stopServer);
-// Last resort if the runner is interrupted: never leave the server behind.
-process.on('exit', () => {
-  try {
-    if (serverProc && serverProc.child.exitCode === null) process.kill(-serverProc.child.pid, 'SIGKILL');
-  } catch {}
+after(async () => {
+  if (serverPromise) await (await serverPromise.catch(() => null))?.stop();
 });
 
 // ----------------------------------------------------------------- browser
 
-/** A browser with a fresh temporary profile; `fn` gets (context, page). */
-async function withBrowser(fn) {
-  const profile = mkdtempSync(path.join(tmpdir(), 'mailaudit-chromium-'));
-  let context;
-  try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-      headless: true,
-      viewport: { width: 1100, height: 900 },
-      serviceWorkers: 'block',
-    });
-    const page = context.pages()[0] ?? (await context.newPage());
-    const pageErrors = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') pageErrors.push(m.text());
-    });
-    await fn(context, page, pageErrors);
-  } finally {
-    await context?.close().catch(() => {});
-    rmSync(profile, { recursive: true, force: true });
-  }
-}
-
-/**
- * Opens the paste tab and waits for the second wasm module (the offline
- * analysers, fetched when the paste tab is first opened), so the
- * test can cut the network before it pastes anything; back to the audit tab.
- */
-async function loadAnalysers(page) {
-  await page.getByRole('tab', { name: 'Paste a configuration' }).click();
-  await page.locator('html[data-analysers="ready"]').waitFor({ state: 'attached', timeout: 60_000 });
-  await page.getByRole('tab', { name: 'Audit a domain' }).click();
-}
-
-/** Opens the site and waits until the wasm app has rendered its tabs. */
-async function openApp(page, base, pageErrors = []) {
-  await page.goto(base);
-  try {
-    await page.locator('[role="tablist"] [role="tab"]').first().waitFor({ state: 'visible', timeout: 20_000 });
-  } catch (e) {
-    throw new Error(`the app did not start at ${base}: ${e.message}\npage errors: ${JSON.stringify(pageErrors)}`);
-  }
-}
+/** site-lib's browser at 1100 px; `fn` gets (context, page, pageErrors). */
+const withBrowser = (fn) => siteBrowser(fn, { viewport: { width: 1100, height: 900 } });
 
 const finding = (page, panel, id) =>
   page.locator(`#panel-${panel} [data-testid="finding"][data-id="${id}"]`);

@@ -11,22 +11,14 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { cli, findingsById, start } from './lib.mjs';
+import { cli, findingsById } from './lib.mjs';
+import { OUT, requireSite, server, shot, stopServer, withBrowser } from './site-lib.mjs';
 
 const TIMEOUT = 120_000;
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-const OUT = process.env.TEST_OUT || path.join(tmpdir(), 'mailaudit-e2e-out');
-mkdirSync(OUT, { recursive: true });
-
 const FIXTURES = new URL('../fixtures/dmarc/', import.meta.url).pathname;
 const GOOD = readdirSync(FIXTURES)
   .filter((f) => /\.(xml|gz|zip)$/.test(f))
@@ -34,84 +26,13 @@ const GOOD = readdirSync(FIXTURES)
   .map((f) => path.join(FIXTURES, f));
 const BAD = (name) => path.join(FIXTURES, 'bad', name);
 
-function requireSite() {
-  const problems = [];
-  const bin = process.env.MAILAUDIT_BIN;
-  const site = process.env.MAILAUDIT_SITE;
-  if (!bin) problems.push('MAILAUDIT_BIN is not set (path to the built `mailaudit` binary)');
-  else if (!existsSync(bin)) problems.push(`MAILAUDIT_BIN=${bin} does not exist`);
-  if (!site) problems.push('MAILAUDIT_SITE is not set (directory of the built site)');
-  else if (!existsSync(path.join(site, 'index.html'))) {
-    problems.push(`MAILAUDIT_SITE=${site} has no index.html (build it with \`cargo xtask build-site\`)`);
-  }
-  if (problems.length) assert.fail(`DMARC browser tests cannot run: ${problems.join('; ')}`);
-  return { bin, site };
-}
-
-// ------------------------------------------------------------------ server
-
-let serverPromise = null;
-let serverProc = null;
-
-function server() {
-  if (serverPromise) return serverPromise;
-  const { bin, site } = requireSite();
-  // A resolver that cannot be reached: nothing here needs DNS.
-  const proc = start(bin, ['serve', '--listen', '127.0.0.1:0', '--site', site, '--resolver', 'https://127.0.0.1:9/dns-query']);
-  serverProc = proc;
-  serverPromise = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`mailaudit serve printed no URL within 20 s:\n${proc.output()}`)), 20_000);
-    const onData = () => {
-      const m = /serving .* and the API on (http:\/\/\S+)/.exec(proc.output());
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1].endsWith('/') ? m[1] : `${m[1]}/`);
-      }
-    };
-    proc.child.stderr.on('data', onData);
-    proc.child.stdout.on('data', onData);
-    proc.child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`mailaudit serve exited (code ${code}, signal ${signal}):\n${proc.output()}`));
-    });
-  });
-  serverPromise.catch(() => {});
-  return serverPromise;
-}
-
-after(async () => {
-  const proc = serverProc;
-  if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
-  const exited = new Promise((resolve) => proc.child.once('exit', resolve));
-  proc.stop();
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000).unref())]);
-});
-process.on('exit', () => {
-  try {
-    if (serverProc && serverProc.child.exitCode === null) process.kill(-serverProc.child.pid, 'SIGKILL');
-  } catch {}
-});
+after(stopServer);
 
 /** A fresh browser; the page is opened on the DMARC tab and then cut off
  * from the network. `fn` gets (context, page, pageErrors, requests). */
 async function withDmarcPage(fn) {
   const base = await server();
-  const profile = mkdtempSync(path.join(tmpdir(), 'mailaudit-chromium-'));
-  let context;
-  try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-      headless: true,
-      viewport: { width: 1100, height: 900 },
-      serviceWorkers: 'block',
-    });
-    const page = context.pages()[0] ?? (await context.newPage());
-    const pageErrors = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') pageErrors.push(m.text());
-    });
+  await withBrowser(async (context, page, pageErrors) => {
     await page.goto(base);
     await page.getByRole('tab', { name: 'DMARC reports' }).waitFor({ timeout: 20_000 });
     // Opening the tab fetches the second wasm module (the report parser);
@@ -122,15 +43,11 @@ async function withDmarcPage(fn) {
     page.on('request', (r) => requests.push(`${r.method()} ${r.url()}`));
     await context.route('**/*', (route) => route.abort());
     await fn(context, page, pageErrors, requests);
-  } finally {
-    await context?.close().catch(() => {});
-    rmSync(profile, { recursive: true, force: true });
-  }
+  }, { viewport: { width: 1100, height: 900 } });
 }
 
 const card = (page, id) => page.locator(`#panel-dmarc [data-testid="finding"][data-id="${id}"]`);
 const statusOf = (page, id) => card(page, id).getAttribute('data-status');
-const shot = (page, name) => page.screenshot({ path: path.join(OUT, name), fullPage: true });
 
 const settled = (page) =>
   page.locator('#panel-dmarc .dmarc-done, #panel-dmarc [role="alert"]').first().waitFor({ timeout: 60_000 });

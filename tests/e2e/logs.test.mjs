@@ -13,111 +13,29 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { start } from './lib.mjs';
+import { OUT, openApp, requireSite, server, shot, stopServer, withBrowser as siteBrowser } from './site-lib.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-const OUT = process.env.TEST_OUT || path.join(tmpdir(), 'mailaudit-e2e-out');
-mkdirSync(OUT, { recursive: true });
 const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
 const BIG_LINES = Number(process.env.LOGS_BENCH_LINES || 100_000);
 
-function requireSite() {
-  const bin = process.env.MAILAUDIT_BIN;
-  const site = process.env.MAILAUDIT_SITE;
-  const problems = [];
-  if (!bin || !existsSync(bin)) problems.push(`MAILAUDIT_BIN=${bin} is not the built CLI`);
-  if (!site || !existsSync(path.join(site, 'index.html'))) problems.push(`MAILAUDIT_SITE=${site} has no index.html (cargo xtask build-site)`);
-  if (!site || !existsSync(path.join(site, 'logs-worker.js'))) problems.push(`MAILAUDIT_SITE=${site} has no logs-worker.js`);
-  if (problems.length) assert.fail(`log view tests cannot run: ${problems.join('; ')}`);
-  return { bin, site };
-}
-
-let serverProc = null;
-let serverPromise = null;
-
-/** `mailaudit serve` on a free port (no resolver is reachable: nothing here looks anything up). */
-function server() {
-  if (serverPromise) return serverPromise;
-  const { bin, site } = requireSite();
-  const proc = start(bin, ['serve', '--listen', '127.0.0.1:0', '--site', site, '--resolver', 'https://127.0.0.1:9/dns-query']);
-  serverProc = proc;
-  serverPromise = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL from mailaudit serve:\n${proc.output()}`)), 20_000);
-    const onData = () => {
-      const m = /serving .* and the API on (http:\/\/\S+)/.exec(proc.output());
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1].endsWith('/') ? m[1] : `${m[1]}/`);
-      }
-    };
-    proc.child.stderr.on('data', onData);
-    proc.child.stdout.on('data', onData);
-    proc.child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`mailaudit serve exited (${code}):\n${proc.output()}`));
-    });
-  });
-  serverPromise.catch(() => {});
-  return serverPromise;
-}
-
-after(async () => {
-  const proc = serverProc;
-  if (!proc || proc.child.exitCode !== null) return;
-  const exited = new Promise((r) => proc.child.once('exit', r));
-  proc.stop();
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000).unref())]);
-});
-process.on('exit', () => {
-  try {
-    if (serverProc && serverProc.child.exitCode === null) process.kill(-serverProc.child.pid, 'SIGKILL');
-  } catch {}
-});
-
+/** The site-lib browser, plus every request the page and its worker make
+ * (`fn` gets (context, page, errors, requests)). */
 async function withBrowser(fn) {
-  const profile = mkdtempSync(path.join(tmpdir(), 'mailaudit-chromium-'));
-  let context;
-  try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-      headless: true,
-      viewport: { width: 1100, height: 900 },
-      serviceWorkers: 'block',
-    });
-    const page = context.pages()[0] ?? (await context.newPage());
-    const errors = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  const { site } = requireSite();
+  assert.ok(existsSync(path.join(site, 'logs-worker.js')), `MAILAUDIT_SITE=${site} has no logs-worker.js`);
+  await siteBrowser(async (context, page, errors) => {
     // Everything the page and its worker ask for: only the site's own files.
     const requests = [];
     context.on('request', (r) => requests.push(`${r.method()} ${new URL(r.url()).pathname}`));
     await fn(context, page, errors, requests);
-  } finally {
-    await context?.close().catch(() => {});
-    rmSync(profile, { recursive: true, force: true });
-  }
+  }, { viewport: { width: 1100, height: 900 } });
 }
 
-async function openApp(page, base, errors) {
-  await page.goto(base);
-  try {
-    await page.locator('[role="tablist"] [role="tab"]').first().waitFor({ timeout: 20_000 });
-  } catch (e) {
-    throw new Error(`the app did not start: ${e.message}; page errors: ${JSON.stringify(errors)}`);
-  }
-}
-
-const shot = (page, name) => page.screenshot({ path: path.join(OUT, name), fullPage: true });
+after(stopServer);
 
 function recordPerf(keys) {
   const file = path.join(OUT, 'perf.json');

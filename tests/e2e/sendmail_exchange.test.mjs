@@ -8,89 +8,30 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { start } from './lib.mjs';
+import { OUT, loadAnalysers as loadAnalysersThenAudit, openApp, server, stopServer, withBrowser } from './site-lib.mjs';
 
 const TIMEOUT = 240_000; // upper bound for a loaded CI machine
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-const OUT = process.env.TEST_OUT || path.join(tmpdir(), 'mailaudit-e2e-out');
-mkdirSync(OUT, { recursive: true });
 const fixtures = new URL('../fixtures/', import.meta.url).pathname;
 const fixture = (p) => readFileSync(path.join(fixtures, p), 'utf8');
 
-let proc = null;
-let base = null;
-
-async function server() {
-  if (base) return base;
-  const bin = process.env.MAILAUDIT_BIN;
-  const site = process.env.MAILAUDIT_SITE;
-  assert.ok(bin && existsSync(bin), 'MAILAUDIT_BIN must point at the built CLI');
-  assert.ok(site && existsSync(path.join(site, 'index.html')), 'MAILAUDIT_SITE must hold the built site');
-  // No DNS is needed here; a resolver that cannot be reached keeps it so.
-  proc = start(bin, ['serve', '--listen', '127.0.0.1:0', '--site', site, '--resolver', 'https://127.0.0.1:9/dns-query']);
-  base = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL from mailaudit serve:\n${proc.output()}`)), 20_000);
-    const onData = () => {
-      const m = /serving .* and the API on (http:\/\/\S+)/.exec(proc.output());
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1].endsWith('/') ? m[1] : `${m[1]}/`);
-      }
-    };
-    proc.child.stderr.on('data', onData);
-    proc.child.stdout.on('data', onData);
-  });
-  return base;
-}
-
-after(async () => {
-  if (proc && proc.child.exitCode === null) {
-    const exited = new Promise((r) => proc.child.once('exit', r));
-    proc.stop();
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000).unref())]);
-  }
-});
+after(stopServer);
 
 async function withPage(fn) {
-  const profile = mkdtempSync(path.join(tmpdir(), 'mailaudit-chromium-'));
-  let context;
-  try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true,
-      viewport: { width: 1100, height: 900 }, serviceWorkers: 'block',
-    });
-    const page = context.pages()[0] ?? (await context.newPage());
-    const errors = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-    await page.goto(await server());
-    try {
-      await page.locator('[role="tablist"] [role="tab"]').first().waitFor({ state: 'visible', timeout: 60_000 });
-    } catch (e) {
-      // Say what the page showed instead (seen once in CI: no tabs within 20 s).
-      await page.screenshot({ path: path.join(OUT, 'smex-no-tabs.png'), fullPage: true }).catch(() => {});
-      const shown = await page.locator('body').innerText().catch(() => '(no body)');
-      throw new Error(`no tabs on the page: ${e.message}\npage text: ${shown.slice(0, 500)}\nerrors: ${errors.join(' | ')}\nserve: ${proc.output().slice(-500)}`);
-    }
+  const base = await server();
+  await withBrowser(async (context, page, errors) => {
+    // A loaded CI machine once showed no tabs within 20 s: wait longer, and
+    // say what the page showed instead.
+    await openApp(page, base, errors, { timeout: 60_000, failShot: 'smex-no-tabs.png' });
     await fn(page, context, errors);
-  } finally {
-    await context?.close().catch(() => {});
-    rmSync(profile, { recursive: true, force: true });
-  }
+  }, { viewport: { width: 1100, height: 900 } });
 }
 
-/** Opens the paste tab and waits for the offline analysers' module (see site-lib.mjs). */
+/** Opens the paste tab and waits for the offline analysers' module. */
 async function loadAnalysers(page) {
+  await loadAnalysersThenAudit(page);
   await page.getByRole('tab', { name: 'Paste a configuration' }).click();
-  await page.locator('html[data-analysers="ready"]').waitFor({ state: 'attached', timeout: 60_000 });
 }
 
 /** Pastes `text`, analyses it in the page, returns the time the page measured. */

@@ -45,22 +45,30 @@ export function requireSite() {
 
 let serverPromise = null;
 let serverProc = null;
+const serveProcs = new Set();
 
-/** `mailaudit serve` (port 0), started once; resolves to its base URL
- * ("http://127.0.0.1:PORT/"). It makes no DNS look-ups: every audit the
- * page runs here is answered by the proxy below or by page.route. */
-export function server() {
-  if (serverPromise) return serverPromise;
+/** `mailaudit serve` of the built site on a free port of 127.0.0.1, with
+ * more `args` (resolver, --probe, limits); resolves to {base, proc, stop}
+ * once it prints its URL ("http://127.0.0.1:PORT/"). `stop()` waits for it
+ * to exit (bounded). */
+export function startServe(args) {
   const { bin, site } = requireSite();
-  const proc = start(bin, ['serve', '--listen', '127.0.0.1:0', '--site', site, '--resolver', 'https://127.0.0.1:9/dns-query']);
-  serverProc = proc;
-  serverPromise = new Promise((resolve, reject) => {
+  const proc = start(bin, ['serve', '--listen', '127.0.0.1:0', '--site', site, ...args]);
+  serveProcs.add(proc);
+  const stop = async () => {
+    const { child } = proc;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    proc.stop();
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000).unref())]);
+  };
+  const started = new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`mailaudit serve printed no URL within 20 s:\n${proc.output()}`)), 20_000);
     const onData = () => {
       const m = /serving .* and the API on (http:\/\/\S+)/.exec(proc.output());
       if (m) {
         clearTimeout(timer);
-        resolve(m[1].endsWith('/') ? m[1] : `${m[1]}/`);
+        resolve({ base: m[1].endsWith('/') ? m[1] : `${m[1]}/`, proc, stop });
       }
     };
     proc.child.stderr.on('data', onData);
@@ -70,24 +78,34 @@ export function server() {
       reject(new Error(`mailaudit serve exited (code ${code}, signal ${signal}):\n${proc.output()}`));
     });
   });
+  started.catch(() => {});
+  return started;
+}
+
+/** `mailaudit serve` (port 0), started once; resolves to its base URL
+ * ("http://127.0.0.1:PORT/"). It makes no DNS look-ups: every audit the
+ * page runs here is answered by the proxy below or by page.route. */
+export function server() {
+  if (serverPromise) return serverPromise;
+  const started = startServe(['--resolver', 'https://127.0.0.1:9/dns-query']);
+  serverPromise = started.then((s) => {
+    serverProc = s;
+    return s.base;
+  });
   serverPromise.catch(() => {});
   return serverPromise;
 }
 
 export async function stopServer() {
-  const proc = serverProc;
-  if (!proc) return;
-  const { child } = proc;
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  proc.stop();
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000).unref())]);
+  if (serverProc) await serverProc.stop();
 }
 
 process.on('exit', () => {
-  try {
-    if (serverProc && serverProc.child.exitCode === null) process.kill(-serverProc.child.pid, 'SIGKILL');
-  } catch {}
+  for (const proc of serveProcs) {
+    try {
+      if (proc.child.exitCode === null) process.kill(-proc.child.pid, 'SIGKILL');
+    } catch {}
+  }
 });
 
 // ------------------------------------------------------------ bed reports
@@ -220,13 +238,18 @@ export async function withBrowser(fn, { viewport = { width: 1280, height: 900 },
   }
 }
 
-/** Opens `url` and waits for the wasm app's tabs. */
-export async function openApp(page, url, pageErrors = []) {
+/** Opens `url` and waits for the wasm app's tabs (`timeout` ms). If they
+ * do not come, says what the page showed instead and saves a screenshot
+ * (`failShot`, in OUT). */
+export async function openApp(page, url, pageErrors = [], { timeout = 20_000, failShot = null } = {}) {
   await page.goto(url);
   try {
-    await page.locator('[role="tablist"] [role="tab"]').first().waitFor({ state: 'visible', timeout: 20_000 });
+    await page.locator('[role="tablist"] [role="tab"]').first().waitFor({ state: 'visible', timeout });
   } catch (e) {
-    throw new Error(`the app did not start at ${url}: ${e.message}\npage errors: ${JSON.stringify(pageErrors)}`);
+    if (failShot) await page.screenshot({ path: path.join(OUT, failShot), fullPage: true }).catch(() => {});
+    const shown = await page.locator('body').innerText().catch(() => '(no body)');
+    throw new Error(`the app did not start at ${url}: ${e.message}\npage text: ${shown.slice(0, 500)}\n`
+      + `page errors: ${JSON.stringify(pageErrors)}`);
   }
 }
 

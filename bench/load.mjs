@@ -1,0 +1,88 @@
+// Concurrent domain audits against the test bed (BENCHMARKS.md, "The Worker
+// as a public service"): N requests at once (default 200, issue 7; the
+// issue 5 figure is 50) over the bed's domains, repeated so the cache is
+// exercised (tests/e2e/load-lib.mjs: a quarter POST, a quarter POST
+// streamed, half the cached GET), twice (the second wave's cached reads
+// find the first wave's reports), against
+//   1. the Worker under workerd (wrangler dev inside the bed's namespace,
+//      rate limits off, blocklist zones under bl.test), and
+//   2. the native server `mailaudit serve` (inside the namespace, rate
+//      limits off, the bed's addresses allowed), its memory sampled from
+//      /proc (VmHWM: peak resident set).
+// Every answer is checked: none lost, none cut by the deadline, the same
+// statuses for every report of a domain. Exit 1 if any problem.
+//
+//   BED_ENV=tests/testbed/run/bed.env WORKER_DIR=worker/build MAILAUDIT_BIN=target/release/mailaudit \
+//     MAILAUDIT_SITE=target/site node bench/load.mjs [N] [worker|serve|both]
+import { readFileSync } from "node:fs";
+import { bed, freePort, requireEnv, start, startWorker, waitHttp } from "../tests/e2e/lib.mjs";
+import { wave } from "../tests/e2e/load-lib.mjs";
+
+const n = Number(process.argv[2] || 200);
+const which = process.argv[3] || "both";
+const DEADLINE_MS = 20_000;
+const b = bed();
+let failed = false;
+
+function show(name, w) {
+  console.log(`${name}: ${w.requests} requests (${Object.entries(w.byKind).map(([k, v]) => `${v} ${k}`).join(", ")}): ` +
+    `${w.ok} complete, ${w.lost} lost, ${w.cut} cut by the deadline, ${w.contradictions} pass/fail contradictions, ${w.problems.length} problems; cache ${w.hits} hits / ${w.misses} misses; ` +
+    `wall ${w.wallMs} ms, latency p50 ${w.p50Ms} ms, p95 ${w.p95Ms} ms, max ${w.maxMs} ms`);
+  for (const p of w.problems.slice(0, 20)) console.log(`  ! ${p}`);
+  if (w.problems.length || w.lost) failed = true;
+}
+
+async function twoWaves(name, base, sample) {
+  const reference = new Map();
+  const out = {};
+  for (const k of ["wave1", "wave2"]) {
+    const w = await wave(base, { n, deadlineMs: DEADLINE_MS, reference });
+    show(`${name} ${k}`, w);
+    out[k] = w;
+    if (sample) out[`${k}Mem`] = sample();
+  }
+  return out;
+}
+
+const summary = { n };
+if (which === "worker" || which === "both") {
+  const { proc, base, startMs } = await startWorker(b, {
+    RATE_TARGET_LIMIT: "0", RATE_CLIENT_LIMIT: "0", BLOCKLIST_ZONE_SUFFIX: "bl.test",
+  });
+  console.log(`worker: wrangler dev answered after ${startMs} ms`);
+  try {
+    summary.worker = await twoWaves("worker", base);
+  } finally {
+    proc.stop();
+  }
+}
+
+if (which === "serve" || which === "both") {
+  const addr = `${b.BED_WORKER_ADDR}:${await freePort()}`;
+  const proc = start("ip", ["netns", "exec", b.BED_NS, requireEnv("MAILAUDIT_BIN"), "serve",
+    "--listen", addr, "--site", requireEnv("MAILAUDIT_SITE"), "--resolver", b.BED_DOH_URL, "--ca-file", b.BED_CA,
+    "--allow-net", "198.18.25.0/24", "--target-limit", "0", "--client-limit", "0"]);
+  const base = `http://${addr}`;
+  // `ip netns exec` execs the server: the child's pid is the server's.
+  const status = () => {
+    const s = readFileSync(`/proc/${proc.child.pid}/status`, "utf8");
+    const kb = (k) => Number((s.match(new RegExp(`^${k}:\\s+(\\d+) kB`, "m")) || [])[1] || 0);
+    return { rssMiB: +(kb("VmRSS") / 1024).toFixed(1), peakMiB: +(kb("VmHWM") / 1024).toFixed(1), threads: Number((s.match(/^Threads:\s+(\d+)/m) || [])[1]) };
+  };
+  try {
+    await waitHttp(`${base}/healthz`, proc, 20_000);
+    const idle = status();
+    let peakThreads = idle.threads;
+    const timer = setInterval(() => { try { peakThreads = Math.max(peakThreads, status().threads); } catch {} }, 50);
+    console.log(`serve: idle RSS ${idle.rssMiB} MiB`);
+    summary.serve = { idle, ...(await twoWaves("serve", base, status)) };
+    clearInterval(timer);
+    const end = status();
+    summary.serve.peakThreads = peakThreads;
+    console.log(`serve: peak RSS (VmHWM) ${end.peakMiB} MiB, RSS after ${end.rssMiB} MiB, idle ${idle.rssMiB} MiB, peak threads ${peakThreads}`);
+  } finally {
+    proc.stop();
+  }
+}
+console.log(JSON.stringify(summary));
+setTimeout(() => process.exit(failed ? 1 : 0), 500);
