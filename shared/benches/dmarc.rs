@@ -9,30 +9,16 @@
 use mailaudit_core::dmarcrep::{parse_file, Batch, Options};
 use std::time::Instant;
 
-/// CPU time of this process so far (ms), from /proc/self/schedstat (Linux);
-/// 0 elsewhere. On a busy machine wall time says little; CPU time does.
-fn cpu_ms() -> f64 {
-    std::fs::read_to_string("/proc/self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
-        .map_or(0.0, |ns| ns / 1e6)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
+#[path = "common/mod.rs"]
+mod common;
 
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
+    let args = common::args();
     let Some(dir) = args.first() else {
         eprintln!("usage: dmarc DIR [RUNS]  (DIR holds report files)");
         std::process::exit(2);
     };
-    let runs: usize = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(5);
+    let runs: usize = common::arg_or(&args, 1, 5);
     let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{dir}: {e}"))
         .map(|e| e.unwrap().path())
@@ -60,14 +46,14 @@ fn main() {
     for _ in 0..runs {
         // The whole path, as `analyze` runs it.
         let t = Instant::now();
-        let c = cpu_ms();
+        let c = common::cpu_ms();
         let mut b = Batch::new();
         for (n, bytes) in &files {
             b.add(n, bytes);
         }
         let a = b.finish(&opts);
         total.push(t.elapsed().as_secs_f64() * 1e3);
-        cpu.push(cpu_ms() - c);
+        cpu.push(common::cpu_ms() - c);
         findings = a.report.findings.len();
         rows = a.tables.files.iter().map(|f| f.rows).sum();
 
@@ -87,8 +73,8 @@ fn main() {
     println!("input_mb={:.1}", bytes as f64 / 1e6);
     println!("rows={rows}");
     println!("findings={findings}");
-    println!("engine_median_ms={:.1}", median(total));
-    println!("engine_cpu_median_ms={:.1}", median(cpu));
-    println!("engine_parse_median_ms={:.1}", median(parse));
-    println!("engine_fold_median_ms={:.1}", median(fold));
+    println!("engine_median_ms={:.1}", common::median(&total));
+    println!("engine_cpu_median_ms={:.1}", common::median(&cpu));
+    println!("engine_parse_median_ms={:.1}", common::median(&parse));
+    println!("engine_fold_median_ms={:.1}", common::median(&fold));
 }

@@ -14,21 +14,16 @@ use mailaudit_core::config::exim::{check, Config};
 use mailaudit_core::config::{analyze, detect, split_files, ConfigOptions, Input};
 use std::time::Instant;
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
+#[path = "common/mod.rs"]
+mod common;
 
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
+    let args = common::args();
     let Some(file) = args.first() else {
         eprintln!("usage: exim FILE [RUNS]");
         std::process::exit(2);
     };
-    let runs: usize = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(51);
+    let runs: usize = common::arg_or(&args, 1, 51);
     let bytes = std::fs::read(file).unwrap_or_else(|e| panic!("{file}: {e}"));
     let inputs = [Input::new(
         file.clone(),
@@ -69,16 +64,16 @@ fn main() {
         println!("exim: {lines} lines, {findings} findings, {runs} runs of analyze() only");
         return;
     }
-    let min = |v: &[f64]| v.iter().copied().fold(f64::MAX, f64::min) * 1e3;
+    let min = |v: &[f64]| common::min(v) * 1e3;
     println!(
         "exim: {lines} lines, {findings} findings, {runs} runs; median analyze() {:.2} ms \
          (min {:.2}), detection {:.2} ms (min {:.2}), parse {:.2} ms (min {:.2}), rules {:.2} ms",
-        median(full.clone()) * 1e3,
+        common::median(&full) * 1e3,
         min(&full),
-        median(detection.clone()) * 1e3,
+        common::median(&detection) * 1e3,
         min(&detection),
-        median(parse.clone()) * 1e3,
+        common::median(&parse) * 1e3,
         min(&parse),
-        median(rules) * 1e3
+        common::median(&rules) * 1e3
     );
 }

@@ -8,13 +8,13 @@
 use mailaudit_core::config::{analyze, detect, split_files, ConfigOptions, Input};
 use std::time::Instant;
 
+#[path = "common/mod.rs"]
+mod common;
+
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
-    let lines: usize = args.first().and_then(|n| n.parse().ok()).unwrap_or(10_000);
-    let runs: usize = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(31);
+    let args = common::args();
+    let lines: usize = common::arg_or(&args, 0, 10_000);
+    let runs: usize = common::arg_or(&args, 1, 31);
     let stock = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../tests/fixtures/fail2ban/jail.conf"
@@ -55,8 +55,6 @@ fn main() {
             .collect::<Vec<_>>()
             .join(" ");
     }
-    times.sort_by(|a, b| a.total_cmp(b));
-    detection.sort_by(|a, b| a.total_cmp(b));
     println!(
         "{} + {} lines: {summary}",
         stock.lines().count(),
@@ -64,13 +62,13 @@ fn main() {
     );
     println!(
         "median of {runs}: {:.2} ms (min {:.2}, max {:.2})",
-        times[times.len() / 2],
-        times[0],
-        times[times.len() - 1]
+        common::median(&times),
+        common::min(&times),
+        common::max(&times)
     );
     println!(
         "detection alone: median {:.2} ms (min {:.2})",
-        detection[detection.len() / 2],
-        detection[0]
+        common::median(&detection),
+        common::min(&detection)
     );
 }

@@ -7,16 +7,16 @@
 use mailaudit_core::logs::{LogAnalyzer, LogOptions};
 use std::time::Instant;
 
+#[path = "common/mod.rs"]
+mod common;
+
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
+    let args = common::args();
     let Some(path) = args.first() else {
         eprintln!("usage: logs FILE [RUNS]");
         std::process::exit(2);
     };
-    let runs: usize = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(5);
+    let runs: usize = common::arg_or(&args, 1, 5);
     let data = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let mut times = Vec::new();
     let mut summary = String::new();
@@ -45,8 +45,7 @@ fn main() {
                 .join(" ")
         );
     }
-    times.sort_by(|a, b| a.total_cmp(b));
-    let median = times[times.len() / 2];
+    let median = common::median(&times);
     println!("{summary}");
     println!(
         "median of {runs}: {:.3} s ({:.0} MB/s, {:.2} M lines/s); min {:.3} s, max {:.3} s",
@@ -59,7 +58,7 @@ fn main() {
             .unwrap_or(0.0)
             / median
             / 1e6,
-        times[0],
-        times[times.len() - 1]
+        common::min(&times),
+        common::max(&times)
     );
 }

@@ -14,22 +14,16 @@ use mailaudit_core::config::{
 };
 use std::time::Instant;
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
+#[path = "common/mod.rs"]
+mod common;
 
 fn main() {
-    // `cargo bench` passes `--bench`; the rest are ours.
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
+    let args = common::args();
     let Some(dir) = args.first() else {
         eprintln!("usage: postfix DIR [RUNS]  (DIR holds main.cf and master.cf)");
         std::process::exit(2);
     };
-    let runs: usize = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(51);
+    let runs: usize = common::arg_or(&args, 1, 51);
     let read = |f: &str| {
         let p = std::path::Path::new(dir).join(f);
         let b = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
@@ -88,14 +82,19 @@ fn main() {
         ("analyze", &full),
         ("fix", &fixes),
     ] {
-        let min = v.iter().copied().fold(f64::MAX, f64::min);
-        println!("engine_{name}_min_ms={:.3}", min * 1e3);
+        println!("engine_{name}_min_ms={:.3}", common::min(v) * 1e3);
     }
-    println!("engine_split_median_ms={:.3}", median(split) * 1e3);
-    println!("engine_detect_median_ms={:.3}", median(detect) * 1e3);
-    println!("engine_parse_median_ms={:.3}", median(parse) * 1e3);
-    println!("engine_rules_median_ms={:.3}", median(rules) * 1e3);
-    println!("engine_analyze_median_ms={:.3}", median(full) * 1e3);
-    println!("engine_fix_median_ms={:.3}", median(fixes) * 1e3);
+    println!("engine_split_median_ms={:.3}", common::median(&split) * 1e3);
+    println!(
+        "engine_detect_median_ms={:.3}",
+        common::median(&detect) * 1e3
+    );
+    println!("engine_parse_median_ms={:.3}", common::median(&parse) * 1e3);
+    println!("engine_rules_median_ms={:.3}", common::median(&rules) * 1e3);
+    println!(
+        "engine_analyze_median_ms={:.3}",
+        common::median(&full) * 1e3
+    );
+    println!("engine_fix_median_ms={:.3}", common::median(&fixes) * 1e3);
     println!("engine_findings={findings} runs={runs}");
 }

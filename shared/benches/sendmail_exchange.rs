@@ -16,6 +16,9 @@ use mailaudit_core::config::sendmail::options::MACROS;
 use mailaudit_core::config::{analyze, detect, fix, split_files, ConfigOptions, Input};
 use std::time::Instant;
 
+#[path = "common/mod.rs"]
+mod common;
+
 const MC: &str = include_str!("../../tests/fixtures/sendmail/debian12-sendmail.mc");
 const CF: &str = include_str!("../../tests/fixtures/sendmail/debian12-sendmail.cf");
 const RC: &str = include_str!("../../tests/fixtures/exchange/ex2019-receive-connectors.txt");
@@ -25,7 +28,11 @@ const LINES: usize = 10_000;
 fn big_mc() -> String {
     let mut s = String::from(MC);
     let mut i = 0usize;
-    while s.lines().count() < LINES - 2 {
+    // Every line pushed below is one line: count them as they come (a
+    // count of the whole text per line made the generation quadratic).
+    let mut lines = s.lines().count();
+    while lines < LINES - 2 {
+        lines += 1;
         let (m, _) = MACROS[i % MACROS.len()];
         s.push_str(&match i % 10 {
             0..=2 => format!("dnl # comment line {i}: keep `quotes' and (parens) out of it\n"),
@@ -52,7 +59,9 @@ fn big_mc() -> String {
 fn big_cf() -> String {
     let mut s = CF.repeat(5);
     let mut i = 0;
-    while s.lines().count() < LINES {
+    let mut lines = s.lines().count();
+    while lines < LINES {
+        lines += 2;
         s.push_str(&format!("O Timeout.queuewarn=4h\nCwhost{i}.example.org\n"));
         i += 1;
     }
@@ -62,25 +71,23 @@ fn big_cf() -> String {
 fn big_exchange() -> String {
     let mut s = String::new();
     let mut i = 0;
-    while s.lines().count() + RC.lines().count() <= LINES {
+    let rc = RC.lines().count();
+    let mut lines = 0;
+    while lines + rc <= LINES {
         s.push_str(&RC.replace("EX01", &format!("EX{:02}", i + 1)));
+        lines += rc;
         i += 1;
     }
-    while s.lines().count() < LINES {
+    while lines < LINES {
         s.push('\n');
+        lines += 1;
     }
     s
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
 fn main() {
-    let runs: usize = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
+    let runs: usize = common::args()
+        .iter()
         .find_map(|a| a.parse().ok())
         .unwrap_or(31);
     let opts = ConfigOptions {
@@ -108,19 +115,18 @@ fn main() {
             std::hint::black_box(fix(&input, &opts).expect("report"));
             fx.push(s.elapsed().as_secs_f64() * 1000.0);
         }
-        let min = |v: &[f64]| v.iter().cloned().fold(f64::MAX, f64::min);
         println!(
             "{name:<12} {:>6} lines {:>8} bytes  analyze() median {:7.2} ms  min {:7.2} ms  \
              (detection median {:.2} ms, min {:.2} ms; fix() median {:.2} ms, min {:.2} ms; \
              {findings} findings, {runs} runs)",
             text.lines().count(),
             text.len(),
-            median(t.clone()),
-            min(&t),
-            median(d.clone()),
-            min(&d),
-            median(fx.clone()),
-            min(&fx),
+            common::median(&t),
+            common::min(&t),
+            common::median(&d),
+            common::min(&d),
+            common::median(&fx),
+            common::min(&fx),
         );
         if let Ok(dir) = std::env::var("BENCH_DIR") {
             let _ = std::fs::write(

@@ -20,6 +20,7 @@
 
 use super::{Input, Software};
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// How sure the detection is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -157,31 +158,50 @@ impl Kind {
 /// Splits and recognises the parts. With `forced`, every part is that
 /// software (no split, high confidence).
 pub fn detect(parts: &[Input], forced: Option<Software>) -> (Vec<Segment>, Vec<Unrecognised>) {
+    detect_parts(parts.iter().map(Cow::Borrowed), forced)
+}
+
+/// [`detect`] of parts the caller no longer needs: a part that is one
+/// segment becomes it without a copy.
+pub(crate) fn detect_owned(
+    parts: Vec<Input>,
+    forced: Option<Software>,
+) -> (Vec<Segment>, Vec<Unrecognised>) {
+    detect_parts(parts.into_iter().map(Cow::Owned), forced)
+}
+
+fn detect_parts<'a>(
+    parts: impl Iterator<Item = Cow<'a, Input>>,
+    forced: Option<Software>,
+) -> (Vec<Segment>, Vec<Unrecognised>) {
     let mut segments = Vec::new();
     let mut unknown = Vec::new();
-    for part in parts {
-        let total_lines = || part.text.lines().count();
+    for mut part in parts {
+        let total_lines = |part: &Input| super::lines(&part.text).count();
         if let Some(software) = forced {
+            let lines = total_lines(&part);
+            let kind = forced_kind(software, &part.text).to_string();
+            let part = part.into_owned();
             segments.push(Segment {
-                input: part.clone(),
                 detected: Detected {
                     name: part.name.clone(),
                     software,
-                    kind: forced_kind(software, &part.text).to_string(),
+                    kind,
                     confidence: Confidence::High,
-                    lines: (1, total_lines().max(1)),
+                    lines: (1, lines.max(1)),
                     forced: true,
                 },
+                input: part,
             });
             continue;
         }
         let (signals, ranges): (Vec<Option<Signal>>, _) = if part.text.len() > MAX_SPLIT_BYTES {
             // Look at the head only: enough to know what it is.
-            let head = part.text.lines().take(2000).map(signal).collect();
-            (head, vec![(0, total_lines())])
+            let head = super::lines(&part.text).take(2000).map(signal).collect();
+            (head, vec![(0, total_lines(&part))])
         } else {
             // One pass over the lines: the signals and the split read them.
-            let lines: Vec<&str> = part.text.lines().collect();
+            let lines: Vec<&str> = super::lines(&part.text).collect();
             let signals = lines.iter().map(|l| signal(l)).collect::<Vec<_>>();
             let ranges = split_points(&lines, &signals);
             (signals, ranges)
@@ -200,15 +220,22 @@ pub fn detect(parts: &[Input], forced: Option<Software>) -> (Vec<Segment>, Vec<U
                 });
                 continue;
             };
+            let name = part.name.clone();
             let input = if many {
                 Input::new(part.name.clone(), blank_outside(&part.text, start, end))
             } else {
-                part.clone()
+                // The one segment of the part (one pass of this loop): the
+                // part itself, moved when the caller gave it away.
+                std::mem::replace(
+                    &mut part,
+                    Cow::Owned(Input::new(String::new(), String::new())),
+                )
+                .into_owned()
             };
             segments.push(Segment {
                 input,
                 detected: Detected {
-                    name: part.name.clone(),
+                    name,
                     software,
                     kind,
                     confidence,
@@ -222,7 +249,7 @@ pub fn detect(parts: &[Input], forced: Option<Software>) -> (Vec<Segment>, Vec<U
 }
 
 fn forced_kind(software: Software, text: &str) -> &'static str {
-    let sigs: Vec<Option<Signal>> = text.lines().take(2000).map(signal).collect();
+    let sigs: Vec<Option<Signal>> = super::lines(text).take(2000).map(signal).collect();
     match judge(&sigs) {
         Some((s, _, _)) if s == software => {
             // The recognised kind, as a static name.
@@ -246,7 +273,7 @@ fn forced_kind(software: Software, text: &str) -> &'static str {
 /// The text with every line outside `start..end` emptied (line numbers kept).
 fn blank_outside(text: &str, start: usize, end: usize) -> String {
     let mut out = String::with_capacity(text.len() / 2);
-    for (i, line) in text.lines().enumerate() {
+    for (i, line) in super::lines(text).enumerate() {
         if i >= start && i < end {
             out.push_str(line);
         }

@@ -214,6 +214,13 @@ impl<'a> Iterator for LinesInclusive<'a> {
     }
 }
 
+/// The lines of a text as [`str::lines`] gives them, found with `memchr`
+/// (the standard library's line search is a byte-at-a-time loop on short
+/// lines, a visible share of every analyser's time on 10,000 lines).
+pub(crate) fn lines(text: &str) -> impl Iterator<Item = &str> {
+    lines_inclusive(text).map(line_text)
+}
+
 /// A line of [`lines_inclusive`] without its line end, as `str::lines`
 /// gives it: `\n`, and a `\r` just before it, dropped.
 pub(crate) fn line_text(line: &str) -> &str {
@@ -362,17 +369,19 @@ pub fn analyze(inputs: &[Input], opts: &ConfigOptions) -> Result<Report, ConfigE
     if parts.is_empty() {
         return Err(ConfigError::Empty);
     }
-    let (segments, unknown) = detect::detect(&parts, opts.software);
-    report(&segments, &unknown, opts, None)
+    let (mut segments, unknown) = detect::detect_owned(parts, opts.software);
+    report(&mut segments, &unknown, opts, None)
 }
 
 /// The report on the detected parts of an input ([`analyze`]).
 ///
 /// `postfix` is the Postfix analysis when the caller has already made it
 /// over exactly the Postfix segments ([`fix()`] runs the rules once, for the
-/// report and for the remedies).
+/// report and for the remedies). The segments' texts are moved to the
+/// analysers (left empty): copying them was a visible share of a 5,000-line
+/// analysis.
 pub(crate) fn report(
-    segments: &[detect::Segment],
+    segments: &mut [detect::Segment],
     unknown: &[detect::Unrecognised],
     opts: &ConfigOptions,
     mut postfix: Option<(Vec<Finding>, Vec<Assumption>)>,
@@ -407,9 +416,9 @@ pub(crate) fn report(
             }
         }
         let texts: Vec<Input> = segments
-            .iter()
+            .iter_mut()
             .filter(|s| s.detected.software == software)
-            .map(|s| s.input.clone())
+            .map(|s| std::mem::replace(&mut s.input, Input::new(String::new(), String::new())))
             .collect();
         if texts.is_empty() {
             continue;

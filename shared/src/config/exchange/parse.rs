@@ -199,7 +199,7 @@ pub fn parse(file: &str, text: &str) -> Vec<Object> {
     let mut out: Vec<Object> = Vec::new();
     let mut props: Vec<Prop> = Vec::new();
     let mut hint: Option<ObjKind> = None;
-    let lines: Vec<&str> = text.lines().collect();
+    let lines: Vec<&str> = crate::config::lines(text).collect();
     let flush = |props: &mut Vec<Prop>, out: &mut Vec<Object>, hint: Option<ObjKind>| {
         if !props.is_empty() && out.len() < MAX_OBJECTS {
             let p = std::mem::take(props);

@@ -689,7 +689,7 @@ impl Reader {
         let mut cfg = Config::default();
         let mut dc: Vec<(String, String)> = Vec::new();
         for p in parts {
-            for (i, line) in p.text.lines().enumerate() {
+            for (i, line) in crate::config::lines(&p.text).enumerate() {
                 if let Some((name, value)) = debconf_line(line) {
                     dc.push((name.to_string(), value.to_string()));
                     cfg.debconf.push(Opt {
@@ -747,7 +747,7 @@ impl Reader {
         }
         let mut logical: Option<(String, Source)> = None;
         let file: Arc<str> = part.name.as_str().into();
-        for (i, raw) in part.text.lines().enumerate() {
+        for (i, raw) in crate::config::lines(&part.text).enumerate() {
             self.cfg.lines += 1;
             let lineno = u32::try_from(i + 1).unwrap_or(u32::MAX);
             let raw = raw.strip_suffix('\r').unwrap_or(raw);
@@ -1154,11 +1154,8 @@ impl Reader {
             }
             return;
         }
-        match option(text) {
-            Some(o) => self.cfg.main.push(Opt {
-                source: src.clone(),
-                ..o
-            }),
+        match option(text, src) {
+            Some(o) => self.cfg.main.push(o),
             None => self.diag(
                 src,
                 "not an option setting, macro, named list or section start",
@@ -1188,13 +1185,9 @@ impl Reader {
             .strip_prefix("hide ")
             .map(str::trim_start)
             .unwrap_or(text);
-        let Some(o) = option(text) else {
+        let Some(o) = option(text, src) else {
             self.diag(src, "not a driver option");
             return;
-        };
-        let o = Opt {
-            source: src.clone(),
-            ..o
         };
         match self.current {
             Current::Driver(i) => {
@@ -1315,8 +1308,8 @@ pub fn parse_cond(text: &str, src: &Source) -> Result<Cond, String> {
     })
 }
 
-/// `name = value`, `name`, `no_name`, `not_name`.
-fn option(text: &str) -> Option<Opt> {
+/// `name = value`, `name`, `no_name`, `not_name`, read from `src`.
+fn option(text: &str, src: &Source) -> Option<Opt> {
     let b = text.as_bytes();
     if !b.first()?.is_ascii_lowercase() && *b.first()? != b'_' {
         return None;
@@ -1327,7 +1320,6 @@ fn option(text: &str) -> Option<Opt> {
         .unwrap_or(b.len());
     let name = &text[..end];
     let rest = text[end..].trim_start();
-    let empty = Source::new("", 0, "");
     if rest.is_empty() {
         let (negated, name) = match name
             .strip_prefix("no_")
@@ -1340,7 +1332,7 @@ fn option(text: &str) -> Option<Opt> {
             name: name.to_string(),
             value: None,
             negated,
-            source: empty,
+            source: src.clone(),
         });
     }
     let v = rest.strip_prefix('=')?;
@@ -1348,7 +1340,7 @@ fn option(text: &str) -> Option<Opt> {
         name: name.to_string(),
         value: Some(v.trim().to_string()),
         negated: false,
-        source: empty,
+        source: src.clone(),
     })
 }
 

@@ -309,7 +309,7 @@ fn smtp_jail(all: &[Jail], needs: &[Software]) -> (Finding, Vec<String>) {
     };
     let mut missing = Vec::new();
     let mut found: Vec<&Jail> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = std::collections::HashSet::<_, foldhash::fast::FixedState>::default();
     for w in &wanted {
         let c = covering(*w);
         if c.is_empty() {
@@ -470,7 +470,7 @@ fn value_number(v: &Option<Value>, f: impl Fn(&str) -> Option<f64>) -> Result<f6
 
 /// `fail2ban.thresholds` over the jails `smtp_jail` chose (else [DEFAULT]).
 fn thresholds(m: &Merged, all: &[Jail], judged: &[String]) -> Finding {
-    let by_name: std::collections::HashMap<&str, &Jail> = all.iter().map(|j| (j.name, j)).collect();
+    let by_name: super::parse::HashMap<&str, &Jail> = all.iter().map(|j| (j.name, j)).collect();
     let mut sets: Vec<Times> = judged
         .iter()
         .filter_map(|n| by_name.get(n.as_str()).copied())
@@ -671,7 +671,7 @@ pub fn entry(s: &str) -> Entry {
 /// `fail2ban.ignoreip_broad` over [DEFAULT] and every enabled jail.
 fn ignoreip(m: &Merged, all: &[Jail]) -> Finding {
     let mut values: Vec<(String, Value)> = Vec::new();
-    let mut sources = std::collections::HashSet::new();
+    let mut sources = std::collections::HashSet::<_, foldhash::fast::FixedState>::default();
     let scopes = std::iter::once("DEFAULT").chain(all.iter().filter(|j| j.enabled).map(|j| j.name));
     for scope in scopes {
         if let Some(v) = m.get(scope, "ignoreip") {
@@ -691,7 +691,7 @@ fn ignoreip(m: &Merged, all: &[Jail]) -> Finding {
     let mut public = Vec::new();
     let mut notes = Vec::new();
     let mut ev = Vec::new();
-    let mut seen_entries = std::collections::HashSet::new();
+    let mut seen_entries = std::collections::HashSet::<_, foldhash::fast::FixedState>::default();
     for (scope, v) in &values {
         let mut flagged = false;
         for item in v

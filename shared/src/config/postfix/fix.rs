@@ -382,7 +382,7 @@ pub fn fix(inputs: &[Input], opts: &ConfigOptions) -> Result<FixPlan, ConfigErro
         .iter()
         .map(|p| Input::new(p.name, p.normalized()))
         .collect();
-    let (segments, unknown) = detect::detect(&files, opts.software);
+    let (mut segments, unknown) = detect::detect_owned(files, opts.software);
     if segments.is_empty() {
         return Err(ConfigError::Unrecognised);
     }
@@ -390,7 +390,7 @@ pub fn fix(inputs: &[Input], opts: &ConfigOptions) -> Result<FixPlan, ConfigErro
         .iter()
         .all(|s| s.detected.software == Software::Postfix);
     if !all_postfix {
-        let report = crate::config::report(&segments, &unknown, opts, None)?;
+        let report = crate::config::report(&mut segments, &unknown, opts, None)?;
         return Ok(FixPlan::unchanged(report, inputs));
     }
     // Every part parsed, under its index, so every source line names its
@@ -403,7 +403,7 @@ pub fn fix(inputs: &[Input], opts: &ConfigOptions) -> Result<FixPlan, ConfigErro
     // analyze() reads only the Postfix segments: let it.
     let whole = unknown.is_empty() && segments.len() == parts.len();
     let report = crate::config::report(
-        &segments,
+        &mut segments,
         &unknown,
         opts,
         whole.then_some((findings, assumptions)),
