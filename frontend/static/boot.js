@@ -14,6 +14,17 @@ let offline;
 globalThis.mailauditOffline = () => {
   offline ??= import('./mailaudit_offline.js').then(async (m) => {
     await m.default({ module_or_path: new URL('./mailaudit_offline_bg.wasm', import.meta.url) });
+    // Warm-up: the browser compiles a wasm function the first time it runs,
+    // and the analysers are built for speed (large code), so the first paste
+    // would pay that compile. Analysing each software's small built-in
+    // sample now, while the user is still copying a file, does it in advance.
+    for (const software of ['postfix', 'exim', 'sendmail', 'exchange', 'fail2ban']) {
+      try {
+        m.analyse_config(m.sample(software, 'weak'), software, '', '2026-01-01T00:00:00Z');
+      } catch (err) {
+        console.warn('mailaudit: analyser warm-up failed', software, err);
+      }
+    }
     document.documentElement.dataset.analysers = 'ready'; // for the browser tests
     return m;
   });

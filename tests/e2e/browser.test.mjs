@@ -36,7 +36,7 @@ let serverPromise = null;
 
 /** Starts `mailaudit serve` once (port 0) and resolves to its base URL. */
 function server() {
-  if (serverPromise) return serverPromise;
+  if (serverPromise) return serverPromise.then((s) => s.base);
   const b = bedIfSet();
   // Without the bed, a resolver that cannot be reached: these tests make no
   // DNS look-ups, and nothing may ever go to a public resolver by accident.
