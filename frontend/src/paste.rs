@@ -110,7 +110,7 @@ async fn analyse(form: Form, sample: Option<(Software, &'static str)>) -> State 
     let len = form
         .text
         .cast::<web_sys::HtmlTextAreaElement>()
-        .map_or(0, |t| t.text_length().max(0) as u32);
+        .map_or(0, |t| t.text_length());
     if len > MAX_PASTE {
         return State::Failed(too_large(len));
     }
