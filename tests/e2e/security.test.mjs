@@ -169,6 +169,16 @@ const beat = (page) => page.evaluate(() => {
   return { maxGapMs: Math.round(Math.max(b.max, performance.now() - b.last)), ticks: b.ticks };
 });
 
+/** A full garbage collection in the page, through the DevTools protocol:
+ * the test's own 50 MB strings from an earlier step are collected before a
+ * heartbeat starts, not during it (a major collection of them stopped the
+ * page for 3.3 s at load 8, inside the window meant for the page's work). */
+async function collectGarbage(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('HeapProfiler.collectGarbage');
+  await cdp.detach();
+}
+
 const MB50 = 50 * 1000 * 1000;
 // A main thread that answers within this keeps the page usable.
 const MAX_GAP_MS = 1_000;
@@ -189,14 +199,22 @@ test('50 MB pasted into the paste box: the page never freezes, says what happene
       ['mail log', 'Nov 29 10:00:00 mx postfix/smtpd[123]: warning: unknown[203.0.113.9]: SASL LOGIN authentication failed: authentication failure\n'],
     ]) {
       // A real paste's event, with 50 MB on its clipboard data: the page
-      // must refuse it (cancel the paste) without freezing.
-      await heartbeat(page);
-      const cancelled = await page.locator('#config').evaluate((el, [l, size]) => {
-        const dt = new DataTransfer();
-        dt.setData('text/plain', l.repeat(Math.ceil(size / l.length)));
-        el.focus();
-        return !el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+      // must refuse it (cancel the paste) without freezing. The 50 MB and
+      // the clipboard data are made, and the garbage collected, before the
+      // heartbeat starts: that is the test's work on the page's thread, not
+      // the page's (it cost up to 3.8 s at load 8).
+      await page.locator('#config').evaluate((el, [l, size]) => {
+        window.__hugePaste = new DataTransfer();
+        window.__hugePaste.setData('text/plain', l.repeat(Math.ceil(size / l.length)));
       }, [line, MB50]);
+      await collectGarbage(page);
+      await heartbeat(page);
+      const cancelled = await page.locator('#config').evaluate((el) => {
+        el.focus();
+        const dt = window.__hugePaste;
+        delete window.__hugePaste;
+        return !el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+      });
       await alert.waitFor({ timeout: 10_000 });
       const pasted = await beat(page);
       assert.ok(cancelled, `${what}: the 50 MB paste went into the box`);
@@ -228,11 +246,13 @@ test('50 MB pasted into the paste box: the page never freezes, says what happene
   });
 });
 
-// Found 2026-11-29: with a 50 MB log the page's main thread stops for about
-// 5.7 s (loaded machine) although the log is read in the Web Worker; not
-// fixed yet (where the time goes is not known: the result's rendering or its
-// transfer are suspects). A todo, so the figure shows in every run.
-test('50 MB log file in the log analyser: the page never freezes', { timeout: 180_000, todo: 'the page stops for ~5.7 s with a 50 MB log' }, async () => {
+// Found 2026-11-29 at load 10-20: a 5.7 s gap, then a `todo`. Re-measured
+// 2026-11-30 on the `wasm-fast` module with the page's long tasks and gaps
+// on a timeline: the file is read in the Web Worker, and the main thread's
+// only long task is rendering the result (76 ms quiet, 143-224 ms with 8-16
+// busy loops on the 2 cores); the longest gap was 192 ms quiet and 336-377
+// ms at load 10-20. The bound below is 2.6x the worst of those.
+test('50 MB log file in the log analyser: the page never freezes', { timeout: 180_000 }, async () => {
   const serve = await startServe(['--resolver', 'https://127.0.0.1:9/dns-query']);
   cleanups.push(serve.stop);
   const dir = mkdtempSync(path.join(tmpdir(), 'mailaudit-huge-'));
