@@ -2,7 +2,9 @@
 // HTTP/1.1 on 127.0.0.1): answers from a zone the test edits. A name not in
 // the zone is NXDOMAIN, a type not at a name an empty NOERROR. TXT strings
 // longer than 255 bytes are split into character-strings as a zone file
-// would. (monitor.test.mjs carries its own copy with blocklist entries.)
+// would. Blocklist entries: an A query for `2.0.0.127.<list zone>` (every
+// DNSBL's documented test entry) or for a name in the optional `listed` set
+// is answered 127.0.0.2.
 import http from "node:http";
 
 const TYPES = { 1: "A", 15: "MX", 16: "TXT", 28: "AAAA" };
@@ -57,8 +59,9 @@ function rdata(type, value) {
   throw new Error(`type ${type}`);
 }
 
-/** The wire answer to `query` from `zone` (name → {A, AAAA, MX, TXT}). */
-export function answer(zone, query) {
+/** The wire answer to `query` from `zone` (name → {A, AAAA, MX, TXT}) and
+ * the blocklist entries in `listed` (a Set of names, or null). */
+export function answer(zone, query, listed = null) {
   const id = query.readUInt16BE(0);
   const flags = query.readUInt16BE(2);
   const { name, off } = readName(query, 12);
@@ -67,7 +70,8 @@ export function answer(zone, query) {
   const type = TYPES[qtype];
   let records = [];
   let rcode = 0;
-  if (zone.has(name)) records = (type && zone.get(name)[type]) || [];
+  if (listed && type === "A" && (/^2\.0\.0\.127\./.test(name) || listed.has(name))) records = ["127.0.0.2"];
+  else if (zone.has(name)) records = (type && zone.get(name)[type]) || [];
   else rcode = 3; // NXDOMAIN
   const head = Buffer.alloc(12);
   head.writeUInt16BE(id, 0);
@@ -88,8 +92,9 @@ export function answer(zone, query) {
   return Buffer.concat([head, question, ...rrs]);
 }
 
-/** Starts the stub on 127.0.0.1; resolves to {url, queries, close}. */
-export async function dohStub(zone) {
+/** Starts the stub on 127.0.0.1; resolves to {url, queries, close}. With
+ * `listed` (a Set the test may edit), blocklist look-ups are answered. */
+export async function dohStub(zone, { listed = null } = {}) {
   const queries = [];
   const srv = http.createServer((req, res) => {
     const chunks = [];
@@ -98,7 +103,7 @@ export async function dohStub(zone) {
       try {
         const q = Buffer.concat(chunks);
         queries.push(readName(q, 12).name);
-        const body = answer(zone, q);
+        const body = answer(zone, q, listed);
         res.writeHead(200, { "content-type": "application/dns-message", "content-length": body.length });
         res.end(body);
       } catch (e) {

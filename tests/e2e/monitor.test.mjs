@@ -11,10 +11,9 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { readFileSync } from "node:fs";
 import { startWorkerLocal } from "./lib.mjs";
+import { dohStub } from "./doh-stub.mjs";
 
-// ---- a DoH stub ---------------------------------------------------------
-
-const TYPES = { 1: "A", 15: "MX", 16: "TXT", 28: "AAAA" };
+// ---- the DoH stub (doh-stub.mjs) ---------------------------------------
 
 /** name → {A: [...], AAAA: [...], MX: [[pref, host]], TXT: [...]}; a name
  * not in the zone is NXDOMAIN, a type not at a name is an empty NOERROR. */
@@ -22,107 +21,6 @@ const zone = new Map();
 /** Names answered 127.0.0.2 (blocklist entries), besides every list's
  * documented test entry 127.0.0.2 (`2.0.0.127.<zone>`). */
 const listed = new Set();
-
-function readName(buf, off) {
-  const labels = [];
-  for (let n = 0; n < 128; n++) {
-    const len = buf[off];
-    if (len === undefined) throw new Error("truncated name");
-    off += 1;
-    if (len === 0) return { name: labels.join(".").toLowerCase(), off };
-    if (len >= 0xc0) throw new Error("compressed name in a question");
-    labels.push(buf.subarray(off, off + len).toString("latin1"));
-    off += len;
-  }
-  throw new Error("name too long");
-}
-
-function encodeName(name) {
-  const parts = name.replace(/\.$/, "").split(".").filter(Boolean);
-  return Buffer.concat([...parts.map((p) => Buffer.concat([Buffer.from([p.length]), Buffer.from(p)])), Buffer.from([0])]);
-}
-
-function rdata(type, value) {
-  switch (type) {
-    case "A":
-      return Buffer.from(value.split(".").map(Number));
-    case "AAAA": {
-      const [head, tail = ""] = value.split("::");
-      const h = head ? head.split(":") : [];
-      const t = tail ? tail.split(":") : [];
-      const groups = [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
-      const b = Buffer.alloc(16);
-      groups.forEach((g, i) => b.writeUInt16BE(parseInt(g, 16), i * 2));
-      return b;
-    }
-    case "MX": {
-      const pref = Buffer.alloc(2);
-      pref.writeUInt16BE(value[0]);
-      return Buffer.concat([pref, encodeName(value[1])]);
-    }
-    case "TXT": {
-      const s = Buffer.from(value);
-      return Buffer.concat([Buffer.from([s.length]), s]);
-    }
-  }
-  throw new Error(`type ${type}`);
-}
-
-function answer(query) {
-  const id = query.readUInt16BE(0);
-  const flags = query.readUInt16BE(2);
-  const { name, off } = readName(query, 12);
-  const qtype = query.readUInt16BE(off);
-  const question = query.subarray(12, off + 4);
-  const type = TYPES[qtype];
-  let records = [];
-  let rcode = 0;
-  if (type === "A" && (/^2\.0\.0\.127\./.test(name) || listed.has(name))) {
-    records = ["127.0.0.2"];
-  } else if (zone.has(name)) {
-    records = (type && zone.get(name)[type]) || [];
-  } else {
-    rcode = 3; // NXDOMAIN
-  }
-  const head = Buffer.alloc(12);
-  head.writeUInt16BE(id, 0);
-  // QR, the query's RD, RA, rcode.
-  head.writeUInt16BE(0x8000 | (flags & 0x0100) | 0x0080 | rcode, 2);
-  head.writeUInt16BE(1, 4);
-  head.writeUInt16BE(records.length, 6);
-  const rrs = records.map((v) => {
-    const data = rdata(type, v);
-    const fixed = Buffer.alloc(12);
-    fixed.writeUInt16BE(0xc00c, 0); // the question's name
-    fixed.writeUInt16BE(qtype, 2);
-    fixed.writeUInt16BE(1, 4); // IN
-    fixed.writeUInt32BE(300, 6);
-    fixed.writeUInt16BE(data.length, 10);
-    return Buffer.concat([fixed, data]);
-  });
-  return Buffer.concat([head, question, ...rrs]);
-}
-
-const dohQueries = [];
-
-function dohServer() {
-  return http.createServer((req, res) => {
-    const chunks = [];
-    req.on("data", (c) => chunks.push(c));
-    req.on("end", () => {
-      try {
-        const q = Buffer.concat(chunks);
-        dohQueries.push(readName(q, 12).name);
-        const body = answer(q);
-        res.writeHead(200, { "content-type": "application/dns-message", "content-length": body.length });
-        res.end(body);
-      } catch (e) {
-        res.writeHead(400);
-        res.end(String(e));
-      }
-    });
-  });
-}
 
 // ---- a webhook receiver -------------------------------------------------
 
@@ -156,13 +54,12 @@ const SECRET = "T000/B000/SECRETwebhookpath42";
 const OWNER = "198.51.100.10";
 
 before(async () => {
-  doh = dohServer();
+  doh = await dohStub(zone, { listed });
   hook = webhookServer();
-  const dohPort = await listen(doh);
   hookOrigin = `http://127.0.0.1:${await listen(hook)}`;
   ({ proc: wrangler, base } = await startWorkerLocal(
     {
-      DOH_URL: `http://127.0.0.1:${dohPort}/dns-query`,
+      DOH_URL: doh.url,
       MONITOR_TEST_WEBHOOK_ORIGIN: hookOrigin,
       // Every run audits every domain again, three domains per run.
       MONITOR_INTERVAL_SECS: "0",
