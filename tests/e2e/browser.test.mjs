@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bed } from './lib.mjs';
-import { OUT, loadAnalysers, openApp, requireSite, startServe, withBrowser as siteBrowser } from './site-lib.mjs';
+import { OUT, loadAnalysers, openApp, requireSite, shot, startServe, withBrowser as siteBrowser } from './site-lib.mjs';
 
 const TIMEOUT = 240_000; // upper bound for a loaded CI machine; a healthy run takes seconds
 /** Analyses of the big generated config in the page (first and median recorded). */
@@ -92,7 +92,6 @@ async function analyse(page, text, version = '') {
 }
 
 // Screenshots are artefacts, not assertions: a loaded machine may take long to paint a full page.
-const shot = (page, name) => page.screenshot({ path: path.join(OUT, name), fullPage: true, timeout: 120_000 });
 
 const WEAK_MAIN_CF = [
   '# main.cf',

@@ -264,7 +264,10 @@ export async function loadAnalysers(page) {
   await page.getByRole('tab', { name: 'Audit a domain' }).click();
 }
 
-export const shot = (page, name) => page.screenshot({ path: path.join(OUT, name), fullPage: true });
+// A full-page screenshot of a long report took over playwright's default
+// 30 s twice in seven runs at load 11-13: the picture is an artefact, not
+// an assertion, so it gets longer.
+export const shot = (page, name) => page.screenshot({ path: path.join(OUT, name), fullPage: true, timeout: 120_000 });
 
 /** Saves a screenshot of the page at 360 px and 1280 px wide. */
 export async function shots(page, name) {
