@@ -231,7 +231,14 @@ async function runWrangler({ prefix, ip, vars, env, args = [] }) {
     },
   });
   const base = `http://${ip}:${port}`;
-  await waitHttp(`${base}/healthz`, proc, 90_000);
+  try {
+    await waitHttp(`${base}/healthz`, proc, 90_000);
+  } catch (e) {
+    // The caller never gets `proc` to stop: stop it here, or a workerd
+    // that never answered outlives the test run.
+    proc.stop();
+    throw e;
+  }
   return { proc, base, startMs: Date.now() - t0 };
 }
 
