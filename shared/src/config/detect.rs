@@ -1456,7 +1456,7 @@ mod tests {
         for ws in [
             "\u{85}", "\u{a0}", "\u{2003}", "\u{3000}", "\u{1c}", "\u{feff}", "é",
         ] {
-            lines.extend([format!("{ws}a = b"), format!("a = b{ws}"), format!("{ws}")]);
+            lines.extend([format!("{ws}a = b"), format!("a = b{ws}"), ws.to_string()]);
         }
         let n = lines.len();
         for i in 0..n {
