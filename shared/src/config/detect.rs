@@ -407,16 +407,31 @@ fn sig(software: Software, kind: Kind) -> Option<Signal> {
 
 /// The signal of one line.
 fn signal(line: &str) -> Option<Signal> {
-    let t = line.trim();
+    signal_with(line, true)
+}
+
+/// [`signal`], with or without the shortcuts for the common shapes of a
+/// main.cf line ([`postfix_like`], [`plain_continuation`]); the tests
+/// check that both give the same on every line they have.
+#[inline(always)]
+fn signal_with(line: &str, shortcuts: bool) -> Option<Signal> {
+    let t = trim(line);
     if t.is_empty() || t.len() > 4096 {
         return None;
+    }
+    if shortcuts {
+        if let Some(s) = plain_continuation(line, t) {
+            return s;
+        }
     }
     // Logs first: a log line may quote anything.
     if let Some(s) = log_signal(t) {
         return Some(s);
     }
-    if let Some(s) = postfix_like(line, t) {
-        return s;
+    if shortcuts {
+        if let Some(s) = postfix_like(line, t) {
+            return s;
+        }
     }
     if t.starts_with('#') {
         // Exchange log headers are comments with a meaning.
@@ -516,32 +531,57 @@ fn signal(line: &str) -> Option<Signal> {
     None
 }
 
-type NameSet = std::collections::HashSet<&'static str, foldhash::fast::FixedState>;
+/// `line.trim()`, without its search through Unicode white space when the
+/// line starts and ends with ASCII that is not white space (most lines).
+fn trim(line: &str) -> &str {
+    // The ASCII chars `char::is_whitespace` accepts.
+    let ascii_text =
+        |b: u8| b.is_ascii() && !matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ');
+    let b = line.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(&f), Some(&l)) if ascii_text(f) && ascii_text(l) => line,
+        _ => line.trim(),
+    }
+}
 
-/// [`EXIM_OPTIONS`] and [`FAIL2BAN_OPTIONS`] as hash sets: looked up for
-/// every `name = value` line.
-fn option_sets() -> &'static (NameSet, NameSet) {
-    static SETS: std::sync::OnceLock<(NameSet, NameSet)> = std::sync::OnceLock::new();
-    SETS.get_or_init(|| {
-        (
-            EXIM_OPTIONS.iter().copied().collect(),
-            FAIL2BAN_OPTIONS.iter().copied().collect(),
-        )
+/// Which of Postfix ([`POSTFIX_NAME`]), Exim ([`EXIM_NAME`]) and fail2ban
+/// ([`FAIL2BAN_NAME`]) know a name: [`EXIM_OPTIONS`], [`FAIL2BAN_OPTIONS`]
+/// and Postfix's parameter names in one hash map, so that a `name = value`
+/// line (most lines of a paste) costs one look-up rather than three.
+fn name_owners() -> &'static NameOwners {
+    static OWNERS: std::sync::OnceLock<NameOwners> = std::sync::OnceLock::new();
+    OWNERS.get_or_init(|| {
+        let mut m = NameOwners::default();
+        for n in super::postfix::parameter_names() {
+            *m.entry(n).or_default() |= POSTFIX_NAME;
+        }
+        for n in EXIM_OPTIONS {
+            *m.entry(n).or_default() |= EXIM_NAME;
+        }
+        for n in FAIL2BAN_OPTIONS {
+            *m.entry(n).or_default() |= FAIL2BAN_NAME;
+        }
+        m
     })
 }
+
+type NameOwners = std::collections::HashMap<&'static str, u8, foldhash::fast::FixedState>;
+const POSTFIX_NAME: u8 = 1;
+const EXIM_NAME: u8 = 2;
+const FAIL2BAN_NAME: u8 = 4;
 
 /// The signal of a `name = value` line by its name: Postfix, Exim or
 /// fail2ban when only one of them knows it.
 fn by_name(name: &str) -> Option<Signal> {
-    let postfix = super::postfix::is_parameter_name(name);
-    let (exim_options, fail2ban_options) = option_sets();
-    let exim = exim_options.contains(name)
+    let owners = name_owners().get(name).copied().unwrap_or(0);
+    let postfix = owners & POSTFIX_NAME != 0;
+    let exim = owners & EXIM_NAME != 0
         || name.starts_with("acl_smtp_")
         || name.starts_with("domainlist ")
         || name.starts_with("hostlist ")
         || name.starts_with("addresslist ")
         || name.starts_with("localpartlist ");
-    let f2b = fail2ban_options.contains(name);
+    let f2b = owners & FAIL2BAN_NAME != 0;
     match (postfix, exim, f2b) {
         (true, false, false) => sig(Software::Postfix, Kind::PostfixMain),
         (false, true, false) => sig(Software::Exim, Kind::Exim),
@@ -580,6 +620,53 @@ fn postfix_like(line: &str, t: &str) -> Option<Option<Signal>> {
     }
     Some(by_name(name))
 }
+
+/// The continuation line of a main.cf list (`    permit_mynetworks,`,
+/// `    check_client_access hash:/etc/postfix/access,`), decided without
+/// the other checks: an indented line whose text starts with a lower-case
+/// letter and has only lower-case letters, digits, blanks and `_,:/.-`.
+/// On that shape no log, m4 (no `(`), Sendmail (no upper case), fail2ban
+/// (not indented), Exchange (not indented), `name = value` (no `=`) or
+/// master.cf (indented) check can fire, nor any Exim one (no `=`, `!`,
+/// upper case or `$`) except a section word, an ACL or driver header
+/// (`word:`), an ACL verb alone and `endpass`: those, and `dnl…`/`begin…`,
+/// take the full path. `Some(None)` when decided.
+fn plain_continuation(line: &str, t: &str) -> Option<Option<Signal>> {
+    if !matches!(line.as_bytes().first(), Some(b' ' | b'\t')) {
+        return None;
+    }
+    let b = t.as_bytes();
+    if !b.first()?.is_ascii_lowercase() || !b.iter().all(|&c| PLAIN[usize::from(c)]) {
+        return None;
+    }
+    if t.starts_with("dnl") || t.starts_with("begin") {
+        return None;
+    }
+    let word_end = b
+        .iter()
+        .position(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
+        .unwrap_or(b.len());
+    let (word, rest) = t.split_at(word_end);
+    let rest = rest.trim_start_matches(' ');
+    if rest == ":" || (rest.is_empty() && (EXIM_ACL_VERBS.contains(&word) || word == "endpass")) {
+        return None;
+    }
+    Some(None)
+}
+
+/// The bytes of [`plain_continuation`]'s shape.
+static PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_lowercase()
+            || b.is_ascii_digit()
+            || matches!(b, b' ' | b'_' | b',' | b':' | b'/' | b'.' | b'-');
+        c += 1;
+    }
+    t
+};
 
 /// What is before the first ` :` in `t`, else before its first `:` (a
 /// `Format-List` property name with its padding).
@@ -1325,5 +1412,155 @@ mod tests {
             let _ = one(t);
             let _ = one(&format!("{t}\n{t}\n{t}\n"));
         }
+    }
+
+    /// Every line of the text files under `tests/fixtures`.
+    fn fixture_lines() -> Vec<String> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if let Ok(b) = std::fs::read(&p) {
+                    out.extend(String::from_utf8_lossy(&b).lines().map(str::to_string));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures");
+        walk(std::path::Path::new(root), &mut out);
+        assert!(out.len() > 1000, "fixtures not found under {root}");
+        out
+    }
+
+    /// The shortcuts `signal` takes give what the plain forms give:
+    /// [`trim`] is `str::trim`, and the one name table of [`by_name`] says
+    /// what the three lists say.
+    #[test]
+    fn shortcuts_agree_with_the_plain_forms() {
+        let mut lines = fixture_lines();
+        // White space of every kind around text, and every ASCII byte at
+        // either end.
+        for b in 0u8..128 {
+            let c = char::from(b);
+            lines.extend([
+                format!("{c}"),
+                format!("{c}x"),
+                format!("x{c}"),
+                format!("{c}x{c}"),
+            ]);
+        }
+        for ws in [
+            "\u{85}", "\u{a0}", "\u{2003}", "\u{3000}", "\u{1c}", "\u{feff}", "é",
+        ] {
+            lines.extend([format!("{ws}a = b"), format!("a = b{ws}"), ws.to_string()]);
+        }
+        let n = lines.len();
+        for i in 0..n {
+            let l = lines[i].clone();
+            for v in [
+                format!(" {l}"),
+                format!("\t{l}"),
+                format!("{l} "),
+                format!("{l}\r"),
+                format!("\x0b{l}\x0c"),
+            ] {
+                lines.push(v);
+            }
+        }
+        for l in &lines {
+            assert_eq!(trim(l), l.trim(), "{l:?}");
+        }
+        // The shortcuts for main.cf lines: the shapes of the benchmark's
+        // generated main.cf (bench/gen_postfix_config.py), the Exim words
+        // they must leave to the full path, and every line lower-cased.
+        let mut shaped: Vec<String> = [
+            "    permit_mynetworks,",
+            "    check_client_access hash:/etc/postfix/a15,",
+            "    reject_unauth_destination",
+            "site_17 = 10.17.3.0/24 $site_16",
+            "mynetworks = 127.0.0.0/8 ${site_1?{$site_1}}",
+            "smtpd_banner = $myhostname ESMTP 6",
+            "  accept",
+            "  endpass",
+            "  deny  ",
+            "  acl_check_rcpt:",
+            "  remote_smtp :",
+            "  begin acl",
+            "  dnl x",
+            "  define(`x')",
+            "  a b f,2h,15m",
+            "  a b F,2h,15m",
+            "  driver = smtp",
+            "  domains = +local_domains",
+            "  hosts = : ",
+            "  x:y",
+            "  nov 29 07:00:00 host postfix/smtpd[1]: x",
+        ]
+        .map(String::from)
+        .to_vec();
+        shaped.extend(
+            lines
+                .iter()
+                .map(|l| format!("  {}", l.trim().to_lowercase())),
+        );
+        shaped.extend(lines.iter().map(|l| format!("\t{}", l.trim())));
+        shaped.extend(lines.iter().cloned());
+        let mut decided = 0;
+        for l in &shaped {
+            assert_eq!(signal_with(l, true), signal_with(l, false), "{l:?}");
+            let t = trim(l);
+            decided += usize::from(plain_continuation(l, t).is_some());
+        }
+        assert!(decided > 1000, "{decided}");
+        let reference = |name: &str| {
+            let postfix = crate::config::postfix::is_parameter_name(name);
+            let exim = EXIM_OPTIONS.contains(&name)
+                || name.starts_with("acl_smtp_")
+                || name.starts_with("domainlist ")
+                || name.starts_with("hostlist ")
+                || name.starts_with("addresslist ")
+                || name.starts_with("localpartlist ");
+            let f2b = FAIL2BAN_OPTIONS.contains(&name);
+            match (postfix, exim, f2b) {
+                (true, false, false) => sig(Software::Postfix, Kind::PostfixMain),
+                (false, true, false) => sig(Software::Exim, Kind::Exim),
+                (false, false, true) => sig(Software::Fail2ban, Kind::Fail2ban),
+                _ => None,
+            }
+        };
+        let mut names: Vec<String> = crate::config::postfix::parameter_names()
+            .iter()
+            .chain(EXIM_OPTIONS)
+            .chain(FAIL2BAN_OPTIONS)
+            .map(|n| n.to_string())
+            .collect();
+        names.extend(
+            [
+                "acl_smtp_rcpt",
+                "hostlist relay",
+                "site_1",
+                "",
+                "x",
+                "Banner",
+            ]
+            .map(String::from),
+        );
+        // The names of the fixture lines, as `signal` cuts them.
+        for l in &lines {
+            if let Some(i) = l.find('=') {
+                names.push(l[..i].trim().to_string());
+            }
+        }
+        let mut postfix = 0;
+        for n in &names {
+            let got = by_name(n);
+            assert_eq!(got, reference(n), "{n:?}");
+            postfix += usize::from(got.is_some_and(|s| s.software == Software::Postfix));
+        }
+        assert!(postfix > 500, "{postfix}");
     }
 }

@@ -101,6 +101,12 @@ pub fn is_parameter_name(name: &str) -> bool {
         .contains(name)
 }
 
+/// Every parameter name Postfix knows (any supported release), for
+/// detection's one name table.
+pub(crate) fn parameter_names() -> &'static [&'static str] {
+    names::NAMES
+}
+
 /// Whether a line has the shape of a master.cf service or `postconf -M`
 /// line: a service name, a known type, then private/unpriv/chroot
 /// (`y`, `n`, `-`), wakeup and maxproc (numbers, `-`, `?`), a command.

@@ -2,7 +2,6 @@
 //! ignores (it only logs "unused parameter").
 
 use super::defaults::BARE_NEWLINE;
-use super::expand::is_name_char;
 use super::names::NAMES;
 use super::{list, Config, Ctx, Param, Service, Version, View};
 use crate::report::{Evidence, Finding, Severity, Status};
@@ -68,15 +67,22 @@ fn distance(a: &str, b: &str, max: usize) -> Option<usize> {
 
 /// Names referred to as `$name`, `${name…}` or `$(name…)` in a value.
 fn references<'a, S: std::hash::BuildHasher>(value: &'a str, out: &mut HashSet<&'a str, S>) {
-    for i in memchr::memchr_iter(b'$', value.as_bytes()) {
-        // After an ASCII `$`: a char boundary.
-        let after = value.get(i + 1..).unwrap_or("");
-        let after = after.trim_start_matches(['{', '(']);
-        let end = after
-            .find(|c: char| !is_name_char(c))
-            .unwrap_or(after.len());
-        if end > 0 {
-            out.insert(&after[..end]);
+    // Bytes, not chars (this runs over every value): the name chars are
+    // ASCII, so a name ends at the first byte of any other char, a char
+    // boundary.
+    let b = value.as_bytes();
+    for i in memchr::memchr_iter(b'$', b) {
+        let mut start = i + 1;
+        while matches!(b.get(start), Some(b'{' | b'(')) {
+            start += 1;
+        }
+        let rest = b.get(start..).unwrap_or(&[]);
+        let len = rest
+            .iter()
+            .position(|&c| !(c.is_ascii_alphanumeric() || c == b'_'))
+            .unwrap_or(rest.len());
+        if let Some(name) = value.get(start..start + len).filter(|n| !n.is_empty()) {
+            out.insert(name);
         }
     }
 }
@@ -283,7 +289,7 @@ pub(crate) fn unknown_parameter(ctx: &Ctx) -> Finding {
             continue;
         }
         if super::is_parameter_name(name)
-            || classes.contains(name)
+            || (!classes.is_empty() && classes.contains(name))
             || name.split_once('_').is_some_and(|(svc, rest)| {
                 services.contains(svc) && suffixes.binary_search(&rest).is_ok()
             })

@@ -18,16 +18,19 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::BuildHasher;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use crate::report::Evidence;
 
 /// Text read from a file: a slice of the file's text (or of a logical
 /// line joined from several), which it shares: making or cloning one
-/// copies no text. Reads as a `&str` (`Deref`).
+/// copies no text. Reads as a `&str` (`Deref`). Counted with `Rc`, not
+/// `Arc`: a model is built, judged and dropped on one thread, and the
+/// atomic counts of four shared texts a definition were a visible share of
+/// a native analysis.
 #[derive(Clone)]
 pub struct Text {
-    base: Arc<str>,
+    base: Rc<str>,
     start: usize,
     end: usize,
 }
@@ -35,7 +38,7 @@ pub struct Text {
 impl Text {
     /// `s`, which is a slice of `base`, as a shared slice (copied when it
     /// is not in `base`).
-    fn within(base: &Arc<str>, s: &str) -> Text {
+    fn within(base: &Rc<str>, s: &str) -> Text {
         let start = (s.as_ptr() as usize).wrapping_sub(base.as_ptr() as usize);
         match start.checked_add(s.len()) {
             Some(end)
@@ -44,7 +47,7 @@ impl Text {
                     .is_some_and(|t| std::ptr::eq(t.as_ptr(), s.as_ptr())) =>
             {
                 Text {
-                    base: Arc::clone(base),
+                    base: Rc::clone(base),
                     start,
                     end,
                 }
@@ -74,7 +77,7 @@ impl AsRef<str> for Text {
 impl From<&str> for Text {
     fn from(s: &str) -> Text {
         Text {
-            base: Arc::from(s),
+            base: Rc::from(s),
             start: 0,
             end: s.len(),
         }
@@ -85,7 +88,7 @@ impl From<String> for Text {
     fn from(s: String) -> Text {
         let end = s.len();
         Text {
-            base: Arc::from(s),
+            base: Rc::from(s),
             start: 0,
             end,
         }
@@ -152,7 +155,7 @@ impl PartialEq<String> for Text {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
     /// The file's name (shared by every source in it).
-    pub file: Arc<str>,
+    pub file: Rc<str>,
     /// Index of the text it is in, among those given to [`Config::parse`]
     /// (two parts may have the same name).
     pub part: usize,
@@ -292,16 +295,16 @@ struct Logical<'a> {
 impl Logical<'_> {
     /// What the texts of the joined line are slices of: the file's text,
     /// or a copy of the line when it was joined from several (or cut).
-    fn base(&self, all: &Arc<str>) -> Arc<str> {
+    fn base(&self, all: &Rc<str>) -> Rc<str> {
         match &self.joined {
-            Cow::Borrowed(_) => Arc::clone(all),
-            Cow::Owned(s) => Arc::from(s.as_str()),
+            Cow::Borrowed(_) => Rc::clone(all),
+            Cow::Owned(s) => Rc::from(s.as_str()),
         }
     }
 
     /// `s`, a slice of the joined line, as a [`Text`] of `base`
     /// ([`Logical::base`]).
-    fn text(&self, base: &Arc<str>, s: &str) -> Text {
+    fn text(&self, base: &Rc<str>, s: &str) -> Text {
         match &self.joined {
             Cow::Borrowed(_) => Text::within(base, s),
             Cow::Owned(j) => {
@@ -314,7 +317,7 @@ impl Logical<'_> {
         }
     }
 
-    fn source_at(&self, file: &Arc<str>, all: &Arc<str>, part: usize, offset: usize) -> Source {
+    fn source_at(&self, file: &Rc<str>, all: &Rc<str>, part: usize, offset: usize) -> Source {
         let (line, text) = self
             .more
             .iter()
@@ -322,7 +325,7 @@ impl Logical<'_> {
             .find(|s| s.1 <= offset)
             .map_or(self.first, |s| (s.0, s.2));
         Source {
-            file: Arc::clone(file),
+            file: Rc::clone(file),
             part,
             line,
             text: Text::within(all, text),
@@ -353,9 +356,9 @@ fn trim_space(s: &str) -> &str {
 
 /// The logical lines of one file, one at a time (nothing is collected).
 struct LogicalLines<'a> {
-    file: &'a Arc<str>,
+    file: &'a Rc<str>,
     /// The file's text.
-    all: &'a Arc<str>,
+    all: &'a Rc<str>,
     part: usize,
     lines: std::iter::Enumerate<LinesInclusive<'a>>,
     /// The first line of the next logical line, already read.
@@ -371,7 +374,7 @@ struct LogicalLines<'a> {
 }
 
 impl<'a> LogicalLines<'a> {
-    fn new(file: &'a Arc<str>, all: &'a Arc<str>, part: usize) -> Self {
+    fn new(file: &'a Rc<str>, all: &'a Rc<str>, part: usize) -> Self {
         LogicalLines {
             file,
             all,
@@ -425,7 +428,7 @@ impl<'a> Iterator for LogicalLines<'a> {
                 }
                 self.diagnostics.push(Diagnostic {
                     source: Source {
-                        file: Arc::clone(self.file),
+                        file: Rc::clone(self.file),
                         part: self.part,
                         line: n,
                         text: Text::within(self.all, trim_end_space(line)),
@@ -491,13 +494,15 @@ fn may_be_service(line: &str) -> bool {
 /// Splits at white space, keeping `{ ... }` groups (nesting counted) whole;
 /// returns (token, byte offset).
 fn tokens(s: &str) -> Vec<(&str, usize)> {
+    // Bytes, not chars: the separators and braces are ASCII, so every
+    // token starts and ends at a char boundary.
     let mut out = Vec::new();
     let mut start: Option<usize> = None;
     let mut level = 0usize;
-    for (i, c) in s.char_indices() {
-        if matches!(c, ' ' | '\t' | '\r' | '\n') && level == 0 {
+    for (i, &c) in s.as_bytes().iter().enumerate() {
+        if matches!(c, b' ' | b'\t' | b'\r' | b'\n') && level == 0 {
             if let Some(st) = start.take() {
-                out.push((&s[st..i], st));
+                out.push((s.get(st..i).unwrap_or(""), st));
             }
             continue;
         }
@@ -505,13 +510,13 @@ fn tokens(s: &str) -> Vec<(&str, usize)> {
             start = Some(i);
         }
         match c {
-            '{' => level += 1,
-            '}' => level = level.saturating_sub(1),
+            b'{' => level += 1,
+            b'}' => level = level.saturating_sub(1),
             _ => {}
         }
     }
     if let Some(st) = start {
-        out.push((&s[st..], st));
+        out.push((s.get(st..).unwrap_or(""), st));
     }
     out
 }
@@ -549,10 +554,13 @@ impl Config {
         // postconf -P lines: (service, type, param).
         let mut per_service: Vec<(String, String, Param)> = Vec::new();
         for (k, (file, text)) in parts.into_iter().enumerate() {
-            let file: Arc<str> = Arc::from(file);
+            let file: Rc<str> = Rc::from(file);
             // One copy of the text, which every value and line read from it
             // shares.
-            let all: Arc<str> = Arc::from(text);
+            let all: Rc<str> = Rc::from(text);
+            // Room for the definitions (one per 50-odd bytes of a main.cf):
+            // growing the vector copies it.
+            cfg.params.reserve((text.len() / 48).min(1 << 16));
             let mut lines = LogicalLines::new(&file, &all, k);
             while let Some(l) = lines.next() {
                 cfg.diagnostics.append(&mut lines.diagnostics);
@@ -572,7 +580,8 @@ impl Config {
                     let base = l.base(&all);
                     let mut parts3 = [""; 3];
                     let mut slashes = 0;
-                    if name.contains('/') {
+                    // A byte loop: names are short, `contains` calls memchr.
+                    if name.bytes().any(|b| b == b'/') {
                         for (i, p) in name.splitn(4, '/').enumerate() {
                             slashes = i;
                             if let Some(slot) = parts3.get_mut(i) {
@@ -672,8 +681,8 @@ impl Config {
 }
 
 fn parse_service(
-    file: &Arc<str>,
-    all: &Arc<str>,
+    file: &Rc<str>,
+    all: &Rc<str>,
     part: usize,
     l: &Logical,
     toks: &[(&str, usize)],
@@ -850,14 +859,14 @@ submission/inet/smtpd_helo_required = yes
 
     #[test]
     fn texts_share_the_file() {
-        let base: Arc<str> = Arc::from("name = value\n");
+        let base: Rc<str> = Rc::from("name = value\n");
         let t = Text::within(&base, base.get(7..12).unwrap());
         assert_eq!(t, "value");
-        assert!(Arc::ptr_eq(&t.base, &base));
+        assert!(Rc::ptr_eq(&t.base, &base));
         // Not a slice of the base: copied.
         let t = Text::within(&base, "value");
         assert_eq!(t, "value");
-        assert!(!Arc::ptr_eq(&t.base, &base));
+        assert!(!Rc::ptr_eq(&t.base, &base));
         assert_eq!(Text::from(String::from("x")).as_str(), "x");
         // A value joined from continuation lines is its own text.
         let c = parse("a = 1\n  2\nb = 3\n");
