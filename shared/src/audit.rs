@@ -325,15 +325,18 @@ where
         // Dropping the unfinished checks cancels their network exchanges.
         Either::Right(((), _)) => true,
     };
-    let mut assumptions = vec![
-        Assumption::new("resolver", opts.resolver.clone()),
+    let mut assumptions = vec![Assumption::new("resolver", opts.resolver.clone())];
+    if let Some(how) = crate::dns::transport_assumption(&opts.resolver) {
+        assumptions.push(Assumption::new("resolver.transport", how));
+    }
+    assumptions.extend([
         Assumption::new("dmarc.discovery", dmarc::discovery_assumption()),
         Assumption::new(
             "spf.evaluation",
             "RFC 7208 check_host() for a client no term matches (look-up counts), and for \
              each MX address (at most 10)",
         ),
-    ];
+    ]);
     assumptions.push(Assumption::new("dkim.selectors", selectors.summary()));
     assumptions.push(Assumption::new(
         "blocklists",
