@@ -588,6 +588,13 @@ impl<'n, N: Network> Resolver<'n, N> {
         &self.url
     }
 
+    /// The time one exchange may take (5 s by default); a timed-out
+    /// exchange is tried once more.
+    pub fn with_timeout(mut self, timeout_ms: u32) -> Self {
+        self.timeout_ms = timeout_ms;
+        self
+    }
+
     /// DNS exchanges made, retries included (memo hits are not).
     pub fn exchanges(&self) -> usize {
         self.sent.load(Ordering::Relaxed)
