@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use mailaudit_core::audit::{audit_domain, AuditOptions};
 use mailaudit_core::config::{analyze, fix, ConfigOptions, FixPlan, Input, Software};
 use mailaudit_core::dmarcrep;
-use mailaudit_core::dns::DEFAULT_RESOLVER;
+use mailaudit_core::dns::{ResolverUrl, DEFAULT_RESOLVER};
 use mailaudit_core::limits::Window;
 use mailaudit_core::probe::smuggling;
 use mailaudit_core::{render, Report, Severity};
@@ -103,10 +103,16 @@ enum Command {
         #[arg(long, default_value = "high", value_name = "SEVERITY", value_parser = parse_severity)]
         fail_on: Severity,
     },
-    /// Audit a domain's mail security over DNS-over-HTTPS.
+    /// Audit a domain's mail security (DNS over HTTPS by default, or plain
+    /// DNS to a resolver you name).
     Audit {
         domain: String,
-        /// DNS-over-HTTPS resolver (RFC 8484).
+        /// The resolver: a DNS-over-HTTPS URL (RFC 8484), or plain DNS as
+        /// dns://IP[:PORT] (UDP, TCP for truncated answers; port 53 by
+        /// default; an IPv6 address in brackets), e.g. dns://127.0.0.53 for
+        /// the local stub resolver. Plain DNS spares a fresh process the
+        /// TLS handshake but is neither encrypted nor authenticated: name
+        /// a resolver on a path you trust (the report's assumptions say so).
         #[arg(long, value_name = "URL", default_value = DEFAULT_RESOLVER)]
         resolver: String,
         /// Extra CA certificates (PEM) to trust, e.g. for a private resolver.
@@ -201,6 +207,9 @@ enum Command {
             default_value = "site"
         )]
         site: String,
+        /// The resolver all audits use: a DNS-over-HTTPS URL, or plain DNS
+        /// as dns://IP[:PORT] (see `mailaudit audit --help`). Visitors
+        /// cannot choose it.
         #[arg(long, value_name = "URL", default_value = DEFAULT_RESOLVER)]
         resolver: String,
         #[arg(long, value_name = "PEM")]
@@ -736,6 +745,7 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
             if deadline == 0 {
                 return Err(UsageError("--deadline must be at least 1".into()));
             }
+            ResolverUrl::parse(&resolver).map_err(UsageError)?;
             let ca = read_ca(&ca_file)?;
             let net = net::NativeNet::new(ca.as_deref())
                 .and_then(|n| n.with_resolver(&resolver, ca.as_deref()))
@@ -873,6 +883,7 @@ fn run(cli: Cli) -> Result<ExitCode, UsageError> {
                 return Err(UsageError("--deadline must be at least 1".into()));
             }
             let policy = address_policy(&allow_net)?;
+            ResolverUrl::parse(&resolver).map_err(UsageError)?;
             let ca = read_ca(&ca_file)?;
             let net =
                 net::NativeNet::guarded(ca.as_deref(), policy, &resolver).map_err(UsageError)?;

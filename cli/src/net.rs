@@ -6,22 +6,34 @@
 //! IP address (the engine connects by the address it looked up), and HTTPS
 //! requests resolve through a resolver that drops refused addresses, so the
 //! address checked is the address connected to. Requests to the configured
-//! DoH resolver itself are exempt: the operator chose it.
+//! DoH resolver itself are exempt: the operator chose it. So is a plain
+//! DNS resolver (`dns://IP[:PORT]`) the operator names; plain DNS to any
+//! other address is held to the policy like a TCP connection.
 //!
 //! Requests to the DoH resolver go over one HTTP/2 connection: the client
 //! for them speaks HTTP/2 from the start (RFC 8484 recommends it), so the
 //! first wave of an audit's queries waits for one TLS handshake instead of
 //! opening a connection each. A resolver that turns out not to speak
 //! HTTP/2 is asked again, and from then on, over the ordinary client.
+//!
+//! Plain DNS ([`Network::dns_exchange`]): one UDP socket per exchange,
+//! connected to the resolver (the kernel drops datagrams from any other
+//! address), a random message id per exchange, and only a datagram that
+//! repeats the id and the question is taken as the reply (others are
+//! ignored until the timeout: late answers, spoofing attempts). A reply
+//! with the TC bit is asked again over TCP (RFC 7766). The engine decodes
+//! and judges the reply; this host only reads the header facts of
+//! `mailaudit_core::dns::wire`.
 
 use mailaudit_core::addr::AddressPolicy;
+use mailaudit_core::dns::{wire, ResolverUrl};
 use mailaudit_core::net::{Conn, HttpRequest, HttpResponse, Method, NetError, Network};
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpStream, UdpSocket};
 
 #[derive(Clone)]
 pub struct NativeNet {
@@ -30,6 +42,8 @@ pub struct NativeNet {
     guarded: Option<(reqwest::Client, Arc<AddressPolicy>, String)>,
     /// The DoH resolver's URL and its HTTP/2-only client.
     doh: Option<Arc<Doh>>,
+    /// The operator's plain DNS resolver (exempt from the guard).
+    plain: Option<SocketAddr>,
 }
 
 struct Doh {
@@ -78,12 +92,19 @@ impl NativeNet {
             client: Self::client(extra_ca, None)?,
             guarded: None,
             doh: None,
+            plain: None,
         })
     }
 
     /// Sends the queries for the DoH resolver at `url` over one HTTP/2
     /// connection.
+    /// A plain DNS resolver (`dns://`) needs no client: it is only noted
+    /// as the operator's.
     pub fn with_resolver(mut self, url: &str, extra_ca: Option<&[u8]>) -> Result<Self, String> {
+        if let ResolverUrl::Plain(addr) = ResolverUrl::parse(url)? {
+            self.plain = Some(addr);
+            return Ok(self);
+        }
         let client = Self::builder(extra_ca)?
             .http2_prior_knowledge()
             .build()
@@ -112,6 +133,7 @@ impl NativeNet {
                 resolver_url.to_string(),
             )),
             doh: None,
+            plain: None,
         }
         .with_resolver(resolver_url, extra_ca)
     }
@@ -154,6 +176,16 @@ impl NativeNet {
         (path == doh.url.split('?').next().unwrap_or(&doh.url)
             && !doh.http1.load(Ordering::Relaxed))
         .then_some(doh)
+    }
+
+    /// The policy's verdict on a plain DNS server (None: no guard, or the
+    /// operator's resolver).
+    fn refuse_dns(&self, server: SocketAddr) -> Option<NetError> {
+        let (_, policy, _) = self.guarded.as_ref()?;
+        if self.plain == Some(server) {
+            return None;
+        }
+        policy.check(server.ip()).err().map(NetError::Refused)
     }
 
     /// The policy's verdict on a TCP destination (None: no guard).
@@ -254,6 +286,96 @@ impl Network for NativeNet {
             }),
             Ok(Err(e)) => Err(NetError::Connect(format!("{host}:{port}: {e}"))),
             Err(_) => Err(NetError::Timeout(timeout_ms)),
+        }
+    }
+
+    async fn dns_exchange(
+        &self,
+        server: &str,
+        query: &[u8],
+        timeout_ms: u32,
+    ) -> Result<Vec<u8>, NetError> {
+        let addr: SocketAddr = server
+            .parse()
+            .map_err(|_| NetError::Other(format!("{server} is not an address and port")))?;
+        if let Some(refused) = self.refuse_dns(addr) {
+            return Err(refused);
+        }
+        let limit = Duration::from_millis(timeout_ms.into());
+        match tokio::time::timeout(limit, plain_dns(addr, query)).await {
+            Ok(r) => r,
+            Err(_) => Err(NetError::Timeout(timeout_ms)),
+        }
+    }
+}
+
+/// A message id no one off the path can guess (RFC 5452 §9.2).
+fn random_id() -> Result<u16, NetError> {
+    let mut b = [0u8; 2];
+    getrandom::fill(&mut b).map_err(|e| NetError::Other(format!("no randomness: {e}")))?;
+    Ok(u16::from_be_bytes(b))
+}
+
+/// One plain DNS exchange: UDP, then TCP if the answer was truncated. The
+/// caller bounds it in time.
+async fn plain_dns(server: SocketAddr, query: &[u8]) -> Result<Vec<u8>, NetError> {
+    let mut q = query.to_vec();
+    wire::set_id(&mut q, random_id()?);
+    let mut reply = udp_exchange(server, &q).await?;
+    if wire::truncated(&reply) {
+        reply = tcp_exchange(server, &q).await?;
+    }
+    // The engine sees its own id back.
+    wire::set_id(&mut reply, wire::id(query).unwrap_or(0));
+    Ok(reply)
+}
+
+/// The largest datagram (and so the largest DNS message over UDP).
+const MAX_DATAGRAM: usize = 65_535;
+
+async fn udp_exchange(server: SocketAddr, q: &[u8]) -> Result<Vec<u8>, NetError> {
+    let io = |e: std::io::Error| NetError::Connect(format!("{server} (UDP): {e}"));
+    let local: SocketAddr = if server.is_ipv4() {
+        (Ipv4Addr::UNSPECIFIED, 0).into()
+    } else {
+        (Ipv6Addr::UNSPECIFIED, 0).into()
+    };
+    let socket = UdpSocket::bind(local).await.map_err(io)?;
+    socket.connect(server).await.map_err(io)?;
+    socket.send(q).await.map_err(io)?;
+    let mut buf = vec![0u8; MAX_DATAGRAM];
+    loop {
+        // An ICMP "port unreachable" surfaces here as ECONNREFUSED.
+        let n = socket.recv(&mut buf).await.map_err(io)?;
+        let datagram = buf.get(..n).unwrap_or_default();
+        if wire::reply_matches(q, datagram) {
+            return Ok(datagram.to_vec());
+        }
+        // Not the reply to this query: keep waiting (until the timeout).
+    }
+}
+
+/// The query again over TCP (RFC 1035 §4.2.2: each message after a
+/// two-octet length), for an answer too large for UDP.
+async fn tcp_exchange(server: SocketAddr, q: &[u8]) -> Result<Vec<u8>, NetError> {
+    let io = |e: std::io::Error| {
+        NetError::Connect(format!(
+            "{server} (TCP, asked again for an answer truncated over UDP): {e}"
+        ))
+    };
+    let len = u16::try_from(q.len())
+        .map_err(|_| NetError::Other("query larger than a DNS message".into()))?;
+    let mut stream = TcpStream::connect(server).await.map_err(io)?;
+    let mut msg = len.to_be_bytes().to_vec();
+    msg.extend_from_slice(q);
+    stream.write_all(&msg).await.map_err(io)?;
+    loop {
+        let mut len = [0u8; 2];
+        stream.read_exact(&mut len).await.map_err(io)?;
+        let mut reply = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        stream.read_exact(&mut reply).await.map_err(io)?;
+        if wire::reply_matches(q, &reply) {
+            return Ok(reply);
         }
     }
 }
@@ -500,6 +622,191 @@ mod tests {
         let ok = net.http(HttpRequest::get(&url)).await.unwrap();
         assert_eq!(ok.status, 200);
         assert_eq!(ok.body.len(), 5000);
+    }
+
+    /// A resolver's reply to `query`: `ip` as the A record, or no answer
+    /// and the TC bit when `truncated`.
+    fn dns_reply(query: &[u8], ip: &str, truncated: bool) -> Vec<u8> {
+        use hickory_proto::op::{Message, MessageType};
+        use hickory_proto::rr::{rdata::A, RData, Record};
+        let q = Message::from_vec(query).unwrap();
+        let mut m = Message::new(q.metadata.id, MessageType::Response, q.metadata.op_code);
+        m.metadata.recursion_desired = true;
+        m.metadata.recursion_available = true;
+        m.metadata.truncation = truncated;
+        m.add_query(q.queries[0].clone());
+        if !truncated {
+            let a = RData::A(A(ip.parse().unwrap()));
+            m.add_answer(Record::from_rdata(q.queries[0].name().clone(), 60, a));
+        }
+        m.to_vec().unwrap()
+    }
+
+    /// A UDP socket and a TCP listener on the same loopback port.
+    async fn udp_and_tcp() -> (UdpSocket, TcpListener, u16) {
+        for _ in 0..20 {
+            let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let port = udp.local_addr().unwrap().port();
+            if let Ok(tcp) = TcpListener::bind(("127.0.0.1", port)).await {
+                return (udp, tcp, port);
+            }
+        }
+        panic!("no port free for both UDP and TCP");
+    }
+
+    fn a_of(answer: &mailaudit_core::dns::DnsAnswer) -> Vec<String> {
+        answer.of_type().map(|d| d.to_string()).collect()
+    }
+
+    /// A truncated UDP answer is asked again over TCP (length-prefixed),
+    /// and the engine decodes the whole answer.
+    #[tokio::test]
+    async fn a_truncated_udp_answer_is_asked_again_over_tcp() {
+        use mailaudit_core::dns::{RecordType, Resolver, UDP_PAYLOAD};
+        let (udp, tcp, port) = udp_and_tcp().await;
+        let seen = tokio::spawn(async move {
+            let mut buf = [0u8; 1500];
+            let (n, from) = udp.recv_from(&mut buf).await.unwrap();
+            udp.send_to(&dns_reply(&buf[..n], "", true), from)
+                .await
+                .unwrap();
+            let (mut s, _) = tcp.accept().await.unwrap();
+            let mut len = [0u8; 2];
+            s.read_exact(&mut len).await.unwrap();
+            let mut q = vec![0u8; usize::from(u16::from_be_bytes(len))];
+            s.read_exact(&mut q).await.unwrap();
+            let reply = dns_reply(&q, "198.51.100.25", false);
+            s.write_all(&(reply.len() as u16).to_be_bytes())
+                .await
+                .unwrap();
+            s.write_all(&reply).await.unwrap();
+            (buf[..n].to_vec(), q)
+        });
+        let net = NativeNet::new(None).unwrap();
+        let r = Resolver::new(&net, format!("dns://127.0.0.1:{port}"));
+        let a = r.query("mail.example.org", RecordType::A).await.unwrap();
+        assert_eq!(a_of(&a), ["198.51.100.25"]);
+        assert_eq!(r.exchanges(), 1);
+        let (over_udp, over_tcp) = seen.await.unwrap();
+        // The same query both ways, with the EDNS size the engine set.
+        assert_eq!(over_udp, over_tcp);
+        let msg = hickory_proto::op::Message::from_vec(&over_udp).unwrap();
+        assert_eq!(msg.edns.unwrap().max_payload(), UDP_PAYLOAD);
+    }
+
+    /// Datagrams that are not the reply (another id, another question, a
+    /// query) are ignored; the real reply that follows is taken. The
+    /// engine gets its own id (0) back; the wire carried random ones.
+    #[tokio::test]
+    async fn replies_with_another_id_or_question_are_ignored() {
+        use mailaudit_core::dns::{encode_query, wire, RecordType, Resolver};
+        let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let port = udp.local_addr().unwrap().port();
+        let ids = tokio::spawn(async move {
+            let mut ids = Vec::new();
+            let mut buf = [0u8; 1500];
+            for _ in 0..9 {
+                let (n, from) = udp.recv_from(&mut buf).await.unwrap();
+                let q = &buf[..n];
+                let id = wire::id(q).unwrap();
+                ids.push(id);
+                let mut wrong_id = dns_reply(q, "203.0.113.66", false);
+                wire::set_id(&mut wrong_id, id ^ 0x0101);
+                let mut other = encode_query("evil.example.org", RecordType::A).unwrap();
+                wire::set_id(&mut other, id);
+                let other = dns_reply(&other, "203.0.113.67", false);
+                let mut not_a_response = q.to_vec();
+                not_a_response.truncate(n);
+                for junk in [&wrong_id[..], &other, &not_a_response, b"\x00\x01garbage"] {
+                    udp.send_to(junk, from).await.unwrap();
+                }
+                udp.send_to(&dns_reply(q, "198.51.100.25", false), from)
+                    .await
+                    .unwrap();
+            }
+            ids
+        });
+        let net = NativeNet::new(None).unwrap();
+        let server = format!("127.0.0.1:{port}");
+        let r = Resolver::new(&net, format!("dns://{server}"));
+        let a = r.query("mail.example.org", RecordType::A).await.unwrap();
+        assert_eq!(a_of(&a), ["198.51.100.25"]);
+        let query = encode_query("mail.example.org", RecordType::A).unwrap();
+        for _ in 0..8 {
+            let reply = net.dns_exchange(&server, &query, 2000).await.unwrap();
+            assert_eq!(wire::id(&reply), Some(0));
+        }
+        let ids = ids.await.unwrap();
+        assert!(ids.iter().any(|&i| i != ids[0]), "ids not random: {ids:?}");
+    }
+
+    /// A resolver that never answers: each exchange times out (and is
+    /// tried once more by the engine), and the check is `unknown` with the
+    /// reason.
+    #[tokio::test]
+    async fn a_silent_resolver_times_out_and_the_check_is_unknown() {
+        use mailaudit_core::dns::{mx, Resolver};
+        use mailaudit_core::report::Status;
+        let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let port = udp.local_addr().unwrap().port();
+        let heard = tokio::spawn(async move {
+            let mut buf = [0u8; 1500];
+            let mut n = 0;
+            while tokio::time::timeout(Duration::from_secs(3), udp.recv_from(&mut buf))
+                .await
+                .is_ok()
+            {
+                n += 1;
+            }
+            n
+        });
+        let net = NativeNet::new(None).unwrap();
+        let r = Resolver::new(&net, format!("dns://127.0.0.1:{port}")).with_timeout(300);
+        let m = mx::lookup(&r, "example.org").await;
+        let f = mx::judge("example.org", &m, false);
+        assert_eq!(f.status, Status::Unknown, "{}", f.detail);
+        assert!(f.detail.contains("timed out after 300 ms"), "{}", f.detail);
+        assert_eq!(heard.await.unwrap(), 2);
+    }
+
+    /// Under the guard (`mailaudit serve`) the operator's plain resolver is
+    /// exempt, as the DoH resolver is; plain DNS elsewhere is held to the
+    /// policy.
+    #[tokio::test]
+    async fn the_guard_exempts_only_the_operators_plain_resolver() {
+        use mailaudit_core::dns::{encode_query, RecordType};
+        let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let port = udp.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let mut buf = [0u8; 1500];
+            let (n, from) = udp.recv_from(&mut buf).await.unwrap();
+            let _ = udp
+                .send_to(&dns_reply(&buf[..n], "198.51.100.25", false), from)
+                .await;
+        });
+        let net = NativeNet::guarded(
+            None,
+            AddressPolicy::public_only(),
+            &format!("dns://127.0.0.1:{port}"),
+        )
+        .unwrap();
+        let query = encode_query("mail.example.org", RecordType::A).unwrap();
+        let ok = net
+            .dns_exchange(&format!("127.0.0.1:{port}"), &query, 2000)
+            .await;
+        assert!(ok.is_ok(), "{ok:?}");
+        for other in ["127.0.0.1:53", "10.0.0.53:53", "[::1]:53"] {
+            match net.dns_exchange(other, &query, 2000).await {
+                Err(NetError::Refused(why)) => assert!(why.contains("not public"), "{why}"),
+                r => panic!("{other}: {r:?}"),
+            }
+        }
+        // Without a guard (the CLI) any address may be asked.
+        let plain = NativeNet::new(None).unwrap();
+        assert!(!matches!(
+            plain.dns_exchange("127.0.0.1:9", &query, 500).await,
+            Err(NetError::Refused(_))
+        ));
     }
 
     #[test]

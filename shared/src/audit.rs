@@ -325,15 +325,18 @@ where
         // Dropping the unfinished checks cancels their network exchanges.
         Either::Right(((), _)) => true,
     };
-    let mut assumptions = vec![
-        Assumption::new("resolver", opts.resolver.clone()),
+    let mut assumptions = vec![Assumption::new("resolver", opts.resolver.clone())];
+    if let Some(how) = crate::dns::transport_assumption(&opts.resolver) {
+        assumptions.push(Assumption::new("resolver.transport", how));
+    }
+    assumptions.extend([
         Assumption::new("dmarc.discovery", dmarc::discovery_assumption()),
         Assumption::new(
             "spf.evaluation",
             "RFC 7208 check_host() for a client no term matches (look-up counts), and for \
              each MX address (at most 10)",
         ),
-    ];
+    ]);
     assumptions.push(Assumption::new("dkim.selectors", selectors.summary()));
     assumptions.push(Assumption::new(
         "blocklists",
@@ -526,6 +529,55 @@ mod tests {
         assert_eq!(status(&r, "spf.all_permissive"), Status::Fail);
         assert_eq!(status(&r, "dmarc.policy"), Status::Fail);
         assert_eq!(status(&r, "dns.mx"), Status::Pass);
+    }
+
+    /// The same zone over plain DNS: the same verdicts, every question
+    /// sent plain, and the report says what plain DNS assumes. On a host
+    /// without plain DNS every check is unknown with that reason.
+    #[test]
+    fn a_plain_dns_audit_judges_as_doh_and_says_what_it_assumes() {
+        let zone = || {
+            ScriptedNet::new()
+                .mx("weak.example", 10, "mail.weak.example")
+                .a("mail.weak.example", "198.51.100.26")
+                .txt("weak.example", "v=spf1 +all")
+                .txt("weak.example", "v=spf1 include:a.weak.example ~all")
+                .txt("_dmarc.weak.example", "v=DMARC1; p=none")
+        };
+        let statuses = |r: &Report| -> Vec<(String, Status)> {
+            r.findings
+                .iter()
+                .map(|f| (f.id.to_string(), f.status))
+                .collect()
+        };
+        let doh_net = zone();
+        let doh = block_on(audit_domain(&doh_net, "weak.example", &opts())).unwrap();
+        let plain_net = zone();
+        let mut plain_opts = opts();
+        plain_opts.resolver = "dns://198.51.100.53".into();
+        let plain = block_on(audit_domain(&plain_net, "weak.example", &plain_opts)).unwrap();
+        assert_eq!(statuses(&plain), statuses(&doh));
+        // As many exchanges in all; the DNS ones plain, to the resolver named.
+        assert_eq!(plain_net.requests(), doh_net.requests());
+        let servers = plain_net.plain_servers();
+        assert!(servers.len() > 10, "{servers:?}");
+        assert!(
+            servers.iter().all(|s| s == "198.51.100.53:53"),
+            "{servers:?}"
+        );
+        assert!(doh_net.plain_servers().is_empty());
+        let transport = |r: &Report| {
+            r.assumptions
+                .iter()
+                .find(|a| a.key == "resolver.transport")
+                .map(|a| a.value.clone())
+        };
+        assert_eq!(transport(&doh), None);
+        assert!(transport(&plain).is_some_and(|v| v.contains("AD bit")));
+        let refused = block_on(audit_domain(&DownNet, "weak.example", &plain_opts)).unwrap();
+        let mx = refused.findings.iter().find(|f| f.id == "dns.mx").unwrap();
+        assert_eq!(mx.status, Status::Unknown);
+        assert!(mx.detail.contains(crate::dns::DOH_ONLY), "{}", mx.detail);
     }
 
     #[test]

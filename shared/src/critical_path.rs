@@ -7,7 +7,7 @@
 //! overlapped, not what waited for what. So this is measured by *replay*:
 //!
 //! 1. The host runs the audit for real through [`Recording`], which keeps
-//!    every HTTP exchange's request and outcome.
+//!    every HTTP exchange's and plain DNS exchange's request and outcome.
 //! 2. [`replay`] runs the same audit again on its own single-threaded
 //!    executor against a network that answers from the recording. Every
 //!    exchange stays pending until the simulator completes it, and it
@@ -40,7 +40,13 @@
 //! benchmark states a second, "cold-client" bound with the connection
 //! set-up added instead of hiding it in this one.
 //!
-//! Limits: only HTTP exchanges (DoH and HTTPS fetches) are modelled. A TCP
+//! With a plain DNS resolver (`dns://`) there is no connection to set up
+//! before the first question: a UDP exchange is the one round trip this
+//! bound counts (an answer truncated over UDP and asked again over TCP
+//! costs more, and shows as a wall time above the bound).
+//!
+//! Limits: only HTTP exchanges (DoH and HTTPS fetches) and plain DNS
+//! exchanges are modelled. A TCP
 //! connection (live SMTP probes) is refused in the replay, so measure with
 //! probes off. A request that is not in the recording fails in the replay
 //! and is counted ([`CriticalPath::unrecorded`]), and the replay's report
@@ -56,26 +62,65 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
-type RequestKey = (bool, String, Vec<u8>);
+/// How an exchange went: an HTTP GET or POST, or plain DNS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Via {
+    Get,
+    Post,
+    Dns,
+}
+
+impl Via {
+    fn name(self) -> &'static str {
+        match self {
+            Via::Get => "GET",
+            Via::Post => "POST",
+            Via::Dns => "DNS",
+        }
+    }
+}
+
+/// An exchange as the recording keys it: how, where (a URL, or
+/// `dns://IP:PORT`) and what was sent.
+type RequestKey = (Via, String, Vec<u8>);
+/// A plain DNS reply is kept as a response with status 200 and the reply
+/// as its body (never shown: [`Network::dns_exchange`] returns the body).
 type Outcome = Result<HttpResponse, NetError>;
 
 fn key(req: &HttpRequest) -> RequestKey {
-    (
-        req.method == Method::Post,
-        req.url.clone(),
-        req.body.clone(),
-    )
+    let via = if req.method == Method::Post {
+        Via::Post
+    } else {
+        Via::Get
+    };
+    (via, req.url.clone(), req.body.clone())
 }
 
-/// A short name for an exchange: `MX example.test` for a DoH question,
-/// `GET <url>` otherwise.
+fn dns_key(server: &str, query: &[u8]) -> RequestKey {
+    (Via::Dns, format!("dns://{server}"), query.to_vec())
+}
+
+fn dns_outcome(reply: &Result<Vec<u8>, NetError>) -> Outcome {
+    reply.clone().map(|body| HttpResponse {
+        status: 200,
+        headers: Vec::new(),
+        body,
+    })
+}
+
+/// A short name for an exchange: `MX example.test` for a DNS question
+/// (DoH or plain), `GET <url>` otherwise.
 pub fn label(req: &HttpRequest) -> String {
     let is_dns = req
         .headers
         .iter()
         .any(|(n, v)| n.eq_ignore_ascii_case("content-type") && v == "application/dns-message");
-    if is_dns {
-        if let Ok(msg) = Message::from_vec(&req.body) {
+    key_label(&key(req), is_dns)
+}
+
+fn key_label((via, url, body): &RequestKey, is_dns: bool) -> String {
+    if is_dns || *via == Via::Dns {
+        if let Ok(msg) = Message::from_vec(body) {
             if let Some(q) = msg.queries.first() {
                 let name = crate::dns::lower_name(q.name());
                 let cd = if msg.metadata.checking_disabled {
@@ -87,16 +132,11 @@ pub fn label(req: &HttpRequest) -> String {
             }
         }
     }
-    let method = if req.method == Method::Post {
-        "POST"
-    } else {
-        "GET"
-    };
-    format!("{method} {}", req.url)
+    format!("{} {url}", via.name())
 }
 
-/// A network that passes everything to `inner` and keeps each HTTP
-/// exchange's request and outcome, in completion order.
+/// A network that passes everything to `inner` and keeps each HTTP and
+/// plain DNS exchange's request and outcome, in completion order.
 pub struct Recording<N> {
     inner: N,
     log: Mutex<Vec<(RequestKey, Outcome)>>,
@@ -112,7 +152,7 @@ impl<N: Network> Recording<N> {
         }
     }
 
-    /// HTTP exchanges recorded so far.
+    /// HTTP and plain DNS exchanges recorded so far.
     pub fn exchanges(&self) -> usize {
         self.log.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
@@ -145,12 +185,29 @@ impl<N: Network> Network for Recording<N> {
         *self.tcp.lock().unwrap_or_else(|e| e.into_inner()) += 1;
         self.inner.tcp_connect(host, port, timeout_ms).await
     }
+
+    async fn dns_exchange(
+        &self,
+        server: &str,
+        query: &[u8],
+        timeout_ms: u32,
+    ) -> Result<Vec<u8>, NetError> {
+        let k = dns_key(server, query);
+        let out = self.inner.dns_exchange(server, query, timeout_ms).await;
+        self.log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((k, dns_outcome(&out)));
+        out
+    }
 }
 
 /// The recording as JSON, to replay later without the network (the
 /// `audit_cpu` bench's fixtures, written by `mailaudit audit --record`):
 /// `[{method, url, body, outcome}]` in completion order, bodies in base64,
 /// an outcome either `{status, headers, body}` or `{error, text, value}`.
+/// A plain DNS exchange has method `DNS`, url `dns://IP:PORT`, the query
+/// as its body and an outcome `{body}` (the reply) or the error.
 impl<N> Recording<N> {
     pub fn to_json(&self) -> serde_json::Value {
         let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
@@ -158,10 +215,11 @@ impl<N> Recording<N> {
     }
 }
 
-fn exchange_json((post, url, body): &RequestKey, out: &Outcome) -> serde_json::Value {
+fn exchange_json((via, url, body): &RequestKey, out: &Outcome) -> serde_json::Value {
     use base64::Engine;
     let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
     let outcome = match out {
+        Ok(r) if *via == Via::Dns => serde_json::json!({"body": b64(&r.body)}),
         Ok(r) => {
             serde_json::json!({"status": r.status, "headers": r.headers, "body": b64(&r.body)})
         }
@@ -178,7 +236,7 @@ fn exchange_json((post, url, body): &RequestKey, out: &Outcome) -> serde_json::V
         }
     };
     serde_json::json!({
-        "method": if *post { "POST" } else { "GET" },
+        "method": via.name(),
         "url": url,
         "body": b64(body),
         "outcome": outcome,
@@ -198,8 +256,12 @@ fn exchange_from_json(v: &serde_json::Value) -> Result<(RequestKey, Outcome), St
             .decode(text(v, k)?)
             .map_err(|e| format!("{k}: {e}"))
     };
-    let post = text(v, "method")? == "POST";
-    let key = (post, text(v, "url")?, bytes(v, "body")?);
+    let via = match text(v, "method")?.as_str() {
+        "POST" => Via::Post,
+        "DNS" => Via::Dns,
+        _ => Via::Get,
+    };
+    let key = (via, text(v, "url")?, bytes(v, "body")?);
     let o = v.get("outcome").ok_or("exchange without \"outcome\"")?;
     let out = if let Some(kind) = o.get("error").and_then(|k| k.as_str()) {
         let t = text(o, "text").unwrap_or_default();
@@ -211,6 +273,12 @@ fn exchange_from_json(v: &serde_json::Value) -> Result<(RequestKey, Outcome), St
             "too_large" => NetError::TooLarge(usize::try_from(n).unwrap_or(usize::MAX)),
             "refused" => NetError::Refused(t),
             _ => NetError::Other(t),
+        })
+    } else if via == Via::Dns {
+        Ok(HttpResponse {
+            status: 200,
+            headers: Vec::new(),
+            body: bytes(o, "body")?,
         })
     } else {
         let status = o
@@ -290,11 +358,8 @@ impl Answers {
     }
 }
 
-impl Network for Answers {
-    type Conn = NoConn;
-
-    async fn http(&self, req: HttpRequest) -> Result<HttpResponse, NetError> {
-        let k = key(&req);
+impl Answers {
+    fn answer(&self, k: RequestKey) -> Outcome {
         let Some((outs, _)) = self.answers.get(&k) else {
             self.unrecorded.fetch_add(1, Ordering::Relaxed);
             return Err(NetError::Other("not in the recording".into()));
@@ -305,9 +370,21 @@ impl Network for Answers {
         *i += 1;
         out.unwrap_or_else(|| Err(NetError::Other("not in the recording".into())))
     }
+}
+
+impl Network for Answers {
+    type Conn = NoConn;
+
+    async fn http(&self, req: HttpRequest) -> Result<HttpResponse, NetError> {
+        self.answer(key(&req))
+    }
 
     async fn tcp_connect(&self, _h: &str, _p: u16, _t: u32) -> Result<NoConn, NetError> {
         Err(NetError::Refused("TCP is not replayed".into()))
+    }
+
+    async fn dns_exchange(&self, server: &str, query: &[u8], _t: u32) -> Result<Vec<u8>, NetError> {
+        self.answer(dns_key(server, query)).map(|r| r.body)
     }
 }
 
@@ -412,16 +489,15 @@ impl Future for Pending<'_> {
     }
 }
 
-impl Network for ReplayNet {
-    type Conn = NoConn;
-
-    async fn http(&self, req: HttpRequest) -> Result<HttpResponse, NetError> {
+impl ReplayNet {
+    /// One exchange: started now, completed when the simulator says.
+    async fn exchange(&self, k: RequestKey, label: String) -> Outcome {
         let id = {
             let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
             let cause = st.current;
             let depth = cause.map_or(1, |c| st.steps[c].depth + 1);
             st.steps.push(Step {
-                label: label(&req),
+                label,
                 depth,
                 cause,
             });
@@ -432,7 +508,7 @@ impl Network for ReplayNet {
         Pending { net: self, id }.await;
         let answer = {
             let mut answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
-            match answers.get_mut(&key(&req)) {
+            match answers.get_mut(&k) {
                 // The last outcome is kept for any further identical request.
                 Some(q) if q.len() > 1 => q.pop_front(),
                 Some(q) => q.front().cloned(),
@@ -447,9 +523,23 @@ impl Network for ReplayNet {
             Err(NetError::Other("not in the recording".into()))
         })
     }
+}
+
+impl Network for ReplayNet {
+    type Conn = NoConn;
+
+    async fn http(&self, req: HttpRequest) -> Result<HttpResponse, NetError> {
+        self.exchange(key(&req), label(&req)).await
+    }
 
     async fn tcp_connect(&self, _h: &str, _p: u16, _t: u32) -> Result<NoConn, NetError> {
         Err(NetError::Refused("TCP is not replayed".into()))
+    }
+
+    async fn dns_exchange(&self, server: &str, query: &[u8], _t: u32) -> Result<Vec<u8>, NetError> {
+        let k = dns_key(server, query);
+        let label = key_label(&k, true);
+        self.exchange(k, label).await.map(|r| r.body)
     }
 }
 
@@ -548,7 +638,11 @@ mod tests {
     /// MX, then A of the exchange, then PTR of the address: 3 deep; the
     /// DMARC question beside them is depth 1.
     async fn chain<N: Network>(net: &N) -> usize {
-        let r = Resolver::new(net, "https://dns.example/dns-query");
+        chain_via(net, "https://dns.example/dns-query").await
+    }
+
+    async fn chain_via<N: Network>(net: &N, resolver: &str) -> usize {
+        let r = Resolver::new(net, resolver);
         let dependent = async {
             let mx = r.query("example.org", RecordType::MX).await.unwrap();
             let host = match mx.of_type().next() {
@@ -632,6 +726,43 @@ mod tests {
         assert!(block_on(r.query("other.example.org", RecordType::TXT)).is_err());
         assert!(answers.unrecorded() > 0);
         assert!(Answers::from_json(&serde_json::json!({"not": "an array"})).is_err());
+    }
+
+    /// Over plain DNS the same audit has the same dependencies: recorded,
+    /// replayed (critical path) and answered from JSON alike.
+    #[test]
+    fn plain_dns_exchanges_are_recorded_and_replayed() {
+        const PLAIN: &str = "dns://198.51.100.53";
+        let rec = Recording::new(zone());
+        let real = block_on(chain_via(&rec, PLAIN));
+        assert_eq!((real, rec.exchanges()), (4, 4));
+        let replay = Replay::from_recording(&rec);
+        let (out, path) = replay.run(chain_via(replay.net(), PLAIN));
+        assert_eq!(out, Some(4));
+        assert_eq!((path.unrecorded, path.depth()), (0, 3));
+        let labels: Vec<&str> = path.chain().iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "MX example.org",
+                "A mail.example.org",
+                "PTR 25.100.51.198.in-addr.arpa"
+            ]
+        );
+        let json = rec.to_json();
+        let first = &json[0];
+        assert_eq!(first["method"], "DNS");
+        assert_eq!(first["url"], "dns://198.51.100.53:53");
+        assert!(first["outcome"]["body"].is_string() && first["outcome"]["status"].is_null());
+        let text = serde_json::to_string(&json).unwrap();
+        let answers = Answers::from_json(&serde_json::from_str(&text).unwrap()).unwrap();
+        assert_eq!(block_on(chain_via(&answers, PLAIN)), real);
+        assert_eq!(answers.unrecorded(), 0);
+        // The DoH questions of the same audit are other exchanges.
+        answers.rewind();
+        let r = Resolver::new(&answers, "https://dns.example/dns-query");
+        assert!(block_on(r.query("example.org", RecordType::MX)).is_err());
+        assert!(answers.unrecorded() > 0);
     }
 
     #[test]

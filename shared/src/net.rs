@@ -5,6 +5,11 @@
 //!
 //! Hosts enforce `timeout_ms` and `max_body` of every request; an exceeded
 //! limit is an error, never a truncated success.
+//!
+//! Plain DNS ([`Network::dns_exchange`]) is optional: a host that has none
+//! (the Worker, the browser) keeps the default, which refuses with
+//! [`crate::dns::DOH_ONLY`], so a `dns://` resolver there makes every DNS
+//! check `unknown` with that reason rather than anything silent.
 
 use async_lock::{Semaphore, SemaphoreGuardArc};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -122,6 +127,31 @@ pub trait Network {
         port: u16,
         timeout_ms: u32,
     ) -> Result<Self::Conn, NetError>;
+
+    /// One plain DNS exchange (RFC 1035 §4.2) with the resolver at
+    /// `server` (`IP:PORT`, an IPv6 address in brackets): `query` is the
+    /// engine's message (id 0, EDNS payload size set for UDP); the result
+    /// is the reply's bytes, which the engine decodes and judges.
+    ///
+    /// The host only moves bytes, but it does so as a careful stub
+    /// resolver must: it sends the query over UDP with a random message id
+    /// ([`crate::dns::wire::set_id`]), ignores every datagram that is not
+    /// the reply to it ([`crate::dns::wire::reply_matches`]: same id and
+    /// question) until `timeout_ms`, and when the reply has the TC bit
+    /// ([`crate::dns::wire::truncated`]) asks again over TCP (two-byte
+    /// length prefix, RFC 1035 §4.2.2). It hands back the reply with the
+    /// query's own id restored. `timeout_ms` bounds the whole exchange.
+    ///
+    /// The default: this host has no plain DNS.
+    async fn dns_exchange(
+        &self,
+        server: &str,
+        query: &[u8],
+        timeout_ms: u32,
+    ) -> Result<Vec<u8>, NetError> {
+        let _ = (server, query, timeout_ms);
+        Err(NetError::Refused(crate::dns::DOH_ONLY.into()))
+    }
 }
 
 /// A shared network is a network: lets wrappers such as [`Budgeted`] take
@@ -141,13 +171,22 @@ impl<T: Network> Network for &T {
     ) -> Result<Self::Conn, NetError> {
         T::tcp_connect(self, host, port, timeout_ms).await
     }
+
+    async fn dns_exchange(
+        &self,
+        server: &str,
+        query: &[u8],
+        timeout_ms: u32,
+    ) -> Result<Vec<u8>, NetError> {
+        T::dns_exchange(self, server, query, timeout_ms).await
+    }
 }
 
 /// Limits of one audit's network use (DESIGN.md principle 5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {
-    /// Subrequests in all: DoH queries, HTTP GETs and TCP connects
-    /// together. 50 is a Cloudflare Worker's limit on the free plan.
+    /// Subrequests in all: DNS queries (DoH or plain), HTTP GETs and TCP
+    /// connects together. 50 is a Cloudflare Worker's limit on the free plan.
     pub subrequests: usize,
     /// Exchanges and open connections at once (a Worker holds at most 6).
     pub concurrency: usize,
@@ -167,10 +206,11 @@ impl Default for Budget {
     }
 }
 
-/// A [`Network`] that stays inside a [`Budget`]: every HTTP exchange and
-/// TCP connect counts as one subrequest, and once the budget is used up
-/// further ones fail at once with [`NetError::Refused`] ("subrequest budget
-/// of 50 used up"), which the checks report as `unknown` with that reason.
+/// A [`Network`] that stays inside a [`Budget`]: every HTTP exchange,
+/// plain DNS exchange and TCP connect counts as one subrequest, and once
+/// the budget is used up further ones fail at once with
+/// [`NetError::Refused`] ("subrequest budget of 50 used up"), which the
+/// checks report as `unknown` with that reason.
 /// At most `concurrency` exchanges run at once; the others wait for a slot
 /// (an async semaphore, so this works on any executor, wasm included).
 ///
@@ -260,6 +300,19 @@ impl<N: Network> Network for Budgeted<N> {
             _socket: socket,
         })
     }
+
+    /// One subrequest and one slot, like a DoH exchange (the TCP retry of
+    /// a truncated answer is part of the same exchange).
+    async fn dns_exchange(
+        &self,
+        server: &str,
+        query: &[u8],
+        timeout_ms: u32,
+    ) -> Result<Vec<u8>, NetError> {
+        let _slot = self.slots.acquire_arc().await;
+        self.take()?;
+        self.inner.dns_exchange(server, query, timeout_ms).await
+    }
 }
 
 /// A connection made through [`Budgeted`]: holds its concurrency slot
@@ -325,6 +378,31 @@ mod tests {
         let conn = block_on(net.tcp_connect("mail.example.org", 25, 1000));
         assert!(matches!(conn, Err(NetError::Refused(_))));
         assert_eq!(zone.requests(), 50);
+    }
+
+    /// Plain DNS exchanges count against the same budget, and forward
+    /// through the wrapper and a reference.
+    #[test]
+    fn plain_dns_exchanges_are_budgeted_too() {
+        let mut zone = ScriptedNet::new();
+        for i in 0..5 {
+            zone = zone.a(&format!("h{i}.example.org"), "198.51.100.1");
+        }
+        let net = Budgeted::new(
+            &zone,
+            Budget {
+                subrequests: 3,
+                ..Budget::default()
+            },
+        );
+        let r = &Resolver::new(&net, "dns://198.51.100.53:5353");
+        let answers: Vec<_> = (0..5)
+            .map(|i| block_on(r.query(&format!("h{i}.example.org"), RecordType::A)))
+            .collect();
+        assert_eq!(answers.iter().filter(|a| a.is_ok()).count(), 3);
+        assert_eq!(net.used(), 3);
+        assert_eq!(net.refused(), 2);
+        assert_eq!(zone.plain_servers(), ["198.51.100.53:5353"; 3]);
     }
 
     #[test]

@@ -53,6 +53,7 @@ pub struct ScriptedNet {
     asked_cd: RefCell<Vec<bool>>,
     in_flight: Cell<usize>,
     max_in_flight: Cell<usize>,
+    plain_servers: RefCell<Vec<String>>,
 }
 
 /// `name` is `zone` or a name below it.
@@ -67,6 +68,12 @@ fn is_under(name: &str, zone: &str) -> bool {
 impl ScriptedNet {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The servers of the plain DNS exchanges made, in order (DoH
+    /// exchanges are not listed).
+    pub fn plain_servers(&self) -> Vec<String> {
+        self.plain_servers.borrow().clone()
     }
 
     /// Answers carry the AD bit (the zone is "signed").
@@ -456,6 +463,28 @@ impl Network for ScriptedNet {
             None => Err(NetError::Connect(format!(
                 "{host}:{port}: connection refused"
             ))),
+        }
+    }
+
+    /// The scripted zone over plain DNS: the same answers as over DoH (a
+    /// scripted HTTP status is a transport failure here). Replies carry
+    /// the query's id, as a host hands them back.
+    async fn dns_exchange(
+        &self,
+        server: &str,
+        query: &[u8],
+        _timeout_ms: u32,
+    ) -> Result<Vec<u8>, NetError> {
+        self.plain_servers.borrow_mut().push(server.to_string());
+        let req = HttpRequest::post(
+            format!("dns://{server}"),
+            "application/dns-message",
+            query.to_vec(),
+        );
+        let resp = self.http(req).await?;
+        match resp.status {
+            200 => Ok(resp.body),
+            s => Err(NetError::Other(format!("scripted failure {s}"))),
         }
     }
 }

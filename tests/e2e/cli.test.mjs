@@ -207,6 +207,34 @@ test("audit: example.test (DNSSEC-signed, hardened) passes every check", () => {
   }
 });
 
+test("audit: plain DNS (dns://) to the bed's Unbound gives the same verdicts as DoH", () => {
+  const b = bed();
+  const statuses = (report) => Object.fromEntries(report.findings.map((f) => [f.id, f.status]));
+  for (const domain of ["example.test", "weak.test"]) {
+    const doh = audit(domain, ["--selector", "sel1", "--no-probe"]);
+    const r = cliInBed(b, [
+      "audit", domain, "--resolver", `dns://${b.BED_RESOLVER}`, "--ca-file", b.BED_CA,
+      "--blocklist-zone-suffix", "bl.test", "--selector", "sel1", "--no-probe", "--format", "json",
+    ]);
+    assert.equal(r.code, doh.code, r.stderr);
+    const plain = JSON.parse(r.stdout);
+    assert.deepEqual(statuses(plain), statuses(doh.report), domain);
+    const assumed = Object.fromEntries(plain.assumptions.map((a) => [a.key, a.value]));
+    assert.equal(assumed.resolver, `dns://${b.BED_RESOLVER}`);
+    assert.match(assumed["resolver.transport"], /^plain DNS to .*:53 \(UDP, TCP for truncated answers\)/);
+  }
+  // DNSSEC is judged from the AD bit over plain DNS as over DoH.
+  const plain = JSON.parse(cliInBed(b, ["audit", "example.test", "--resolver", `dns://${b.BED_RESOLVER}`, "--no-probe", "--format", "json"]).stdout);
+  assert.equal(findingsById(plain)["dns.dnssec"].status, "pass", findingsById(plain)["dns.dnssec"].detail);
+});
+
+test("audit: a plain resolver that is not an address is a usage error", () => {
+  const r = cli(["audit", "example.test", "--resolver", "dns://resolver.example", "--format", "json"]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stdout, "");
+  assert.match(r.stderr, /not an IP address.*dns:\/\/IP/);
+});
+
 test("audit: nomail.test has no MX, no SPF, no DMARC", () => {
   const { code, report } = audit("nomail.test");
   assert.equal(code, 1);

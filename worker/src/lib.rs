@@ -17,7 +17,7 @@ use futures::channel::mpsc;
 use futures::future::{select, Either};
 use futures::{FutureExt, StreamExt};
 use mailaudit_core::audit::{audit_domain_streaming, validate_domain, AuditOptions};
-use mailaudit_core::dns::DEFAULT_RESOLVER;
+use mailaudit_core::dns::{ResolverUrl, DEFAULT_RESOLVER};
 use mailaudit_core::limits::{self, Decision, SlidingLog, Window};
 use mailaudit_core::net::{self, Conn, HttpRequest, HttpResponse, NetError, Network};
 use mailaudit_core::{render, web};
@@ -388,6 +388,14 @@ async fn audit(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
     }
     let key_url = cache_url(&req, &limits::cache_key(&domain, &parsed.selectors))?;
     let opts = audit_options(env, parsed.selectors, &parsed.domain);
+    // A Worker sends DNS only over HTTPS: a plain resolver (`dns://`) in
+    // DOH_URL is the operator's mistake, said once here rather than as
+    // every check's `unknown`.
+    if let Err(why) = ResolverUrl::require_doh(&opts.resolver) {
+        log.outcome = "bad_config";
+        finish_log(log, started);
+        return json_error(500, "bad_config", why);
+    }
     let secs = deadline_secs(env);
     if !stream {
         let report = audit_domain_streaming(&WorkerNet, &domain, &opts, deadline(secs), |_| {})
@@ -480,6 +488,14 @@ async fn cached_audit(req: Request, ctx: RouteContext<()>) -> Result<Response> {
         return Ok(resp);
     }
     let opts = audit_options(env, read.selectors, &read.domain);
+    // A Worker sends DNS only over HTTPS: a plain resolver (`dns://`) in
+    // DOH_URL is the operator's mistake, said once here rather than as
+    // every check's `unknown`.
+    if let Err(why) = ResolverUrl::require_doh(&opts.resolver) {
+        log.outcome = "bad_config";
+        finish_log(log, started);
+        return json_error(500, "bad_config", why);
+    }
     let report = audit_domain_streaming(
         &WorkerNet,
         &domain,

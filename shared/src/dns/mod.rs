@@ -1,12 +1,21 @@
-//! DNS over HTTPS (RFC 8484): query encoding, answer decoding and the
-//! typed view of answers the rules read. Wire format is hickory-proto's;
-//! transport is the host's [`Network`].
+//! DNS: query encoding, answer decoding and the typed view of answers the
+//! rules read. Wire format is hickory-proto's; transport is the host's
+//! [`Network`].
 //!
-//! Queries are sent as POST `application/dns-message` with message id 0
-//! (RFC 8484 §4.1), recursion desired and the EDNS DO bit set, so a
+//! The resolver's URL names the transport ([`ResolverUrl::parse`]):
+//! - `https://…` — DNS over HTTPS (RFC 8484): POST `application/dns-message`
+//!   with message id 0 (RFC 8484 §4.1), over [`Network::http`];
+//! - `dns://IP[:PORT]` — plain DNS (RFC 1035 §4.2) to that address, port 53
+//!   by default: UDP, and TCP when the answer comes back truncated, over
+//!   [`Network::dns_exchange`]. The host sets a random message id for each
+//!   exchange and accepts only a reply that repeats it and the question
+//!   ([`wire::reply_matches`]). A host without plain DNS (the Worker, the
+//!   browser) answers every such exchange with a refusal that says so.
+//!
+//! Either way queries ask for recursion and set the EDNS DO bit, so a
 //! validating resolver reports the AD bit the DNSSEC checks read.
 //!
-//! [`Resolver`] is the one DoH path of the engine. Within one audit (one
+//! [`Resolver`] is the one DNS path of the engine. Within one audit (one
 //! `Resolver`) it asks each question once: identical questions, even
 //! concurrent ones, share one exchange and its answer (see
 //! [`Resolver::query`]). A look-up that fails in transport (timeout,
@@ -26,6 +35,7 @@ pub mod psl;
 pub mod ptr;
 pub mod spf;
 pub mod tlsrpt;
+pub mod wire;
 
 use crate::net::{HttpRequest, NetError, Network};
 use crate::report::Evidence;
@@ -34,7 +44,7 @@ use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode}
 use hickory_proto::rr::{Name, RData};
 use std::collections::HashMap;
 use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use thiserror::Error;
@@ -46,6 +56,92 @@ pub const DEFAULT_RESOLVER: &str = "https://cloudflare-dns.com/dns-query";
 const DNS_MESSAGE: &str = "application/dns-message";
 /// A DNS message can never be larger than this.
 const MAX_DNS_MESSAGE: usize = 65_535;
+/// The EDNS UDP payload size offered over plain DNS: 1232 octets, the
+/// size DNS Flag Day 2020 settled on, which fits a minimal IPv6 MTU, so
+/// answers are not fragmented (fragments are easy to spoof and often
+/// dropped). A larger answer comes back truncated and is asked again over
+/// TCP by the host.
+pub const UDP_PAYLOAD: u16 = 1232;
+/// The EDNS payload size offered over DoH, where it only tells the
+/// resolver how much the HTTP answer may carry.
+const DOH_PAYLOAD: u16 = 4096;
+
+/// What a report assumes of a plain DNS resolver (`None` for DoH, whose
+/// answers arrive authenticated by TLS from the resolver named).
+pub fn transport_assumption(url: &str) -> Option<String> {
+    match ResolverUrl::parse(url) {
+        Ok(ResolverUrl::Plain(addr)) => Some(format!(
+            "plain DNS to {addr} (UDP, TCP for truncated answers), neither encrypted nor \
+             authenticated: answers and the resolver's DNSSEC verdict (AD bit) are taken as \
+             received, so the path to the resolver must be trusted (a resolver on this host \
+             or network)"
+        )),
+        _ => None,
+    }
+}
+
+/// Why a host without plain DNS refuses a `dns://` resolver.
+pub const DOH_ONLY: &str =
+    "this host sends DNS only over HTTPS (DoH): the resolver must be an https:// URL";
+
+/// How the resolver is reached, from the scheme of its URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResolverUrl {
+    /// DNS over HTTPS (RFC 8484) at this URL.
+    Https(String),
+    /// Plain DNS to this address: UDP, TCP for truncated answers.
+    Plain(SocketAddr),
+}
+
+impl ResolverUrl {
+    /// Reads a resolver URL: `dns://IP[:PORT]` (an IPv6 address in
+    /// brackets; port 53 by default; `udp://` is read the same) is plain
+    /// DNS; anything else is taken as a DoH URL, as before plain DNS
+    /// existed. A plain resolver is named by its address: looking its name
+    /// up would need another resolver.
+    pub fn parse(url: &str) -> Result<ResolverUrl, String> {
+        let trimmed = url.trim();
+        let Some(rest) = ["dns://", "udp://"]
+            .iter()
+            .find_map(|scheme| trimmed.strip_prefix(scheme))
+        else {
+            return Ok(ResolverUrl::Https(url.to_string()));
+        };
+        let bad = |why: &str| {
+            Err(format!(
+                "resolver {trimmed:?}: {why} (plain DNS is dns://IP or dns://IP:PORT, \
+                 e.g. dns://127.0.0.53 or dns://[::1]:5353)"
+            ))
+        };
+        let authority = rest.strip_suffix('/').unwrap_or(rest);
+        if authority.contains(['/', '?', '#', '@']) {
+            return bad("only an address and a port");
+        }
+        if let Ok(addr) = authority.parse::<SocketAddr>() {
+            if addr.port() == 0 {
+                return bad("port 0");
+            }
+            return Ok(ResolverUrl::Plain(addr));
+        }
+        let bare = authority
+            .strip_prefix('[')
+            .and_then(|a| a.strip_suffix(']'))
+            .unwrap_or(authority);
+        match bare.parse::<IpAddr>() {
+            Ok(ip) => Ok(ResolverUrl::Plain(SocketAddr::new(ip, 53))),
+            Err(_) => bad("not an IP address"),
+        }
+    }
+
+    /// For a host that has no plain DNS (the Worker, the browser): `Err`
+    /// with the reason when `url` is not a DoH URL.
+    pub fn require_doh(url: &str) -> Result<(), String> {
+        match ResolverUrl::parse(url)? {
+            ResolverUrl::Https(_) => Ok(()),
+            ResolverUrl::Plain(_) => Err(format!("resolver {:?}: {DOH_ONLY}", url.trim())),
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum DnsError {
@@ -61,12 +157,17 @@ pub enum DnsError {
     WrongQuestion,
     /// The answer has the TC bit: it is incomplete, so what it leaves out
     /// (a second SPF record, say) cannot be judged. DoH carries messages of
-    /// any size (RFC 8484 §6), so a resolver has no reason to truncate.
+    /// any size (RFC 8484 §6), so a resolver has no reason to truncate;
+    /// over plain DNS the host asks a truncated UDP answer again over TCP,
+    /// which carries any size too.
     #[error("resolver sent a truncated answer (TC bit set)")]
     Truncated,
     /// The answer's CNAME chain comes back to a name it already named.
     #[error("resolver sent a CNAME loop: {0}")]
     CnameLoop(String),
+    /// The resolver URL cannot be used (see [`ResolverUrl::parse`]).
+    #[error("{0}")]
+    BadResolver(String),
 }
 
 /// A transport failure as the reason of an `unknown` check. An answer over
@@ -94,7 +195,8 @@ impl DnsError {
             | DnsError::Malformed(_)
             | DnsError::WrongQuestion
             | DnsError::Truncated
-            | DnsError::CnameLoop(_) => false,
+            | DnsError::CnameLoop(_)
+            | DnsError::BadResolver(_) => false,
         }
     }
 }
@@ -300,6 +402,17 @@ pub fn encode_query_with(
     rtype: RecordType,
     checking_disabled: bool,
 ) -> Result<Vec<u8>, DnsError> {
+    encode_query_sized(name, rtype, checking_disabled, DOH_PAYLOAD)
+}
+
+/// The query with an EDNS payload size of `payload` octets: what the
+/// transport can carry without truncation ([`UDP_PAYLOAD`] over UDP).
+fn encode_query_sized(
+    name: &str,
+    rtype: RecordType,
+    checking_disabled: bool,
+    payload: u16,
+) -> Result<Vec<u8>, DnsError> {
     let fqdn = wire_name(name)?;
     let mut msg = Message::new(0, MessageType::Query, OpCode::Query);
     msg.metadata.recursion_desired = true;
@@ -307,7 +420,7 @@ pub fn encode_query_with(
     msg.add_query(Query::query(fqdn, rtype));
     let mut edns = Edns::new();
     edns.set_dnssec_ok(true);
-    edns.set_max_payload(4096);
+    edns.set_max_payload(payload);
     msg.set_edns(edns);
     msg.to_vec().map_err(|e| DnsError::Malformed(e.to_string()))
 }
@@ -428,7 +541,8 @@ type QuestionKey = (String, RecordType, bool);
 /// The answer to a question, filled by whichever caller asks first.
 type AnswerCell = Arc<OnceCell<Result<DnsAnswer, DnsError>>>;
 
-/// A DNS-over-HTTPS client over the host's network, for one audit.
+/// A DNS client over the host's network, for one audit: DNS over HTTPS or
+/// plain DNS, as the resolver's URL says ([`ResolverUrl`]).
 ///
 /// It keeps every answer it got (per name, type and CD bit) and hands it
 /// to later askers of the same question; a question already under way is
@@ -448,16 +562,22 @@ type AnswerCell = Arc<OnceCell<Result<DnsAnswer, DnsError>>>;
 pub struct Resolver<'n, N: Network> {
     net: &'n N,
     url: String,
+    transport: Result<ResolverUrl, String>,
     timeout_ms: u32,
     memo: Mutex<HashMap<QuestionKey, AnswerCell>>,
     sent: AtomicUsize,
 }
 
 impl<'n, N: Network> Resolver<'n, N> {
+    /// A resolver URL that cannot be used makes every question fail with
+    /// the reason ([`DnsError::BadResolver`]); hosts check it up front with
+    /// [`ResolverUrl::parse`].
     pub fn new(net: &'n N, url: impl Into<String>) -> Self {
+        let url = url.into();
         Resolver {
             net,
-            url: url.into(),
+            transport: ResolverUrl::parse(&url),
+            url,
             timeout_ms: 5_000,
             memo: Mutex::new(HashMap::new()),
             sent: AtomicUsize::new(0),
@@ -468,7 +588,14 @@ impl<'n, N: Network> Resolver<'n, N> {
         &self.url
     }
 
-    /// DoH exchanges made, retries included (memo hits are not).
+    /// The time one exchange may take (5 s by default); a timed-out
+    /// exchange is tried once more.
+    pub fn with_timeout(mut self, timeout_ms: u32) -> Self {
+        self.timeout_ms = timeout_ms;
+        self
+    }
+
+    /// DNS exchanges made, retries included (memo hits are not).
     pub fn exchanges(&self) -> usize {
         self.sent.load(Ordering::Relaxed)
     }
@@ -532,7 +659,11 @@ impl<'n, N: Network> Resolver<'n, N> {
         rtype: RecordType,
         checking_disabled: bool,
     ) -> Result<DnsAnswer, DnsError> {
-        let body = encode_query_with(name, rtype, checking_disabled)?;
+        let payload = match &self.transport {
+            Ok(ResolverUrl::Plain(_)) => UDP_PAYLOAD,
+            _ => DOH_PAYLOAD,
+        };
+        let body = encode_query_sized(name, rtype, checking_disabled, payload)?;
         let first = self.send(name, rtype, body.clone()).await;
         match first {
             Err(e) if e.is_transient() => self.send(name, rtype, body).await,
@@ -546,7 +677,19 @@ impl<'n, N: Network> Resolver<'n, N> {
         rtype: RecordType,
         body: Vec<u8>,
     ) -> Result<DnsAnswer, DnsError> {
-        let mut req = HttpRequest::post(&self.url, DNS_MESSAGE, body).header("accept", DNS_MESSAGE);
+        let url = match &self.transport {
+            Ok(ResolverUrl::Https(url)) => url,
+            Ok(ResolverUrl::Plain(server)) => {
+                self.sent.fetch_add(1, Ordering::Relaxed);
+                let reply = self
+                    .net
+                    .dns_exchange(&server.to_string(), &body, self.timeout_ms)
+                    .await?;
+                return decode_answer(name, rtype, &reply);
+            }
+            Err(why) => return Err(DnsError::BadResolver(why.clone())),
+        };
+        let mut req = HttpRequest::post(url, DNS_MESSAGE, body).header("accept", DNS_MESSAGE);
         req.timeout_ms = self.timeout_ms;
         req.max_body = MAX_DNS_MESSAGE;
         self.sent.fetch_add(1, Ordering::Relaxed);
@@ -863,6 +1006,134 @@ mod tests {
         let net = ScriptedNet::new().tlsa("_25._tcp.mx.example.org", 7, 9, 200, &[1, 2]);
         let a = roundtrip(&net, "_25._tcp.mx.example.org", RecordType::TLSA);
         assert_eq!(a.of_type().next().unwrap().to_string(), "7 9 200 0102");
+    }
+
+    #[test]
+    fn resolver_urls_name_their_transport() {
+        let plain = |s: &str| ResolverUrl::Plain(s.parse().unwrap());
+        for (url, want) in [
+            ("dns://198.51.100.53", plain("198.51.100.53:53")),
+            ("dns://198.51.100.53:5353", plain("198.51.100.53:5353")),
+            (" dns://198.51.100.53/ ", plain("198.51.100.53:53")),
+            ("udp://198.51.100.53", plain("198.51.100.53:53")),
+            ("dns://[2001:db8::53]", plain("[2001:db8::53]:53")),
+            ("dns://[2001:db8::53]:5353", plain("[2001:db8::53]:5353")),
+            ("dns://2001:db8::53", plain("[2001:db8::53]:53")),
+        ] {
+            assert_eq!(ResolverUrl::parse(url), Ok(want), "{url}");
+        }
+        assert_eq!(
+            ResolverUrl::parse(DEFAULT_RESOLVER),
+            Ok(ResolverUrl::Https(DEFAULT_RESOLVER.into()))
+        );
+        for bad in [
+            "dns://resolver.example",
+            "dns://198.51.100.53:0",
+            "dns://198.51.100.53:99999",
+            "dns://198.51.100.53/dns-query",
+            "dns://user@198.51.100.53",
+            "dns://",
+        ] {
+            let e = ResolverUrl::parse(bad).unwrap_err();
+            assert!(e.contains("dns://IP"), "{bad}: {e}");
+        }
+        assert!(ResolverUrl::require_doh(DEFAULT_RESOLVER).is_ok());
+        let e = ResolverUrl::require_doh("dns://198.51.100.53").unwrap_err();
+        assert!(e.contains("only over HTTPS"), "{e}");
+    }
+
+    #[test]
+    fn a_dns_url_sends_plain_dns_and_an_https_url_doh() {
+        use crate::testing::ScriptedNet;
+        use futures::executor::block_on;
+        let net = ScriptedNet::new().a("mail.example.org", "198.51.100.25");
+        let r = Resolver::new(&net, "dns://198.51.100.53");
+        let a = block_on(r.query("mail.example.org", RecordType::A)).unwrap();
+        assert_eq!(a.of_type().count(), 1);
+        assert_eq!(net.plain_servers(), ["198.51.100.53:53"]);
+        assert_eq!(r.exchanges(), 1);
+        // The same zone over DoH: no plain exchange.
+        let r = resolver(&net);
+        block_on(r.query("mail.example.org", RecordType::A)).unwrap();
+        assert_eq!(net.plain_servers().len(), 1);
+        assert_eq!(net.requests(), 2);
+    }
+
+    /// What the engine hands a host for plain DNS: id 0 (the host sets a
+    /// random one), RD, DO and an EDNS payload size UDP carries unfragmented.
+    #[test]
+    fn plain_queries_offer_the_udp_payload_size() {
+        use crate::net::HttpResponse;
+        use crate::testing::NoConn;
+        use futures::executor::block_on;
+        struct Spy(Mutex<Vec<(String, Vec<u8>)>>);
+        impl Network for Spy {
+            type Conn = NoConn;
+            async fn http(&self, _: HttpRequest) -> Result<HttpResponse, NetError> {
+                Err(NetError::Other("no DoH here".into()))
+            }
+            async fn tcp_connect(&self, _: &str, _: u16, _: u32) -> Result<Self::Conn, NetError> {
+                Err(NetError::Other("no TCP here".into()))
+            }
+            async fn dns_exchange(
+                &self,
+                server: &str,
+                query: &[u8],
+                timeout_ms: u32,
+            ) -> Result<Vec<u8>, NetError> {
+                self.0.lock().unwrap().push((server.into(), query.to_vec()));
+                Err(NetError::Timeout(timeout_ms))
+            }
+        }
+        let spy = Spy(Mutex::new(Vec::new()));
+        let r = Resolver::new(&spy, "dns://[2001:db8::53]:5353");
+        let e = block_on(r.query("example.org", RecordType::TXT)).unwrap_err();
+        assert_eq!(e, DnsError::Transport(NetError::Timeout(5000)));
+        let sent = spy.0.lock().unwrap().clone();
+        // A timeout is transient: asked twice, the same bytes.
+        assert_eq!(sent.len(), 2);
+        assert_eq!(sent[0], sent[1]);
+        assert_eq!(sent[0].0, "[2001:db8::53]:5353");
+        let msg = Message::from_vec(&sent[0].1).unwrap();
+        assert_eq!(msg.metadata.id, 0);
+        assert!(msg.metadata.recursion_desired);
+        let edns = msg.edns.as_ref().unwrap();
+        assert!(edns.flags().dnssec_ok);
+        assert_eq!(edns.max_payload(), UDP_PAYLOAD);
+        let doh =
+            Message::from_vec(&encode_query("example.org", RecordType::TXT).unwrap()).unwrap();
+        assert_eq!(doh.edns.as_ref().unwrap().max_payload(), 4096);
+    }
+
+    /// A host without plain DNS (the Worker, the browser) says so in every
+    /// check's reason; a resolver URL that cannot be used says why, and
+    /// neither is tried twice.
+    #[test]
+    fn no_plain_dns_and_bad_urls_are_reasons_not_silence() {
+        use crate::testing::{DownNet, ScriptedNet};
+        use futures::executor::block_on;
+        let r = Resolver::new(&DownNet, "dns://198.51.100.53");
+        let e = block_on(r.query("example.org", RecordType::MX)).unwrap_err();
+        assert!(!e.is_transient());
+        assert_eq!(
+            e.to_string(),
+            format!("resolver unreachable: refused by policy: {DOH_ONLY}")
+        );
+        assert_eq!(r.exchanges(), 1);
+        let net = ScriptedNet::new().a("example.org", "198.51.100.1");
+        let r = Resolver::new(&net, "dns://resolver.example");
+        let e = block_on(r.query("example.org", RecordType::A)).unwrap_err();
+        assert!(matches!(e, DnsError::BadResolver(_)), "{e:?}");
+        assert!(e.to_string().contains("not an IP address"), "{e}");
+        assert_eq!(net.requests(), 0);
+    }
+
+    #[test]
+    fn the_plain_transport_is_an_assumption_of_the_report() {
+        assert_eq!(transport_assumption(DEFAULT_RESOLVER), None);
+        let a = transport_assumption("dns://127.0.0.53").unwrap();
+        assert!(a.starts_with("plain DNS to 127.0.0.53:53"), "{a}");
+        assert!(a.contains("AD bit"), "{a}");
     }
 
     #[test]

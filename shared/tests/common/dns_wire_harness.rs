@@ -10,8 +10,16 @@
 //! problems, and the SPF judge. Asserts: no panic; a decoded answer is for
 //! the question asked; canonical order does not depend on the order the
 //! records came in (decoding twice gives the same answer).
+//!
+//! The same bytes are also a datagram on a plain-DNS host's socket:
+//! `dns::wire` (id, TC bit, reply-to-this-query test) reads them before
+//! anything is decoded. Asserts: no panic; a datagram the host would take
+//! as the reply (`reply_matches`) is never one the decoder finds to be for
+//! another question.
 
-use mailaudit_core::dns::{dane, decode_answer, mtasts, mx, spf, tlsrpt, RecordType};
+use mailaudit_core::dns::{
+    dane, decode_answer, encode_query, mtasts, mx, spf, tlsrpt, DnsError, RecordType,
+};
 
 pub const QUESTIONS: [(&str, RecordType); 12] = [
     ("example.test", RecordType::TXT),
@@ -33,7 +41,20 @@ pub fn run(data: &[u8]) {
         return;
     };
     let (name, rtype) = QUESTIONS[usize::from(sel) % QUESTIONS.len()];
-    let Ok(a) = decode_answer(name, rtype, wire) else {
+    let mut query = encode_query(name, rtype).expect("a valid question");
+    let datagram = wire;
+    {
+        use mailaudit_core::dns::wire;
+        wire::set_id(&mut query, wire::id(datagram).unwrap_or(0));
+    }
+    let taken = mailaudit_core::dns::wire::reply_matches(&query, datagram);
+    let _ = mailaudit_core::dns::wire::truncated(datagram);
+    let decoded = decode_answer(name, rtype, wire);
+    assert!(
+        !(taken && decoded == Err(DnsError::WrongQuestion)),
+        "a datagram taken as the reply is for another question"
+    );
+    let Ok(a) = decoded else {
         return;
     };
     assert_eq!((a.qname.as_str(), a.qtype), (name, rtype));
