@@ -407,7 +407,7 @@ fn sig(software: Software, kind: Kind) -> Option<Signal> {
 
 /// The signal of one line.
 fn signal(line: &str) -> Option<Signal> {
-    let t = line.trim();
+    let t = super::trim_fast(line);
     if t.is_empty() || t.len() > 4096 {
         return None;
     }
@@ -488,7 +488,7 @@ fn signal(line: &str) -> Option<Signal> {
     // PowerShell Format-List: `Name : value` (aligned colons)
     if !indented && lead.is_ascii_uppercase() {
         if let Some(name) = before_colon(t) {
-            let name = name.trim_end();
+            let name = super::trim_end_fast(name);
             if !name.is_empty() && !name.contains(' ') {
                 if let Some(kind) = exchange_property(name) {
                     return sig(Software::Exchange, kind);
@@ -611,7 +611,7 @@ fn exim_signal(t: &str, indented: bool) -> Option<Signal> {
         .position(|b| !(b.is_ascii_alphanumeric() || b == b'_'))
         .unwrap_or(t.len());
     let word = &t[..word_end];
-    let rest = t[word_end..].trim_start();
+    let rest = super::trim_start_fast(&t[word_end..]);
     // update-exim4.conf.conf: `dc_relay_nets='…'`
     if word.starts_with("dc_") && rest.starts_with("='") {
         return exim;
