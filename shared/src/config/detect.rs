@@ -503,7 +503,7 @@ fn signal_with(line: &str, shortcuts: bool) -> Option<Signal> {
     // PowerShell Format-List: `Name : value` (aligned colons)
     if !indented && lead.is_ascii_uppercase() {
         if let Some(name) = before_colon(t) {
-            let name = name.trim_end();
+            let name = super::trim_end_fast(name);
             if !name.is_empty() && !name.contains(' ') {
                 if let Some(kind) = exchange_property(name) {
                     return sig(Software::Exchange, kind);
@@ -540,7 +540,8 @@ fn trim(line: &str) -> &str {
     let b = line.as_bytes();
     match (b.first(), b.last()) {
         (Some(&f), Some(&l)) if ascii_text(f) && ascii_text(l) => line,
-        _ => line.trim(),
+        // Blanks first byte by byte (Format-List pads with runs of 30).
+        _ => super::trim_fast(line),
     }
 }
 
@@ -698,7 +699,7 @@ fn exim_signal(t: &str, indented: bool) -> Option<Signal> {
         .position(|b| !(b.is_ascii_alphanumeric() || b == b'_'))
         .unwrap_or(t.len());
     let word = &t[..word_end];
-    let rest = t[word_end..].trim_start();
+    let rest = super::trim_start_fast(&t[word_end..]);
     // update-exim4.conf.conf: `dc_relay_nets='…'`
     if word.starts_with("dc_") && rest.starts_with("='") {
         return exim;

@@ -46,11 +46,11 @@ pub const CURRENT_RELEASE: &str = "Exchange Server Subscription Edition (15.2.25
 
 /// Everything a rule needs.
 pub(crate) struct Ctx<'a> {
-    pub receive: Vec<&'a Object>,
-    pub send: Vec<&'a Object>,
-    pub transport: Vec<&'a Object>,
-    pub certs: Vec<&'a Object>,
-    pub perms: Vec<&'a Object>,
+    pub receive: Vec<&'a Object<'a>>,
+    pub send: Vec<&'a Object<'a>>,
+    pub transport: Vec<&'a Object<'a>>,
+    pub certs: Vec<&'a Object<'a>>,
+    pub perms: Vec<&'a Object<'a>>,
     /// The oldest build stated, with where.
     pub build: Option<(Build, Evidence)>,
     /// Analysis time (Unix seconds).
@@ -99,9 +99,11 @@ pub fn check(
                     Evidence::Config {
                         file: o.file.clone(),
                         line: u32::try_from(p.line).ok(),
-                        text: p.text.clone(),
+                        text: p.text.to_string(),
                     },
-                    o.get("Name").map(|n| n.value.clone()).unwrap_or_default(),
+                    o.get("Name")
+                        .map(|n| n.value.to_string())
+                        .unwrap_or_default(),
                 ));
             }
         }

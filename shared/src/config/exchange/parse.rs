@@ -10,19 +10,24 @@
 //! is not printed; it is told by its properties ([`ObjKind::of`]), or by a
 //! preceding prompt line (`[PS] C:\>Get-SendConnector | fl`).
 
-/// One property of one object.
+use std::borrow::Cow;
+
+/// One property of one object. Borrowed from the pasted text where it can
+/// be (a value continued on further lines is joined into a new string):
+/// three allocations a property were a third of the analysis of a
+/// 10,000-line paste.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Prop {
-    pub name: String,
+pub struct Prop<'a> {
+    pub name: Cow<'a, str>,
     /// The value, continuation lines joined with a space.
-    pub value: String,
+    pub value: Cow<'a, str>,
     /// 1-based line of the `Name : value` line.
     pub line: usize,
-    /// That line's text (trimmed).
-    pub text: String,
+    /// That line's text (trimmed, at most 300 characters).
+    pub text: &'a str,
 }
 
-impl Prop {
+impl Prop<'_> {
     /// `{a, b, c}` or `a, b, c` as items; `true` when the list was cut
     /// (`...` at its end: `$FormatEnumerationLimit`).
     pub fn list(&self) -> (Vec<String>, bool) {
@@ -67,7 +72,7 @@ pub enum ObjKind {
 
 impl ObjKind {
     /// By its properties (the prompt's cmdlet, when there was one, wins).
-    fn of(props: &[Prop], hint: Option<ObjKind>) -> ObjKind {
+    fn of(props: &[Prop<'_>], hint: Option<ObjKind>) -> ObjKind {
         let has = |n: &str| props.iter().any(|p| p.name.eq_ignore_ascii_case(n));
         let class = props
             .iter()
@@ -107,15 +112,15 @@ impl ObjKind {
 }
 
 #[derive(Debug, Clone)]
-pub struct Object {
+pub struct Object<'a> {
     pub kind: ObjKind,
-    pub props: Vec<Prop>,
+    pub props: Vec<Prop<'a>>,
     /// The part (file) it came from.
     pub file: String,
 }
 
-impl Object {
-    pub fn get(&self, name: &str) -> Option<&Prop> {
+impl<'a> Object<'a> {
+    pub fn get(&self, name: &str) -> Option<&Prop<'a>> {
         self.props
             .iter()
             .find(|p| p.name.eq_ignore_ascii_case(name))
@@ -124,11 +129,11 @@ impl Object {
     /// `Identity`, else `Server\Name`, else `Name`, else the first line.
     pub fn identity(&self) -> String {
         if let Some(p) = self.get("Identity").filter(|p| !p.value.is_empty()) {
-            return p.value.clone();
+            return p.value.to_string();
         }
         match (self.get("Server"), self.get("Name")) {
             (Some(s), Some(n)) if !s.value.is_empty() => format!("{}\\{}", s.value, n.value),
-            (_, Some(n)) => n.value.clone(),
+            (_, Some(n)) => n.value.to_string(),
             _ => self
                 .props
                 .first()
@@ -167,12 +172,13 @@ fn cmdlet_hint(line: &str) -> Option<ObjKind> {
 /// A `Name : value` line: the name (no spaces) and the value.
 fn property(line: &str) -> Option<(&str, &str)> {
     let (name, rest) = line.split_once(':')?;
-    let name_t = name.trim_end();
+    let name_t = crate::config::trim_end_fast(name);
+    // Bytes, not characters: a non-ASCII character fails either way.
     if name_t.is_empty()
         || name_t.starts_with(char::is_whitespace)
         || !name_t
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c == b'.')
     {
         return None;
     }
@@ -181,26 +187,26 @@ fn property(line: &str) -> Option<(&str, &str)> {
     if !(name.len() > name_t.len() || rest.is_empty() || rest.starts_with(' ')) {
         return None;
     }
-    Some((name_t, value.trim_end()))
+    Some((name_t, crate::config::trim_end_fast(value)))
 }
 
-/// The first `n` characters of `s` (copied as one slice, not char by char).
-fn first_chars(s: &str, n: usize) -> String {
+/// The first `n` characters of `s`.
+fn first_chars(s: &str, n: usize) -> &str {
     if s.len() <= n {
         // No more characters than bytes.
-        return s.to_string();
+        return s;
     }
     let end = s.char_indices().nth(n).map_or(s.len(), |(i, _)| i);
-    s.get(..end).unwrap_or(s).to_string()
+    s.get(..end).unwrap_or(s)
 }
 
 /// Parses one pasted part.
-pub fn parse(file: &str, text: &str) -> Vec<Object> {
-    let mut out: Vec<Object> = Vec::new();
-    let mut props: Vec<Prop> = Vec::new();
+pub fn parse<'a>(file: &str, text: &'a str) -> Vec<Object<'a>> {
+    let mut out: Vec<Object<'a>> = Vec::new();
+    let mut props: Vec<Prop<'a>> = Vec::new();
     let mut hint: Option<ObjKind> = None;
-    let lines: Vec<&str> = crate::config::lines(text).collect();
-    let flush = |props: &mut Vec<Prop>, out: &mut Vec<Object>, hint: Option<ObjKind>| {
+    let lines: Vec<&'a str> = crate::config::lines(text).collect();
+    let flush = |props: &mut Vec<Prop<'a>>, out: &mut Vec<Object<'a>>, hint: Option<ObjKind>| {
         if !props.is_empty() && out.len() < MAX_OBJECTS {
             let p = std::mem::take(props);
             out.push(Object {
@@ -216,7 +222,7 @@ pub fn parse(file: &str, text: &str) -> Vec<Object> {
         let raw = lines.get(i).copied().unwrap_or("");
         let line_no = i + 1;
         i += 1;
-        let t = raw.trim();
+        let t = crate::config::trim_fast(raw);
         if t.is_empty() {
             flush(&mut props, &mut out, hint);
             continue;
@@ -247,18 +253,19 @@ pub fn parse(file: &str, text: &str) -> Vec<Object> {
         if indented {
             if let Some(last) = props.last_mut() {
                 if last.value.len() < MAX_VALUE {
-                    if !last.value.is_empty() {
-                        last.value.push(' ');
+                    let v = last.value.to_mut();
+                    if !v.is_empty() {
+                        v.push(' ');
                     }
-                    last.value.push_str(t);
+                    v.push_str(t);
                 }
                 continue;
             }
         }
         match property(raw) {
             Some((name, value)) => props.push(Prop {
-                name: name.to_string(),
-                value: first_chars(value, MAX_VALUE),
+                name: Cow::Borrowed(name),
+                value: Cow::Borrowed(first_chars(value, MAX_VALUE)),
                 line: line_no,
                 text: first_chars(t, 300),
             }),
@@ -267,8 +274,9 @@ pub fn parse(file: &str, text: &str) -> Vec<Object> {
                 // noise; keep it with the previous value.
                 if let Some(last) = props.last_mut() {
                     if last.value.len() < MAX_VALUE {
-                        last.value.push(' ');
-                        last.value.push_str(t);
+                        let v = last.value.to_mut();
+                        v.push(' ');
+                        v.push_str(t);
                     }
                 }
             }
@@ -281,7 +289,7 @@ pub fn parse(file: &str, text: &str) -> Vec<Object> {
 /// A `Format-Table` block starting at `start` (the header line): one
 /// object per row, columns cut at the dash groups. Returns the objects and
 /// the lines used.
-fn table(file: &str, lines: &[&str], start: usize) -> (Vec<Object>, usize) {
+fn table<'a>(file: &str, lines: &[&'a str], start: usize) -> (Vec<Object<'a>>, usize) {
     let header = lines.get(start).copied().unwrap_or("");
     let dashes = lines.get(start + 1).copied().unwrap_or("");
     // Column starts: where each run of dashes begins.
@@ -313,18 +321,18 @@ fn table(file: &str, lines: &[&str], start: usize) -> (Vec<Object>, usize) {
     let names: Vec<String> = (0..cols.len()).map(|k| cell(header, k)).collect();
     let mut objs = Vec::new();
     let mut n = 2;
-    while let Some(row) = lines.get(start + n) {
+    while let Some(&row) = lines.get(start + n) {
         if row.trim().is_empty() {
             break;
         }
         let line_no = start + n + 1;
-        let props: Vec<Prop> = names
+        let props: Vec<Prop<'a>> = names
             .iter()
             .enumerate()
             .filter(|(_, name)| !name.is_empty())
             .map(|(k, name)| Prop {
-                name: name.clone(),
-                value: cell(row, k),
+                name: Cow::Owned(name.clone()),
+                value: Cow::Owned(cell(row, k)),
                 line: line_no,
                 text: first_chars(row.trim(), 300),
             })

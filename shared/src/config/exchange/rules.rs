@@ -156,7 +156,7 @@ fn ev(o: &Object, p: &Prop) -> Evidence {
     Evidence::Config {
         file: o.file.clone(),
         line: u32::try_from(p.line).ok(),
-        text: p.text.clone(),
+        text: p.text.to_string(),
     }
 }
 
@@ -367,7 +367,7 @@ fn list_has(o: &Object, name: &str, item: &str) -> Option<bool> {
 
 /// Anonymous `ms-Exch-SMTP-Accept-Any-Recipient` rows that apply to a
 /// connector (Identity matching it, or no Identity column).
-fn anonymous_relay_rights<'a>(ctx: &'a Ctx, id: &str) -> (Vec<&'a Object>, bool) {
+fn anonymous_relay_rights<'a>(ctx: &Ctx<'a>, id: &str) -> (Vec<&'a Object<'a>>, bool) {
     let mut hits = Vec::new();
     let mut unsure = false;
     for p in &ctx.perms {
@@ -938,7 +938,7 @@ pub(crate) fn rate_limits(ctx: &Ctx) -> Finding {
                     "{id}: {} Unlimited",
                     unlimited
                         .iter()
-                        .map(|p| p.name.as_str())
+                        .map(|p| &*p.name)
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
@@ -1128,7 +1128,7 @@ pub(crate) fn cert_expiry(ctx: &Ctx) -> Finding {
     for c in smtp {
         let id = c
             .get("Thumbprint")
-            .map(|t| t.value.clone())
+            .map(|t| t.value.to_string())
             .unwrap_or_else(|| c.identity());
         let subject = c
             .get("Subject")

@@ -107,11 +107,35 @@ pub(crate) fn parameter_names() -> &'static [&'static str] {
     names::NAMES
 }
 
+/// `str::split_ascii_whitespace`, skipping runs of blanks in one step
+/// (the std iterator yields, then filters out, an empty piece per blank:
+/// detection runs this over every line, and `Format-List` lines hold runs
+/// of 30 blanks).
+struct AsciiFields<'a>(&'a str);
+
+impl<'a> Iterator for AsciiFields<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let b = self.0.as_bytes();
+        let start = b.iter().position(|c| !c.is_ascii_whitespace())?;
+        let end = b
+            .iter()
+            .skip(start)
+            .position(u8::is_ascii_whitespace)
+            .map_or(b.len(), |n| start + n);
+        // Both ends are at ASCII bytes (or the end): character boundaries.
+        let field = self.0.get(start..end)?;
+        self.0 = self.0.get(end..).unwrap_or("");
+        Some(field)
+    }
+}
+
 /// Whether a line has the shape of a master.cf service or `postconf -M`
 /// line: a service name, a known type, then private/unpriv/chroot
 /// (`y`, `n`, `-`), wakeup and maxproc (numbers, `-`, `?`), a command.
 pub fn may_be_service_line(line: &str) -> bool {
-    let mut f = line.split_ascii_whitespace();
+    let mut f = AsciiFields(line);
     // The type first: detection asks this of lines that are mostly not
     // service lines, and most fail here.
     let (Some(_), Some(kind)) = (f.next(), f.next()) else {
@@ -598,6 +622,22 @@ mod tests {
     use super::test_support::*;
     use super::*;
     use crate::report::Status;
+
+    #[test]
+    fn ascii_fields_are_split_ascii_whitespace() {
+        for s in [
+            "",
+            "   ",
+            "a",
+            " a  b\t\tc \r\n",
+            "smtp      inet  n       -       y       -       -       smtpd",
+            "Name                    : value é ü",
+            "\u{a0}x\u{3000} y",
+        ] {
+            let want: Vec<&str> = s.split_ascii_whitespace().collect();
+            assert_eq!(AsciiFields(s).collect::<Vec<_>>(), want, "{s:?}");
+        }
+    }
 
     #[test]
     fn hardened_config_passes_every_rule() {
