@@ -20,7 +20,9 @@ import socket
 import ssl
 import struct
 import sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tls_http_server import TLSServer
 
 LISTEN, PORT, RESOLVER, CERT, KEY = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 MAX_QUERY = 4096
@@ -114,32 +116,5 @@ ctx.load_cert_chain(CERT, KEY)
 ctx.set_alpn_protocols(["http/1.1"])
 
 
-class Server(ThreadingHTTPServer):
-    request_queue_size = 1024
-    daemon_threads = True
-
-    def finish_request(self, request, client_address):
-        # Runs in the request's thread: one slow handshake holds up no one.
-        request.settimeout(10)
-        # A response is written in two pieces (head, then body): with Nagle
-        # on, the body waits for the ACK of the head, which a kept-alive
-        # client delays by 40 ms. That was 48 ms per query on one connection.
-        request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        try:
-            tls = ctx.wrap_socket(request, server_side=True)
-        except (ssl.SSLError, OSError):
-            return
-        tls.settimeout(300)  # idle kept-alive connections stay open
-        try:
-            self.RequestHandlerClass(tls, client_address, self)
-        except (ssl.SSLError, OSError):
-            pass  # the client went away
-        finally:
-            try:
-                tls.close()
-            except OSError:
-                pass
-
-
-srv = Server((LISTEN, PORT), Handler)
+srv = TLSServer((LISTEN, PORT), Handler, ctx)
 srv.serve_forever()
