@@ -80,6 +80,25 @@ export function freePort() {
   });
 }
 
+/** The base URL (no trailing slash) that `mailaudit serve` prints once it
+ * listens, or null. The line must be complete: output arrives in chunks, and
+ * a chunk cut inside the URL once gave "http://127" (a CI failure). */
+export function serveUrl(output) {
+  const m = /and the API on (http:\/\/\S+?)\/?\r?\n/.exec(output);
+  return m ? m[1] : null;
+}
+
+/** Waits (up to `ms`) for `mailaudit serve` started by `start` to print its URL. */
+export async function waitServeUrl(proc, ms = 20_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const base = serveUrl(proc.output());
+    if (base) return base;
+    if (Date.now() >= end) throw new Error(`mailaudit serve printed no URL within ${ms} ms:\n${proc.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Starts a long-running process in its own process group; `stop()` ends the group. */
 export function start(cmd, args, opts = {}) {
   const child = spawn(cmd, args, { ...opts, detached: true, stdio: ["ignore", "pipe", "pipe"] });

@@ -5,7 +5,7 @@
 // unknowns.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { requireEnv, start, waitHttp } from "./lib.mjs";
+import { requireEnv, start, waitHttp, waitServeUrl } from "./lib.mjs";
 
 let proc;
 let base;
@@ -16,13 +16,7 @@ before(async () => {
     "--resolver", "https://127.0.0.1:9/dns-query",
     "--target-limit", "3", "--client-limit", "8", "--client-ip-header", "x-test-client",
   ]);
-  const end = Date.now() + 20_000;
-  while (!base && Date.now() < end) {
-    const m = /and the API on (http:\/\/\S+?)\/?\s/.exec(proc.output());
-    if (m) base = m[1];
-    else await new Promise((r) => setTimeout(r, 100));
-  }
-  if (!base) throw new Error(`mailaudit serve printed no URL:\n${proc.output()}`);
+  base = await waitServeUrl(proc);
   await waitHttp(`${base}/healthz`, proc, 20_000);
 });
 

@@ -6,7 +6,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
-import { bed, checkStream, freePort, normalised, postStream, requireEnv, start, waitHttp } from "./lib.mjs";
+import { bed, checkStream, freePort, normalised, postStream, requireEnv, start, waitHttp, waitServeUrl } from "./lib.mjs";
 
 const procs = [];
 const servers = [];
@@ -63,14 +63,7 @@ test("serve: checks not finished by the deadline are unknown: deadline", async (
     "--resolver", `https://127.0.0.1:${port}/dns-query`, "--deadline", "2",
   ]);
   procs.push(proc);
-  let base;
-  const end = Date.now() + 20_000;
-  while (!base && Date.now() < end) {
-    const m = /and the API on (http:\/\/\S+?)\/?\s/.exec(proc.output());
-    if (m) base = m[1];
-    else await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.ok(base, proc.output());
+  const base = await waitServeUrl(proc);
   const t0 = Date.now();
   const s = await postStream(base, { domain: "example.org" });
   const took = Date.now() - t0;

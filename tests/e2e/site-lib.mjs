@@ -14,7 +14,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { auditInBed, bed, start } from './lib.mjs';
+import { auditInBed, bed, serveUrl, start } from './lib.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -65,10 +65,10 @@ export function startServe(args) {
   const started = new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`mailaudit serve printed no URL within 20 s:\n${proc.output()}`)), 20_000);
     const onData = () => {
-      const m = /serving .* and the API on (http:\/\/\S+)/.exec(proc.output());
-      if (m) {
+      const base = serveUrl(proc.output());
+      if (base) {
         clearTimeout(timer);
-        resolve({ base: m[1].endsWith('/') ? m[1] : `${m[1]}/`, proc, stop });
+        resolve({ base: `${base}/`, proc, stop });
       }
     };
     proc.child.stderr.on('data', onData);
