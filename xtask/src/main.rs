@@ -29,14 +29,43 @@ type Result<T> = std::result::Result<T, String>;
 /// the path compiled into the binary cannot be trusted. `cargo run` sets
 /// CARGO_MANIFEST_DIR to this checkout's xtask/ for the process.
 fn root() -> PathBuf {
-    let manifest_dir = env::var_os("CARGO_MANIFEST_DIR")
-        .map(PathBuf::from)
-        .or_else(|| env::current_dir().ok().map(|d| d.join("xtask")))
-        .expect("run through `cargo xtask` from the workspace");
-    manifest_dir
-        .parent()
-        .expect("xtask lives in the workspace")
-        .to_path_buf()
+    static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    ROOT.get_or_init(|| {
+        let manifest_dir = env::var_os("CARGO_MANIFEST_DIR")
+            .map(PathBuf::from)
+            .or_else(|| env::current_dir().ok().map(|d| d.join("xtask")))
+            .expect("run through `cargo xtask` from the workspace");
+        manifest_dir
+            .parent()
+            .expect("xtask lives in the workspace")
+            .to_path_buf()
+    })
+    .clone()
+}
+
+/// The variables `cargo run` sets for xtask itself, which every child would
+/// otherwise inherit: build scripts that watch them (ring's watches
+/// CARGO_MANIFEST_DIR and CARGO_PKG_*) rerun, and everything above them
+/// rebuilds, whenever they differ from the last build's (another checkout's
+/// path, a build run by hand or by a bench script). `root()` is read first.
+fn scrub_cargo_run_env() {
+    let _ = root();
+    for (k, _) in env::vars_os() {
+        let k = k.to_string_lossy();
+        if k.starts_with("CARGO_PKG_")
+            || [
+                "CARGO_MANIFEST_DIR",
+                "CARGO_MANIFEST_PATH",
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+                "OUT_DIR",
+            ]
+            .contains(&k.as_ref())
+        {
+            env::remove_var(k.as_ref());
+        }
+    }
 }
 
 fn target_dir() -> PathBuf {
@@ -402,29 +431,10 @@ fn fuzz_smoke(secs: u64) -> Result<()> {
                 "fuzz",
             ])
             .env("CARGO_TARGET_DIR", &dir);
-        // Nor the variables `cargo run` set for xtask itself: build scripts
-        // that watch them (ring's watches CARGO_MANIFEST_DIR and
-        // CARGO_PKG_*) would rerun, and everything above them rebuild,
-        // whenever they differ from the last build (another checkout's
-        // path, a manual `cargo fuzz build`).
-        for (k, _) in env::vars_os() {
-            let k = k.to_string_lossy();
-            if k.starts_with("CARGO_PKG_")
-                || [
-                    "CARGO",
-                    "RUSTC",
-                    "RUSTUP_TOOLCHAIN",
-                    "CARGO_MANIFEST_DIR",
-                    "CARGO_MANIFEST_PATH",
-                    "CARGO_CRATE_NAME",
-                    "CARGO_BIN_NAME",
-                    "CARGO_PRIMARY_PACKAGE",
-                    "OUT_DIR",
-                ]
-                .contains(&k.as_ref())
-            {
-                c.env_remove(k.as_ref());
-            }
+        // Nor stable's cargo and rustc (the rest of `cargo run`'s variables
+        // are gone from xtask's environment: scrub_cargo_run_env).
+        for k in ["CARGO", "RUSTC", "RUSTUP_TOOLCHAIN"] {
+            c.env_remove(k);
         }
         run(c)
     })?;
@@ -628,6 +638,7 @@ fn test() -> Result<()> {
 }
 
 fn main() -> ExitCode {
+    scrub_cargo_run_env();
     let args: Vec<String> = env::args().skip(1).collect();
     let rest: Vec<String> = args
         .iter()
