@@ -80,6 +80,12 @@ export function freePort() {
   });
 }
 
+/** The lines of a process's output that are complete (end in a newline):
+ * output arrives in chunks, and the last line may still be half written. */
+export function completeLines(output) {
+  return output.split("\n").slice(0, -1);
+}
+
 /** The base URL (no trailing slash) that `mailaudit serve` prints once it
  * listens, or null. The line must be complete: output arrives in chunks, and
  * a chunk cut inside the URL once gave "http://127" (a CI failure). */

@@ -10,7 +10,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { readFileSync } from "node:fs";
-import { startWorkerLocal } from "./lib.mjs";
+import { completeLines, startWorkerLocal } from "./lib.mjs";
 import { dohStub } from "./doh-stub.mjs";
 
 // ---- the DoH stub (doh-stub.mjs) ---------------------------------------
@@ -254,7 +254,7 @@ test("monitor: JSON logs, with no webhook path, token or key", async () => {
   const out = wrangler.output();
   assert.doesNotMatch(out, /SECRETwebhookpath/);
   assert.ok(!out.includes(slackKey), "management key in the logs");
-  const lines = out.split("\n").map((l) => l.trim()).filter((l) => l.startsWith('{"'));
+  const lines = completeLines(out).map((l) => l.trim()).filter((l) => l.startsWith('{"'));
   const events = lines.map((l) => JSON.parse(l));
   const runs = events.filter((e) => e.event === "monitor");
   for (const outcome of ["baseline", "unchanged", "changed"]) {

@@ -5,7 +5,7 @@
 // unknowns.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { requireEnv, start, waitHttp, waitServeUrl } from "./lib.mjs";
+import { completeLines, requireEnv, start, waitHttp, waitServeUrl } from "./lib.mjs";
 
 let proc;
 let base;
@@ -75,7 +75,7 @@ test("serve: per-target and per-client limits answer 429 with Retry-After", asyn
 });
 
 test("serve: one JSON log line per audit request on stderr, without client addresses", async () => {
-  const lines = proc.output().split("\n").filter((l) => l.startsWith('{"event":"audit"')).map((l) => JSON.parse(l));
+  const lines = completeLines(proc.output()).filter((l) => l.startsWith('{"event":"audit"')).map((l) => JSON.parse(l));
   assert.ok(lines.length >= 15, `${lines.length} lines`);
   for (const outcome of ["ok", "cached", "rate_limited_target", "rate_limited_client", "bad_domain", "bad_request"]) {
     assert.ok(lines.some((l) => l.outcome === outcome), `no ${outcome} line`);

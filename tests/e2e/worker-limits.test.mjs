@@ -8,7 +8,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
-import { postStream, startWorkerLocal } from "./lib.mjs";
+import { completeLines, postStream, startWorkerLocal } from "./lib.mjs";
 
 let wrangler;
 let base;
@@ -119,7 +119,7 @@ test("worker: at most 16 audits per client, then 429 for any domain", async () =
 test("worker: one JSON log line per audit request, naming no client address", async () => {
   // workerd's console output reaches wrangler's stdout a moment later.
   for (let i = 0; i < 50 && !wrangler.output().includes('"outcome":"rate_limited_client"'); i++) await sleep(100);
-  const lines = wrangler.output().split("\n")
+  const lines = completeLines(wrangler.output())
     .map((l) => l.trim())
     .filter((l) => l.startsWith('{"event":"audit"'))
     .map((l) => JSON.parse(l));
