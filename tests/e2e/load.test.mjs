@@ -2,9 +2,10 @@
 // test bed's namespace), CI-sized: 50 requests in two waves, each sent at
 // once (tests/e2e/load-lib.mjs): 15 POST audits (one per bed domain), then
 // 15 streamed POST audits beside 20 cached GETs. At most 15 audits run at
-// once: the bed's HTTP/1.1 DoH forwarder for workerd (a Python server,
-// tests/testbed/bin/doh11_server.py) times out beyond that on a loaded
-// 2-core machine (BENCHMARKS.md), which would make checks unknown. None may be lost, none cut short by the deadline, every
+// once: one local workerd process runs every audit on 2 shared cores, and
+// the bed's HTTP/1.1 DoH front for workerd (tests/testbed/doh11) timed out
+// beyond that on a loaded machine when it was a Python server
+// (BENCHMARKS.md), which would make checks unknown. None may be lost, none cut short by the deadline, every
 // report of a domain must have the same statuses, and the second wave's
 // cached reads must hit the cache the first wave filled. bench/load.mjs is
 // the full-size run (200 at once, and the native server's memory).
