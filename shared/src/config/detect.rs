@@ -203,9 +203,8 @@ fn detect_parts<'a>(
             // One pass over the lines: the signals and the split read them.
             // Sized first (a SIMD count of the line ends): grown by
             // doubling, the vector was copied a dozen times over.
-            let mut lines: Vec<&str> = Vec::with_capacity(
-                memchr::memchr_iter(b'\n', part.text.as_bytes()).count() + 1,
-            );
+            let mut lines: Vec<&str> =
+                Vec::with_capacity(memchr::memchr_iter(b'\n', part.text.as_bytes()).count() + 1);
             lines.extend(super::lines(&part.text));
             let signals = lines.iter().map(|l| signal(l)).collect::<Vec<_>>();
             let ranges = split_points(&lines, &signals);

@@ -587,10 +587,7 @@ fn not_a_service(line: &str, name: &str) -> bool {
     let end = (name.as_ptr() as usize)
         .wrapping_sub(line.as_ptr() as usize)
         .wrapping_add(name.len());
-    matches!(
-        line.as_bytes().get(end),
-        Some(b' ' | b'\t' | b'\r' | b'\n')
-    )
+    matches!(line.as_bytes().get(end), Some(b' ' | b'\t' | b'\r' | b'\n'))
 }
 
 impl Config {
@@ -934,6 +931,29 @@ submission/inet/smtpd_helo_required = yes
         assert_eq!((a.name.as_str(), a.value.as_str()), ("a", "1  2"));
         assert_eq!(a.source.text, "a = 1");
         assert_eq!(c.main("b").unwrap().source.text, "b = 3");
+    }
+
+    /// The service check skipped for `name = value` lines
+    /// ([`not_a_service`]) decides as the full check: a service whenever
+    /// the second token is a service type.
+    #[test]
+    fn service_or_definition_as_before() {
+        for (line, service) in [
+            ("a = inet n - y - - smtpd", false),
+            ("a\t= inet n - y - - smtpd", false),
+            ("smtp=x inet n - y - - smtpd", true),
+            ("x{ = } inet n - y - - smtpd", true),
+            ("abc\x0b= inet n - y - - smtpd", true),
+            ("a/b/c = inet n - y - - smtpd", false),
+            ("smtp inet n - y - - smtpd", true),
+            ("smtpd_banner = $myhostname ESMTP", false),
+        ] {
+            let c = Config::parse(&[Input::new("x.cf", line)]);
+            assert_eq!(c.services.len(), usize::from(service), "{line:?}");
+            let toks = tokens(line);
+            let old = toks.len() >= 8 && SERVICE_TYPES.contains(&toks[1].0);
+            assert_eq!(old, service, "{line:?}");
+        }
     }
 
     #[test]
