@@ -56,11 +56,11 @@ struct Ctx<'a> {
     cap: usize,
     recursion: usize,
     stack: Vec<String>,
-    seen: HashSet<String>,
+    seen: HashSet<String, foldhash::fast::RandomState>,
     /// `$name` values already expanded in this expansion (the same text
     /// every time), with how many levels below their own they nest: a
     /// value referred to 2^n times is expanded once.
-    memo: HashMap<String, (String, usize)>,
+    memo: HashMap<String, (String, usize), foldhash::fast::RandomState>,
     memo_bytes: usize,
     /// The deepest level reached.
     deepest: usize,
@@ -84,8 +84,8 @@ pub(crate) fn expand(lookup: &dyn Lookup, text: &str) -> Expansion {
         cap: MAX_OUTPUT + text.len(),
         recursion: 0,
         stack: Vec::new(),
-        seen: HashSet::new(),
-        memo: HashMap::new(),
+        seen: HashSet::default(),
+        memo: HashMap::default(),
         memo_bytes: 0,
         deepest: 0,
         out: Expansion::default(),

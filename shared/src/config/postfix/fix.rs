@@ -544,6 +544,8 @@ fn fixed_id(fixed: &[Fixed], i: usize) -> &str {
 
 /// An input as lines (each with its own line end), and the changes to it.
 struct Doc<'a> {
+    /// The input's text, which `lines` cut up.
+    text: &'a str,
     lines: Vec<&'a str>,
     newline: &'static str,
     /// (first line, end line exclusive) → replacement lines (no line ends).
@@ -552,13 +554,17 @@ struct Doc<'a> {
 
 impl<'a> Doc<'a> {
     fn new(text: &'a str) -> Doc<'a> {
-        let lines: Vec<&str> = lines_inclusive(text).collect();
+        // Sized first: grown by doubling, the vector was copied over and over.
+        let mut lines: Vec<&str> =
+            Vec::with_capacity(memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1);
+        lines.extend(lines_inclusive(text));
         let newline = if lines.first().is_some_and(|l| l.ends_with("\r\n")) {
             "\r\n"
         } else {
             "\n"
         };
         Doc {
+            text,
             lines,
             newline,
             ops: BTreeMap::new(),
@@ -590,7 +596,18 @@ impl<'a> Doc<'a> {
     }
 
     fn text(&self) -> String {
-        let mut out = String::new();
+        // Unchanged (most inputs of a paste, and every one without a
+        // fix): the text itself, in one copy rather than line by line.
+        if self.ops.is_empty() {
+            return self.text.to_string();
+        }
+        let added: usize = self
+            .ops
+            .values()
+            .flatten()
+            .map(|l| l.len() + self.newline.len())
+            .sum();
+        let mut out = String::with_capacity(self.text.len() + added + self.newline.len());
         let mut i = 0;
         for (&(s, e), with) in &self.ops {
             while i < s {

@@ -270,7 +270,9 @@ pub(crate) struct View<'a> {
     pub service: Option<&'a Service>,
     pub version: &'a Version,
     /// Values already expanded for this view.
-    cache: RefCell<HashMap<String, Value>>,
+    /// (foldhash: the names are not attacker-chosen keys of a long-lived
+    /// map, and SipHash was a visible share of the look-ups.)
+    cache: RefCell<HashMap<String, Value, foldhash::fast::RandomState>>,
 }
 
 impl Lookup for View<'_> {
@@ -298,7 +300,7 @@ impl<'a> View<'a> {
             cfg,
             service,
             version,
-            cache: RefCell::new(HashMap::new()),
+            cache: RefCell::default(),
         }
     }
 

@@ -297,7 +297,13 @@ pub(crate) fn unknown_parameter(ctx: &Ctx) -> Finding {
             continue;
         }
         let referenced = referenced.get_or_insert_with(|| {
-            let mut r = HashSet::default();
+            // Sized for a name a definition (a generated main.cf refers
+            // to most of its own names): grown from empty, the set was
+            // rehashed name by name a dozen times.
+            let mut r = HashSet::with_capacity_and_hasher(
+                cfg.params.len().min(1 << 16),
+                Default::default(),
+            );
             for p in cfg.params.iter().chain(overrides()) {
                 references(&p.value, &mut r);
             }

@@ -533,12 +533,61 @@ pub fn strip_braces(s: &str) -> &str {
 /// Postfix's `split_nameval`: the name runs to white space or `=`, then
 /// only white space may come before the `=`; name and value are trimmed.
 fn split_nameval(s: &str) -> Option<(&str, &str)> {
+    split_nameval_scan(s).map(|(name, value, _)| (name, value))
+}
+
+/// What a byte is to [`split_nameval_scan`]: 1 ends a name (`=`, white
+/// space), 2 is a name byte the caller must look at again (`/` of a
+/// `postconf -P` name, `{` of a master.cf group), 0 any other.
+static NAME_BYTE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = if b == b'=' || matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+            1
+        } else if b == b'/' || b == b'{' {
+            2
+        } else {
+            0
+        };
+        c += 1;
+    }
+    t
+};
+
+/// [`split_nameval`], and whether the name has a `/` or `{` byte, found in
+/// the same pass over the name: every main.cf line is scanned once here
+/// rather than once per question (a third of the parse's own instructions
+/// were three byte loops over the names).
+fn split_nameval_scan(s: &str) -> Option<(&str, &str, bool)> {
     let s = trim_start_space(s);
+    let b = s.as_bytes();
+    let mut end = 0;
+    let mut special = false;
+    loop {
+        match NAME_BYTE[usize::from(*b.get(end)?)] {
+            0 => {}
+            1 => break,
+            _ => special = true,
+        }
+        end += 1;
+    }
     // The delimiters are ASCII: a byte position is a char boundary.
-    let end = s.bytes().position(|b| b == b'=' || is_space_byte(b))?;
-    let name = &s[..end];
+    let name = s.get(..end)?;
     let value = trim_start_space(s.get(end..)?).strip_prefix('=')?;
-    (!name.is_empty()).then(|| (name, trim_space(value)))
+    (!name.is_empty()).then(|| (name, trim_space(value), special))
+}
+
+/// Whether a logical line whose [`split_nameval_scan`] gave `name` (without
+/// `{`) cannot be a master.cf service line: white space follows the name,
+/// so the line's second token starts with `=` (or `\v`, `\f`), which no
+/// service type does. Saves the service check a scan of every main.cf line.
+fn not_a_service(line: &str, name: &str) -> bool {
+    let end = (name.as_ptr() as usize)
+        .wrapping_sub(line.as_ptr() as usize)
+        .wrapping_add(name.len());
+    matches!(line.as_bytes().get(end), Some(b' ' | b'\t' | b'\r' | b'\n'))
 }
 
 impl Config {
@@ -560,11 +609,19 @@ impl Config {
             let all: Rc<str> = Rc::from(text);
             // Room for the definitions (one per 50-odd bytes of a main.cf):
             // growing the vector copies it.
-            cfg.params.reserve((text.len() / 48).min(1 << 16));
+            let room = (text.len() / 48).min(1 << 16);
+            cfg.params.reserve(room);
+            // And in the index: growing it rehashes every name.
+            let (params, hasher) = (&cfg.params, &cfg.hasher);
+            cfg.index
+                .reserve(room, |&i| hasher.hash_one(params[i].name.as_str()));
             let mut lines = LogicalLines::new(&file, &all, k);
             while let Some(l) = lines.next() {
                 cfg.diagnostics.append(&mut lines.diagnostics);
-                let toks = if may_be_service(&l.joined) {
+                let nameval = split_nameval_scan(&l.joined);
+                let plain = nameval
+                    .is_some_and(|(name, _, special)| !special && not_a_service(&l.joined, name));
+                let toks = if !plain && may_be_service(&l.joined) {
                     tokens(&l.joined)
                 } else {
                     Vec::new()
@@ -576,12 +633,12 @@ impl Config {
                     continue;
                 }
                 let first = l.source_at(&file, &all, k, 0);
-                if let Some((name, value)) = split_nameval(&l.joined) {
+                if let Some((name, value, special)) = nameval {
                     let base = l.base(&all);
                     let mut parts3 = [""; 3];
                     let mut slashes = 0;
-                    // A byte loop: names are short, `contains` calls memchr.
-                    if name.bytes().any(|b| b == b'/') {
+                    // `special`: the name has a `/` or `{` (most have neither).
+                    if special && name.bytes().any(|b| b == b'/') {
                         for (i, p) in name.splitn(4, '/').enumerate() {
                             slashes = i;
                             if let Some(slot) = parts3.get_mut(i) {
@@ -874,6 +931,32 @@ submission/inet/smtpd_helo_required = yes
         assert_eq!((a.name.as_str(), a.value.as_str()), ("a", "1  2"));
         assert_eq!(a.source.text, "a = 1");
         assert_eq!(c.main("b").unwrap().source.text, "b = 3");
+    }
+
+    /// The service check skipped for `name = value` lines
+    /// ([`not_a_service`]) decides as the full check (the word pre-check,
+    /// then the second token a service type) did on every line.
+    #[test]
+    fn service_or_definition_as_before() {
+        for (line, service) in [
+            ("a = inet n - y - - smtpd", false),
+            ("a\t= inet n - y - - smtpd", false),
+            ("smtp=x inet n - y - - smtpd", true),
+            // The pre-check reads words, not `{ }` groups: as before,
+            // a definition of `x{`.
+            ("x{ = } inet n - y - - smtpd", false),
+            ("abc\x0b= inet n - y - - smtpd", true),
+            ("a/b/c = inet n - y - - smtpd", false),
+            ("smtp inet n - y - - smtpd", true),
+            ("smtpd_banner = $myhostname ESMTP", false),
+        ] {
+            let c = Config::parse(&[Input::new("x.cf", line)]);
+            assert_eq!(c.services.len(), usize::from(service), "{line:?}");
+            // The check the parse made for every line before.
+            let toks = tokens(line);
+            let old = may_be_service(line) && toks.len() >= 8 && SERVICE_TYPES.contains(&toks[1].0);
+            assert_eq!(old, service, "{line:?}");
+        }
     }
 
     #[test]
