@@ -373,12 +373,18 @@ export function median(values) {
 export async function timedRuns(once, { warmup = WARMUP_RUNS, runs = TIMED_RUNS } = {}) {
   const warm = [];
   const timed = [];
+  // Named parts of each timed run, when `once` answers `{ ms, parts }`.
+  const parts = {};
   for (let i = 0; i < warmup + runs; i++) {
-    const ms = await once(i);
+    const answer = await once(i);
+    const ms = typeof answer === 'number' ? answer : answer.ms;
     assert.ok(Number.isFinite(ms) && ms > 0, `run ${i}: time ${ms}`);
     (i < warmup ? warm : timed).push(ms);
+    if (i >= warmup && typeof answer === 'object') {
+      for (const [k, v] of Object.entries(answer.parts)) (parts[k] ??= []).push(v);
+    }
   }
-  return {
+  const record = {
     first_ms: warm[0] ?? timed[0],
     warmup_ms: warm,
     median_ms: median(timed),
@@ -387,19 +393,26 @@ export async function timedRuns(once, { warmup = WARMUP_RUNS, runs = TIMED_RUNS 
     runs: timed.length,
     runs_ms: timed,
   };
+  if (Object.keys(parts).length) {
+    record.parts_median_ms = Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, median(v)]));
+  }
+  return record;
 }
 
 /** One line for the test's log: first, median of N, min-max. */
 export function describeRuns(r) {
   const f = (x) => (Math.round(x * 10) / 10).toString();
+  const parts = Object.entries(r.parts_median_ms ?? {}).map(([k, v]) => `; median ${k} ${f(v)} ms`).join('');
   return `first ${f(r.first_ms)} ms (warm-up, left out), median of ${r.runs} ${f(r.median_ms)} ms `
-    + `(min ${f(r.min_ms)}, max ${f(r.max_ms)}; ${r.runs_ms.map(f).join(', ')})`;
+    + `(min ${f(r.min_ms)}, max ${f(r.max_ms)}${parts}; ${r.runs_ms.map(f).join(', ')})`;
 }
 
 /**
  * Pastes `text` into the paste tab (already open), analyses it and answers
- * the time the page measured (`data-analysis-ms`: performance.now() around
- * the engine call, paste.rs). The previous result is cleared first (an
+ * the time the page measured, `{ ms, parts }`: `data-analysis-ms`
+ * (performance.now() around the engine call, paste.rs) and its two parts,
+ * the offline module's call (`engine_ms`) and the answer's JSON read back
+ * by the page's module (`decode_ms`). The previous result is cleared first (an
  * empty paste) so that each run renders a new one; the box's value is set
  * directly, since 300 KB through locator.fill() (one input event per
  * chunk) takes longer than the test on a loaded machine.
@@ -417,5 +430,7 @@ export async function timePaste(page, text, { timeout = 60_000 } = {}) {
   await button.click();
   // Attached, not visible: a report view may fold passed checks.
   await done.waitFor({ state: 'attached', timeout });
-  return Number(await done.getAttribute('data-analysis-ms'));
+  const [ms, engine, decode] = await done.evaluate((el) =>
+    ['data-analysis-ms', 'data-engine-ms', 'data-decode-ms'].map((a) => Number(el.getAttribute(a))));
+  return { ms, parts: { engine_ms: engine, decode_ms: decode } };
 }
