@@ -521,9 +521,10 @@ pub fn browser_rows(dir: &Path) -> Vec<Row> {
             .map(Vec::len);
         let mut parts = Vec::new();
         match (f64_of("first_ms"), warmups) {
-            (Some(f), Some(w)) if w > 0 => {
-                parts.push(format!("first {} ms (warm-up, {w} run(s) left out)", num(f)))
-            }
+            (Some(f), Some(w)) if w > 0 => parts.push(format!(
+                "first {} ms (warm-up, {w} run(s) left out)",
+                num(f)
+            )),
             (Some(f), _) => parts.push(format!("first {} ms", num(f))),
             _ => {}
         }
