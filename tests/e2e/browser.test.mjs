@@ -14,11 +14,9 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bed } from './lib.mjs';
-import { OUT, loadAnalysers, openApp, requireSite, shot, startServe, withBrowser as siteBrowser } from './site-lib.mjs';
+import { OUT, describeRuns, loadAnalysers, openApp, requireSite, shot, startServe, timePaste, timedRuns, withBrowser as siteBrowser } from './site-lib.mjs';
 
 const TIMEOUT = 240_000; // upper bound for a loaded CI machine; a healthy run takes seconds
-/** Analyses of the big generated config in the page (first and median recorded). */
-const RUNS_BIG = 7;
 /** The test bed (lib.mjs checks that its addresses are routed through the
  * bed's veth), or null when BED_ENV is not set. */
 function bedIfSet() {
@@ -385,36 +383,14 @@ test('big generated config: analysis time in the page', { timeout: TIMEOUT }, as
       await openApp(page, base, pageErrors);
       await loadAnalysers(page);
     await context.route('**/*', (route) => route.abort());
-      const done = page.locator('#panel-paste .paste-done');
-      const times = [];
       await page.getByRole('tab', { name: 'Paste a configuration' }).click();
-      const button = page.getByRole('button', { name: 'Analyse', exact: true });
-      // The page reads the box when Analyse is clicked; 160 KB through
-      // locator.fill() (typed as one insertion) takes longer than the test.
-      const paste = (t) => page.locator('#config').evaluate((el, v) => { el.value = v; }, t);
-      for (let run = 0; run < RUNS_BIG; run++) {
-        // An empty paste first, so each run renders a new result.
-        await paste('');
-        await button.click();
-        await done.waitFor({ state: 'detached', timeout: 10_000 });
-        await paste(text);
-        await button.click();
-        await done.waitFor({ timeout: 30_000 });
-        const ms = Number(await done.getAttribute('data-analysis-ms'));
-        assert.ok(Number.isFinite(ms) && ms > 0, `analysis time ${ms}`);
-        times.push(ms);
-      }
+      const runs = await timedRuns(() => timePaste(page, text));
       assert.equal(pageErrors.length, 0, pageErrors.join('\n'));
-      const sorted = [...times].sort((a, b) => a - b);
-      const median = sorted[Math.floor(sorted.length / 2)];
-      console.log(`paste analysis of the generated 5,000-line main.cf + 200-line master.cf: `
-        + `first ${times[0]} ms, median of ${times.length} ${median} ms (${times.join(', ')})`);
+      console.log(`paste analysis of the generated 5,000-line main.cf + 200-line master.cf: ${describeRuns(runs)}`);
       recordPerf({
         big_config: {
           test: 'browser: paste analysis + fix of the generated 5,000-line main.cf + 200-line master.cf (bench/gen_postfix_config.py)',
-          first_ms: times[0],
-          median_ms: median,
-          runs_ms: times,
+          ...runs,
           chromium: context.browser()?.version() ?? null,
           measured_at: new Date().toISOString(),
         },
@@ -464,31 +440,12 @@ test('Exim config pasted: detection, findings, analysis time', { timeout: TIMEOU
       await shot(page, 'paste-exim-hardened.png');
 
       const text = readFileSync(big, 'utf8');
-      const times = [];
-      // 300 KB through locator.fill() takes longer than the test (see the
-      // big Postfix test): set the box's value, and clear the result first
-      // so that each run renders a new one.
-      const paste = (t) => page.locator('#config').evaluate((el, v) => { el.value = v; }, t);
-      const button = page.getByRole('button', { name: 'Analyse', exact: true });
-      const done = page.locator('#panel-paste .paste-done');
-      for (let i = 0; i < 5; i++) {
-        await paste('');
-        await button.click();
-        await done.waitFor({ state: 'detached', timeout: 10_000 });
-        await paste(i % 2 ? `${text}\n` : text);
-        await button.click();
-        await done.waitFor({ timeout: 30_000 });
-        times.push(Number(await done.getAttribute('data-analysis-ms')));
-      }
-      assert.ok(times.every((t) => Number.isFinite(t) && t > 0), JSON.stringify(times));
-      const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
-      console.log(`paste analysis of the generated 10,000-line exim.conf: first ${times[0]} ms, median ${median} ms (${times.join(', ')})`);
+      const runs = await timedRuns(() => timePaste(page, text));
+      console.log(`paste analysis of the generated 10,000-line exim.conf: ${describeRuns(runs)}`);
       recordPerf({
         exim_big_config: {
           test: 'browser: paste analysis of the generated 10,000-line exim.conf (bench/gen_exim_config.py)',
-          first_ms: times[0],
-          median_ms: median,
-          runs_ms: times,
+          ...runs,
           chromium: context.browser()?.version() ?? null,
           measured_at: new Date().toISOString(),
         },

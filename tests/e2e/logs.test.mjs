@@ -17,7 +17,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { OUT, openApp, requireSite, server, shot, stopServer, withBrowser as siteBrowser } from './site-lib.mjs';
+import { OUT, describeRuns, openApp, requireSite, server, shot, stopServer, timePaste, timedRuns, withBrowser as siteBrowser } from './site-lib.mjs';
 
 const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
 const BIG_LINES = Number(process.env.LOGS_BENCH_LINES || 100_000);
@@ -98,7 +98,7 @@ test('log view: fixture logs through the file input, charts and tables', { timeo
   });
 });
 
-test('paste: a fail2ban jail.local beside Postfix, and a pasted mail log', { timeout: 60_000 }, async () => {
+test('paste: a fail2ban jail.local beside Postfix, and a pasted mail log', { timeout: 120_000 }, async () => {
   const base = await server();
   await withBrowser(async (context, page, errors, requests) => {
     await openApp(page, base, errors);
@@ -123,28 +123,12 @@ test('paste: a fail2ban jail.local beside Postfix, and a pasted mail log', { tim
     for (let i = 0; big.split('\n').length < 10_980; i++) {
       big += `[site${i}]\nenabled = ${i % 2 ? 'true' : 'false'}\nfilter = postfix[mode=auth]\nignoreip = 127.0.0.1/8 10.${i % 250}.0.0/16\nmaxretry = ${3 + (i % 5)}\n`;
     }
-    const f2bTimes = [];
-    const fill = (t) => page.locator('#config').evaluate((el, v) => { el.value = v; }, t);
-    const analyseButton = page.getByRole('button', { name: 'Analyse', exact: true });
-    const done = page.locator('#panel-paste .paste-done');
-    for (let run = 0; run < 5; run++) {
-      // An empty paste first, so each run renders a new result.
-      await fill('');
-      await analyseButton.click();
-      await done.waitFor({ state: 'detached', timeout: 10_000 });
-      await fill(big);
-      await analyseButton.click();
-      await done.waitFor({ timeout: 30_000 });
-      f2bTimes.push(Number(await done.getAttribute('data-analysis-ms')));
-    }
-    const sortedF2b = [...f2bTimes].sort((a, b) => a - b);
-    console.log(`fail2ban paste, stock jail.conf + 10,000-line jail.local: ${f2bTimes.join(', ')} ms`);
+    const runs = await timedRuns(() => timePaste(page, big));
+    console.log(`fail2ban paste, stock jail.conf + 10,000-line jail.local: ${describeRuns(runs)}`);
     recordPerf({
       fail2ban_big: {
         test: 'browser: paste analysis of the stock jail.conf (980 lines) + a generated 10,000-line jail.local',
-        first_ms: f2bTimes[0],
-        median_ms: sortedF2b[Math.floor(sortedF2b.length / 2)],
-        runs_ms: f2bTimes,
+        ...runs,
         measured_at: new Date().toISOString(),
       },
     });

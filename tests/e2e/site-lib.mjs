@@ -344,3 +344,93 @@ export async function thirdPartyPage(html) {
   await new Promise((r) => srv.listen(0, '127.0.0.1', r));
   return { url: `http://localhost:${srv.address().port}/`, close: () => new Promise((r) => srv.close(r)) };
 }
+
+// ------------------------------------------------------------ page timings
+
+/**
+ * Runs of a timing in the page: the first run(s) of a page warm up the
+ * wasm engine's code (48-64 ms where later runs take 10-30), and five runs
+ * left the median of two 10,000-line pastes 10 ms apart between two CI runs
+ * of the same code, so one warm-up run is made and left out, and fifteen
+ * are timed.
+ */
+export const WARMUP_RUNS = 1;
+export const TIMED_RUNS = 15;
+
+/** The median of `values` (the upper one of an even count). */
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/**
+ * Calls `once(i)` (an async function answering a time in ms) `warmup`
+ * times, then `runs` times; answers the record the tests write to
+ * perf*.json and xtask's `browser_rows` reads: `median_ms` and `runs_ms` of
+ * the timed runs only, `warmup_ms` the runs left out (`first_ms` the very
+ * first), `runs` how many were timed, and `min_ms`/`max_ms`.
+ */
+export async function timedRuns(once, { warmup = WARMUP_RUNS, runs = TIMED_RUNS } = {}) {
+  const warm = [];
+  const timed = [];
+  // Named parts of each timed run, when `once` answers `{ ms, parts }`.
+  const parts = {};
+  for (let i = 0; i < warmup + runs; i++) {
+    const answer = await once(i);
+    const ms = typeof answer === 'number' ? answer : answer.ms;
+    assert.ok(Number.isFinite(ms) && ms > 0, `run ${i}: time ${ms}`);
+    (i < warmup ? warm : timed).push(ms);
+    if (i >= warmup && typeof answer === 'object') {
+      for (const [k, v] of Object.entries(answer.parts)) (parts[k] ??= []).push(v);
+    }
+  }
+  const record = {
+    first_ms: warm[0] ?? timed[0],
+    warmup_ms: warm,
+    median_ms: median(timed),
+    min_ms: Math.min(...timed),
+    max_ms: Math.max(...timed),
+    runs: timed.length,
+    runs_ms: timed,
+  };
+  if (Object.keys(parts).length) {
+    record.parts_median_ms = Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, median(v)]));
+  }
+  return record;
+}
+
+/** One line for the test's log: first, median of N, min-max. */
+export function describeRuns(r) {
+  const f = (x) => (Math.round(x * 10) / 10).toString();
+  const parts = Object.entries(r.parts_median_ms ?? {}).map(([k, v]) => `; median ${k} ${f(v)} ms`).join('');
+  return `first ${f(r.first_ms)} ms (warm-up, left out), median of ${r.runs} ${f(r.median_ms)} ms `
+    + `(min ${f(r.min_ms)}, max ${f(r.max_ms)}${parts}; ${r.runs_ms.map(f).join(', ')})`;
+}
+
+/**
+ * Pastes `text` into the paste tab (already open), analyses it and answers
+ * the time the page measured, `{ ms, parts }`: `data-analysis-ms`
+ * (performance.now() around the engine call, paste.rs) and its two parts,
+ * the offline module's call (`engine_ms`) and the answer's JSON read back
+ * by the page's module (`decode_ms`). The previous result is cleared first (an
+ * empty paste) so that each run renders a new one; the box's value is set
+ * directly, since 300 KB through locator.fill() (one input event per
+ * chunk) takes longer than the test on a loaded machine.
+ */
+export async function timePaste(page, text, { timeout = 60_000 } = {}) {
+  const paste = (v) => page.locator('#config').evaluate((el, t) => { el.value = t; }, v);
+  const button = page.getByRole('button', { name: 'Analyse', exact: true });
+  const done = page.locator('#panel-paste .paste-done');
+  if (await done.count()) {
+    await paste('');
+    await button.click();
+    await done.waitFor({ state: 'detached', timeout: 20_000 });
+  }
+  await paste(text);
+  await button.click();
+  // Attached, not visible: a report view may fold passed checks.
+  await done.waitFor({ state: 'attached', timeout });
+  const [ms, engine, decode] = await done.evaluate((el) =>
+    ['data-analysis-ms', 'data-engine-ms', 'data-decode-ms'].map((a) => Number(el.getAttribute(a))));
+  return { ms, parts: { engine_ms: engine, decode_ms: decode } };
+}

@@ -537,22 +537,46 @@ pub fn browser_rows(dir: &Path) -> Vec<Row> {
             .map(|s| format!("measured {s}"))
             .unwrap_or_default()
     };
+    // A series of runs (tests/e2e/site-lib.mjs `timedRuns`): `median_ms`
+    // of the `runs` timed runs, the warm-up run(s) (`warmup_ms`, the first
+    // `first_ms`) left out; older records have only first/median.
     let timed = |figure: &str, v: &serde_json::Value, key: &str, target: Option<f64>| {
         let ms = v.get(key).and_then(serde_json::Value::as_f64)?;
-        let first = v.get("first_ms").and_then(serde_json::Value::as_f64);
-        let mut note = at(v);
-        if let Some(f) = first {
-            note = format!("first {} ms; {note}", num(f));
+        let f64_of = |k: &str| v.get(k).and_then(serde_json::Value::as_f64);
+        let runs = v.get("runs").and_then(serde_json::Value::as_u64);
+        let warmups = v
+            .get("warmup_ms")
+            .and_then(serde_json::Value::as_array)
+            .map(Vec::len);
+        let mut parts = Vec::new();
+        match (f64_of("first_ms"), warmups) {
+            (Some(f), Some(w)) if w > 0 => parts.push(format!(
+                "first {} ms (warm-up, {w} run(s) left out)",
+                num(f)
+            )),
+            (Some(f), _) => parts.push(format!("first {} ms", num(f))),
+            _ => {}
         }
+        if let (Some(lo), Some(hi)) = (f64_of("min_ms"), f64_of("max_ms")) {
+            parts.push(format!("min {} max {} ms", num(lo), num(hi)));
+        }
+        let stamp = at(v);
+        if !stamp.is_empty() {
+            parts.push(stamp);
+        }
+        let figure = match runs {
+            Some(n) if key == "median_ms" => format!("{figure} of {n}"),
+            _ => figure.to_string(),
+        };
         Some(Row {
-            figure: figure.into(),
+            figure,
             ours: Some(ms),
             unit: "ms".into(),
             target: target
                 .map(|t| format!("under {} ms", num(t)))
                 .unwrap_or_default(),
             met: target.map(|t| ms < t),
-            note,
+            note: parts.join("; "),
             ..Row::default()
         })
     };
@@ -560,7 +584,7 @@ pub fn browser_rows(dir: &Path) -> Vec<Row> {
         let picks: &[(&str, &str, &str, Option<f64>)] = &[
             (
                 "landing_first_render",
-                "landing page, first render, median of 5",
+                "landing page, first render, median",
                 "median_ms",
                 Some(1000.0),
             ),
@@ -624,7 +648,12 @@ pub fn browser_rows(dir: &Path) -> Vec<Row> {
                 "analysis_ms"
             };
             let target = name.contains("lines").then_some(20.0);
-            if let Some(r) = timed(&format!("{name} pasted"), v, key, target) {
+            let figure = if key == "median_ms" {
+                format!("{name} pasted, median")
+            } else {
+                format!("{name} pasted")
+            };
+            if let Some(r) = timed(&figure, v, key, target) {
                 rows.push(r);
             }
         }
@@ -869,12 +898,21 @@ mod tests {
         .unwrap();
         fs::write(
             dir.join("perf-smex.json"),
-            r#"[{"test": "x, 9803 lines", "median_ms": 68}]"#,
+            r#"[{"test": "x, 9803 lines", "median_ms": 68}, {"test": "y, 9999 lines",
+                "first_ms": 51.2, "warmup_ms": [51.2], "median_ms": 12.5, "min_ms": 11.9,
+                "max_ms": 19.0, "runs": 15, "runs_ms": []}]"#,
         )
         .unwrap();
         let rows = browser_rows(&dir);
         fs::remove_dir_all(&dir).unwrap();
-        assert_eq!(rows.len(), 3, "{rows:#?}");
+        assert_eq!(rows.len(), 4, "{rows:#?}");
+        assert_eq!(rows[3].ours, Some(12.5));
+        assert_eq!(rows[3].met, Some(true));
+        assert_eq!(rows[3].figure, "y, 9999 lines pasted, median of 15");
+        assert_eq!(
+            rows[3].note,
+            "first 51.2 ms (warm-up, 1 run(s) left out); min 11.9 max 19.0 ms"
+        );
         assert_eq!(rows[0].met, Some(true));
         assert_eq!(rows[1].ours, Some(20.7));
         assert_eq!(rows[1].met, Some(false));
