@@ -18,6 +18,7 @@
 //! Hand-written rather than a classifier crate: the signals are the
 //! softwares' own keywords, and the whole job is a pass over the lines.
 
+use super::ascii_text;
 use super::{Input, Software};
 use serde::Serialize;
 use std::borrow::Cow;
@@ -541,8 +542,6 @@ fn signal_with(line: &str, shortcuts: bool) -> Option<Signal> {
 /// line starts and ends with ASCII that is not white space (most lines).
 fn trim(line: &str) -> &str {
     // The ASCII chars `char::is_whitespace` accepts.
-    let ascii_text =
-        |b: u8| b.is_ascii() && !matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ');
     let b = line.as_bytes();
     match (b.first(), b.last()) {
         (Some(&f), Some(&l)) if ascii_text(f) && ascii_text(l) => line,
@@ -582,12 +581,16 @@ const FAIL2BAN_NAME: u8 = 4;
 fn by_name(name: &str) -> Option<Signal> {
     let owners = name_owners().get(name).copied().unwrap_or(0);
     let postfix = owners & POSTFIX_NAME != 0;
+    // The prefixes by their first byte: most names start with none of
+    // them, and five string comparisons a line showed in profiles.
     let exim = owners & EXIM_NAME != 0
-        || name.starts_with("acl_smtp_")
-        || name.starts_with("domainlist ")
-        || name.starts_with("hostlist ")
-        || name.starts_with("addresslist ")
-        || name.starts_with("localpartlist ");
+        || match name.as_bytes().first() {
+            Some(b'a') => name.starts_with("acl_smtp_") || name.starts_with("addresslist "),
+            Some(b'd') => name.starts_with("domainlist "),
+            Some(b'h') => name.starts_with("hostlist "),
+            Some(b'l') => name.starts_with("localpartlist "),
+            _ => false,
+        };
     let f2b = owners & FAIL2BAN_NAME != 0;
     match (postfix, exim, f2b) {
         (true, false, false) => sig(Software::Postfix, Kind::PostfixMain),
@@ -620,10 +623,40 @@ fn postfix_like(line: &str, t: &str) -> Option<Option<Signal>> {
         return None;
     }
     let name = line.get(..end)?;
-    if name.starts_with("dnl") || name.starts_with("dc_") || exim_retry_rule(t) {
+    if name.starts_with("dnl") || name.starts_with("dc_") || nameval_retry_rule(t, end, eq) {
         return None;
     }
     Some(by_name(name))
+}
+
+/// [`exim_retry_rule`] of a [`postfix_like`] line (`t` trimmed; its name
+/// ends at `end`, its `=` is at `eq`), without the search through the
+/// line for `F,<digit>`: in the common shape `name = value` the third
+/// field is the value's first word, which its first four bytes decide.
+/// Any other shape (`name=value`, `name =value`, white space that is not
+/// ASCII) takes [`exim_retry_rule`].
+fn nameval_retry_rule(t: &str, end: usize, eq: usize) -> bool {
+    let b = t.as_bytes();
+    let blank = |c: &u8| matches!(c, b' ' | b'\t');
+    // The name alone is the first field, `=` alone the second.
+    if eq > end && b.get(eq + 1).is_some_and(blank) {
+        let q = eq + 1 + b[eq + 1..].iter().take_while(|c| blank(c)).count();
+        if let Some(&c) = b.get(q) {
+            if ascii_text(c) {
+                if !matches!(c, b'F' | b'G' | b'H') {
+                    return false;
+                }
+                // `F,<digit>` and a fourth byte that is not white space.
+                match b.get(q + 1..q + 4) {
+                    Some(&[b',', d, e]) if d.is_ascii_digit() && ascii_text(e) => return true,
+                    Some(&[b',', d, e]) if d.is_ascii_digit() && e.is_ascii() => return false,
+                    Some(&[b',', d, _]) if d.is_ascii_digit() => {}
+                    _ => return false,
+                }
+            }
+        }
+    }
+    exim_retry_rule(t)
 }
 
 /// The bytes of [`postfix_like`]'s name (`[a-z0-9_]`), as a table: one
@@ -654,11 +687,23 @@ fn plain_continuation(line: &str, t: &str) -> Option<Option<Signal>> {
         return None;
     }
     let b = t.as_bytes();
-    if !b.first()?.is_ascii_lowercase() || !b.iter().all(|&c| PLAIN[usize::from(c)]) {
+    if !b.first()?.is_ascii_lowercase() {
+        return None;
+    }
+    // One pass: every byte plain, and whether any is not a word byte.
+    let classes = b
+        .iter()
+        .fold(0u8, |acc, &c| acc | PLAIN_CLASS[usize::from(c)]);
+    if classes & NOT_PLAIN != 0 {
         return None;
     }
     if t.starts_with("dnl") || t.starts_with("begin") {
         return None;
+    }
+    // After the first word comes more than blanks (`t` ends with no blank)
+    // and not `:` alone: no section word, header or verb alone.
+    if classes & PLAIN_OTHER != 0 && b.last() != Some(&b':') {
+        return Some(None);
     }
     let word_end = b
         .iter()
@@ -672,19 +717,26 @@ fn plain_continuation(line: &str, t: &str) -> Option<Option<Signal>> {
     Some(None)
 }
 
-/// The bytes of [`plain_continuation`]'s shape.
-static PLAIN: [bool; 256] = {
-    let mut t = [false; 256];
+/// The bytes of [`plain_continuation`]'s shape, by class: a word byte
+/// (`[a-z0-9_]`, [`PLAIN_WORD`]), another one it allows (` ,:/.-`,
+/// [`PLAIN_OTHER`]), or none of them ([`NOT_PLAIN`]).
+static PLAIN_CLASS: [u8; 256] = {
+    let mut t = [NOT_PLAIN; 256];
     let mut c = 0;
     while c < 256 {
         let b = c as u8;
-        t[c] = b.is_ascii_lowercase()
-            || b.is_ascii_digit()
-            || matches!(b, b' ' | b'_' | b',' | b':' | b'/' | b'.' | b'-');
+        if b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' {
+            t[c] = PLAIN_WORD;
+        } else if matches!(b, b' ' | b',' | b':' | b'/' | b'.' | b'-') {
+            t[c] = PLAIN_OTHER;
+        }
         c += 1;
     }
     t
 };
+const PLAIN_WORD: u8 = 1;
+const PLAIN_OTHER: u8 = 2;
+const NOT_PLAIN: u8 = 4;
 
 /// What is before the first ` :` in `t`, else before its first `:` (a
 /// `Format-List` property name with its padding).
@@ -1517,6 +1569,34 @@ mod tests {
             "  hosts = : ",
             "  x:y",
             "  nov 29 07:00:00 host postfix/smtpd[1]: x",
+            // Exim retry rules in the `name = value` shape, and near misses.
+            "a = F,2h,15m",
+            "a = F,2h",
+            "a = F,2",
+            "a = F,23",
+            "a = F,",
+            "a = f,2h,15m",
+            "a = F;2h",
+            "a = F,x2",
+            "a =\tH,3hh",
+            "a \t =  G,1d x",
+            "a =F,2h,15m",
+            "a=F,2h x F,2h,1",
+            "a = F,2\u{a0}x",
+            "a = F,2\u{2028}x",
+            "a = F,2h\x0b",
+            "a = \u{a0}F,2h,15m",
+            "a =\x0bF,2h,15m",
+            "a = x F,2h,15m",
+            // Continuation shapes around the one-pass test.
+            "  word",
+            "  word :",
+            "  word  :",
+            "  word:",
+            "  a b:",
+            "  a-b",
+            "  a, b",
+            "  _x",
         ]
         .map(String::from)
         .to_vec();
@@ -1530,6 +1610,20 @@ mod tests {
         let mut decided = 0;
         for l in &shaped {
             assert_eq!(signal_with(l, true), signal_with(l, false), "{l:?}");
+            // The retry-rule test of `name = value` lines, against the full one.
+            let b = l.as_bytes();
+            let end = b.iter().position(|&c| !LOWER_NAME[usize::from(c)]);
+            let eq = end.and_then(|e| {
+                let n = b[e..]
+                    .iter()
+                    .take_while(|c| matches!(c, b' ' | b'\t'))
+                    .count();
+                (b.get(e + n) == Some(&b'=')).then_some(e + n)
+            });
+            if let (Some(end), Some(eq), true) = (end, eq, end > Some(0)) {
+                let t = trim(l);
+                assert_eq!(nameval_retry_rule(t, end, eq), exim_retry_rule(t), "{l:?}");
+            }
             let t = trim(l);
             decided += usize::from(plain_continuation(l, t).is_some());
         }

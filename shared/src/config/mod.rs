@@ -233,7 +233,17 @@ pub(crate) fn trim_start_fast(s: &str) -> &str {
         .position(|b| !matches!(b, b' ' | b'\t'))
         .unwrap_or(s.len());
     // `n` is just after ASCII bytes: a character boundary.
-    s.get(n..).unwrap_or(s).trim_start()
+    let rest = s.get(n..).unwrap_or(s);
+    // What follows the blanks is most often text: nothing left to trim.
+    match rest.as_bytes().first() {
+        Some(&b) if ascii_text(b) => rest,
+        _ => rest.trim_start(),
+    }
+}
+
+/// An ASCII byte that is not white space (as `char::is_whitespace` says).
+pub(crate) fn ascii_text(b: u8) -> bool {
+    b.is_ascii() && !matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ')
 }
 
 /// `str::trim_end` with trailing blanks and tabs skipped byte by byte
@@ -244,7 +254,11 @@ pub(crate) fn trim_end_fast(s: &str) -> &str {
         .rposition(|b| !matches!(b, b' ' | b'\t'))
         .map_or(0, |i| i + 1);
     // Just after an ASCII byte (or 0): a character boundary.
-    s.get(..n).unwrap_or(s).trim_end()
+    let rest = s.get(..n).unwrap_or(s);
+    match rest.as_bytes().last() {
+        Some(&b) if ascii_text(b) => rest,
+        _ => rest.trim_end(),
+    }
 }
 
 /// `str::trim`, as [`trim_start_fast`] and [`trim_end_fast`].

@@ -403,7 +403,7 @@ impl<'a> LogicalLines<'a> {
             // Most lines start with a name: only others can be blank or an
             // indented comment.
             let first = if continues {
-                trim_space(line).bytes().next()
+                trim_start_space(line).bytes().next()
             } else {
                 line.bytes().next()
             };
