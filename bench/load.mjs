@@ -4,24 +4,28 @@
 // exercised (tests/e2e/load-lib.mjs: a quarter POST, a quarter POST
 // streamed, half the cached GET), twice (the second wave's cached reads
 // find the first wave's reports), against
-//   1. the Worker under workerd (wrangler dev inside the bed's namespace,
-//      rate limits off, blocklist zones under bl.test), and
+//   1. the Worker under workerd (inside the bed's namespace, rate limits
+//      off, blocklist zones under bl.test), run by Miniflare as
+//      tests/e2e/workerd-runner.mjs does: without wrangler dev's proxy and
+//      inspector, whose per-subrequest messages cost more CPU than the
+//      audits (BENCHMARKS.md; WORKER_RUNNER=wrangler runs wrangler dev), and
 //   2. the native server `mailaudit serve` (inside the namespace, rate
 //      limits off, the bed's addresses allowed), its memory sampled from
 //      /proc (VmHWM: peak resident set).
 // Every answer is checked: none lost, none cut by the deadline, the same
 // statuses for every report of a domain. Exit 1 if any problem.
 //
-// The Worker's CPU time (its workerd process, from /proc) is printed per
-// wave: one local workerd runs every request's JavaScript and wasm on one
-// thread, so that time bounds how fast N audits can finish there.
+// The Worker's CPU time (every process of the run: workerd, and node that
+// started it; from /proc) is printed per wave: one local workerd runs every
+// request's JavaScript and wasm on one thread, so that time bounds how fast
+// N audits can finish there.
 // DEADLINE_SECS (default 20, the deployed value) sets the audit deadline of
 // both servers and the bound each answer is checked against.
 //
 //   BED_ENV=tests/testbed/run/bed.env WORKER_DIR=worker/build MAILAUDIT_BIN=target/release/mailaudit \
 //     MAILAUDIT_SITE=target/site [DEADLINE_SECS=20] node bench/load.mjs [N] [worker|serve|both]
 import { readdirSync, readFileSync } from "node:fs";
-import { bed, freePort, requireEnv, start, startWorker, waitHttp } from "../tests/e2e/lib.mjs";
+import { bed, freePort, requireEnv, start, startWorker, startWorkerd, waitHttp } from "../tests/e2e/lib.mjs";
 import { wave } from "../tests/e2e/load-lib.mjs";
 
 const n = Number(process.argv[2] || 200);
@@ -42,6 +46,28 @@ function cpuSecs(needle) {
   }
   return ticks / 100;
 }
+
+/** CPU seconds used so far by process `root` and every process under it. */
+function treeCpuSecs(root) {
+  const procs = {};
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const s = readFileSync(`/proc/${pid}/stat`, "latin1");
+      const f = s.slice(s.lastIndexOf(") ") + 2).split(" ");
+      procs[pid] = { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) };
+    } catch {}
+  }
+  let ticks = 0;
+  for (const [pid, p] of Object.entries(procs)) {
+    for (let q = Number(pid); q > 1 && procs[q]; q = procs[q].ppid) {
+      if (q === root) {
+        ticks += p.ticks;
+        break;
+      }
+    }
+  }
+  return ticks / 100;
+}
 const b = bed();
 let failed = false;
 
@@ -53,16 +79,18 @@ function show(name, w) {
   if (w.problems.length || w.lost) failed = true;
 }
 
-async function twoWaves(name, base, sample, cpuNeedle) {
+async function twoWaves(name, base, sample, cpu) {
   const reference = new Map();
   const out = {};
   for (const k of ["wave1", "wave2"]) {
-    const cpu0 = cpuNeedle ? cpuSecs(cpuNeedle) : 0;
+    const cpu0 = cpu ? cpu() : 0;
+    const load0 = readFileSync("/proc/loadavg", "latin1").split(" ")[0];
     const w = await wave(base, { n, deadlineMs: DEADLINE_MS, reference });
     show(`${name} ${k}`, w);
-    if (cpuNeedle) {
-      w.cpuSecs = +(cpuSecs(cpuNeedle) - cpu0).toFixed(2);
-      console.log(`  ${name} ${k}: ${w.cpuSecs} s of CPU in the server process (${Math.round((w.cpuSecs * 1000) / n)} ms a request)`);
+    if (cpu) {
+      w.cpuSecs = +(cpu() - cpu0).toFixed(2);
+      w.load = `${load0} -> ${readFileSync("/proc/loadavg", "latin1").split(" ")[0]}`;
+      console.log(`  ${name} ${k}: ${w.cpuSecs} s of CPU in the server's processes (${Math.round((w.cpuSecs * 1000) / n)} ms a request); load average ${w.load}`);
     }
     out[k] = w;
     if (sample) out[`${k}Mem`] = sample();
@@ -72,13 +100,14 @@ async function twoWaves(name, base, sample, cpuNeedle) {
 
 const summary = { n, deadlineSecs: DEADLINE_SECS };
 if (which === "worker" || which === "both") {
-  const { proc, base, startMs } = await startWorker(b, {
+  const wrangler = process.env.WORKER_RUNNER === "wrangler";
+  const { proc, base, startMs } = await (wrangler ? startWorker : startWorkerd)(b, {
     RATE_TARGET_LIMIT: "0", RATE_CLIENT_LIMIT: "0", BLOCKLIST_ZONE_SUFFIX: "bl.test",
     AUDIT_DEADLINE_SECS: String(DEADLINE_SECS),
   });
-  console.log(`worker: wrangler dev answered after ${startMs} ms`);
+  console.log(`worker: ${wrangler ? "wrangler dev" : "workerd (tests/e2e/workerd-runner.mjs)"} answered after ${startMs} ms`);
   try {
-    summary.worker = await twoWaves("worker", base, null, `--socket-addr=entry=${new URL(base).host}`);
+    summary.worker = await twoWaves("worker", base, null, () => treeCpuSecs(proc.child.pid));
   } finally {
     proc.stop();
   }
@@ -102,7 +131,7 @@ if (which === "serve" || which === "both") {
     let peakThreads = idle.threads;
     const timer = setInterval(() => { try { peakThreads = Math.max(peakThreads, status().threads); } catch {} }, 50);
     console.log(`serve: idle RSS ${idle.rssMiB} MiB`);
-    summary.serve = { idle, ...(await twoWaves("serve", base, status, `--listen\0${addr}`)) };
+    summary.serve = { idle, ...(await twoWaves("serve", base, status, () => cpuSecs(`--listen\0${addr}`))) };
     clearInterval(timer);
     const end = status();
     summary.serve.peakThreads = peakThreads;

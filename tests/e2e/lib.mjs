@@ -222,6 +222,35 @@ export async function startWorker(b, vars = {}) {
   });
 }
 
+/** Starts the Worker under workerd in the test bed's namespace without
+ * wrangler dev's proxy and inspector (tests/e2e/workerd-runner.mjs: one
+ * workerd process, run by Miniflare with the options wrangler reads from
+ * wrangler.toml), as startWorker does otherwise. Used where the Worker's
+ * own cost is measured or loaded (bench/load.mjs, load.test.mjs): under
+ * wrangler dev, its inspector proxy costs more CPU per audit than the
+ * Worker (BENCHMARKS.md). Returns {proc, base, startMs}. */
+export async function startWorkerd(b, vars = {}) {
+  requireEnv("WORKER_DIR");
+  const port = await freePort();
+  const persist = mkdtempSync(join(tmpdir(), "mailaudit-workerd-"));
+  const root = new URL("../../", import.meta.url).pathname;
+  const pairs = Object.entries({ DOH_URL: b.BED_DOH11_URL, ...vars }).map(([k, v]) => `${k}=${v}`);
+  const t0 = Date.now();
+  const proc = start("ip", ["netns", "exec", b.BED_NS, process.execPath, `${root}tests/e2e/workerd-runner.mjs`,
+    b.BED_WORKER_ADDR, String(port), persist, ...pairs], {
+    cwd: root,
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: b.BED_CA, CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+  });
+  const base = `http://${b.BED_WORKER_ADDR}:${port}`;
+  try {
+    await waitHttp(`${base}/healthz`, proc, 90_000);
+  } catch (e) {
+    proc.stop();
+    throw e;
+  }
+  return { proc, base, startMs: Date.now() - t0 };
+}
+
 /** Starts the Worker under workerd (wrangler dev) on the loopback, outside
  * the test bed, for tests that need no DNS: its resolver (DOH_URL, unless
  * `vars` sets one) is a closed port, so every audit ends at once with

@@ -13,9 +13,15 @@ once): a deep listen backlog, the TLS handshake done in the request's own
 thread rather than in accept(), and UDP upstream, since Unbound serves only
 a few TCP clients per thread at a time (`incoming-num-tcp`).
 
-usage: doh11_server.py LISTEN_ADDR PORT RESOLVER_ADDR CERT_CHAIN KEY
+Each accepted connection is logged ("doh11 conn ADDR:PORT"), each request
+with its client's address and port, so a run can count connections per
+query (BENCHMARKS.md). With CERT_CHAIN "plain" it serves plain HTTP/1.1
+(for measuring what TLS costs the client; the bed's own front is TLS).
+
+usage: doh11_server.py LISTEN_ADDR PORT RESOLVER_ADDR CERT_CHAIN|plain [KEY]
 """
 import base64
+import http.server
 import socket
 import ssl
 import struct
@@ -24,7 +30,8 @@ from http.server import BaseHTTPRequestHandler
 
 from tls_http_server import TLSServer
 
-LISTEN, PORT, RESOLVER, CERT, KEY = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+LISTEN, PORT, RESOLVER, CERT = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+KEY = sys.argv[5] if len(sys.argv) > 5 else None
 MAX_QUERY = 4096
 
 
@@ -108,13 +115,35 @@ class Handler(BaseHTTPRequestHandler):
         self.answer(q)
 
     def log_message(self, fmt, *args):
-        sys.stderr.write("doh11 %s %s\n" % (self.address_string(), fmt % args))
+        sys.stderr.write("doh11 %s:%d %s\n" % (self.client_address[0], self.client_address[1], fmt % args))
 
 
-ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-ctx.load_cert_chain(CERT, KEY)
-ctx.set_alpn_protocols(["http/1.1"])
+def log_connection(client_address):
+    sys.stderr.write("doh11 conn %s:%d\n" % client_address)
 
 
-srv = TLSServer((LISTEN, PORT), Handler, ctx)
+class Front(TLSServer):
+    def finish_request(self, request, client_address):
+        log_connection(client_address)
+        super().finish_request(request, client_address)
+
+
+class PlainFront(http.server.ThreadingHTTPServer):
+    request_queue_size = 1024
+    daemon_threads = True
+
+    def finish_request(self, request, client_address):
+        log_connection(client_address)
+        request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        request.settimeout(300)
+        super().finish_request(request, client_address)
+
+
+if CERT == "plain":
+    srv = PlainFront((LISTEN, PORT), Handler)
+else:
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(CERT, KEY)
+    ctx.set_alpn_protocols(["http/1.1"])
+    srv = Front((LISTEN, PORT), Handler, ctx)
 srv.serve_forever()
