@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::channel::mpsc;
 use futures::StreamExt;
-use mailaudit_core::audit::{audit_domain_streaming, validate_domain, AuditError, AuditOptions};
+use mailaudit_core::audit::{audit_domain_streaming, AuditError, AuditOptions};
 use mailaudit_core::limits::{self, Decision, Limiter, Window};
 use mailaudit_core::{render, web, Report};
 use std::collections::HashMap;
@@ -242,6 +242,13 @@ fn finish_log(mut log: web::AuditLog, started: Instant) {
     eprintln!("{}", log.line());
 }
 
+/// The answer to a request refused before its audit, logged.
+fn refused(log: web::AuditLog, started: Instant, r: web::Refusal) -> Response {
+    finish_log(log, started);
+    let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    error(status, r.code, r.message)
+}
+
 async fn audit(
     State(st): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -253,24 +260,10 @@ async fn audit(
     let mut log = web::AuditLog::new(if stream { "stream" } else { "post" });
     let client = client_key(&st, peer, &headers);
     log.client = Some(client.clone());
-    let req = match web::AuditRequest::parse(&body) {
+    let (req, domain) = match web::audit_request(&body, &mut log) {
         Ok(r) => r,
-        Err(message) => {
-            log.outcome = "bad_request";
-            finish_log(log, started);
-            return error(StatusCode::BAD_REQUEST, "bad_request", message);
-        }
+        Err(r) => return refused(log, started, r),
     };
-    // A bad domain is a 400 before any streaming starts.
-    let domain = match validate_domain(&req.domain) {
-        Ok(d) => d,
-        Err(e) => {
-            log.outcome = "bad_domain";
-            finish_log(log, started);
-            return error(StatusCode::BAD_REQUEST, "bad_domain", e.to_string());
-        }
-    };
-    log.target = Some(domain.clone());
     if let Some(resp) = admit(&st, &client, &domain, &mut log) {
         finish_log(log, started);
         return resp;
@@ -338,23 +331,10 @@ async fn cached_audit(
     let mut log = web::AuditLog::new("get");
     let client = client_key(&st, peer, &headers);
     log.client = Some(client.clone());
-    let read = match web::CachedRead::parse(&segment, query.as_deref()) {
+    let (read, domain) = match web::cached_read(&segment, query.as_deref(), &mut log) {
         Ok(r) => r,
-        Err(message) => {
-            log.outcome = "bad_request";
-            finish_log(log, started);
-            return error(StatusCode::BAD_REQUEST, "bad_request", message);
-        }
+        Err(r) => return refused(log, started, r),
     };
-    let domain = match validate_domain(&read.domain) {
-        Ok(d) => d,
-        Err(e) => {
-            log.outcome = "bad_domain";
-            finish_log(log, started);
-            return error(StatusCode::BAD_REQUEST, "bad_domain", e.to_string());
-        }
-    };
-    log.target = Some(domain.clone());
     let key = limits::cache_key(&domain, &read.selectors);
     if !read.fresh {
         if let Some(json) = cache_get(&st, &key) {

@@ -234,6 +234,57 @@ impl AuditLog {
     }
 }
 
+/// A request refused before its audit starts: the answer's HTTP status
+/// and the `code` and `message` of its JSON error body (docs/api.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl AuditLog {
+    /// A refusal, with its code noted as the log's outcome.
+    pub fn refuse(&mut self, status: u16, code: &'static str, message: String) -> Refusal {
+        self.outcome = code;
+        Refusal {
+            status,
+            code,
+            message,
+        }
+    }
+
+    /// The validated domain, noted as the log's target, or a 400
+    /// `bad_domain`.
+    fn target(&mut self, domain: &str) -> Result<String, Refusal> {
+        let d = crate::audit::validate_domain(domain)
+            .map_err(|e| self.refuse(400, "bad_domain", e.to_string()))?;
+        self.target = Some(d.clone());
+        Ok(d)
+    }
+}
+
+/// What every host does first with `POST /api/v1/audit`: the body read
+/// and its domain validated, or a 400 (`bad_request`, `bad_domain`), both
+/// noted in `log`. A bad domain is refused before any streaming starts.
+pub fn audit_request(body: &[u8], log: &mut AuditLog) -> Result<(AuditRequest, String), Refusal> {
+    let req = AuditRequest::parse(body).map_err(|m| log.refuse(400, "bad_request", m))?;
+    let domain = log.target(&req.domain)?;
+    Ok((req, domain))
+}
+
+/// [`audit_request`] for `GET /api/v1/audit/{domain}`: the path segment
+/// and the query string read, the domain validated.
+pub fn cached_read(
+    segment: &str,
+    query: Option<&str>,
+    log: &mut AuditLog,
+) -> Result<(CachedRead, String), Refusal> {
+    let read = CachedRead::parse(segment, query).map_err(|m| log.refuse(400, "bad_request", m))?;
+    let domain = log.target(&read.domain)?;
+    Ok((read, domain))
+}
+
 /// The subrequests an audit used, from its `subrequests` assumption
 /// (`38 of 50 used`), which the engine writes.
 pub fn subrequests_used(r: &crate::report::Report) -> Option<usize> {
@@ -342,6 +393,67 @@ pub fn assets_headers_file() -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn request_prologue_refuses_and_logs_as_the_hosts_did() {
+        let mut log = AuditLog::new("post");
+        let r = audit_request(b"{", &mut log).unwrap_err();
+        assert_eq!(
+            (r.status, r.code, log.outcome),
+            (400, "bad_request", "bad_request")
+        );
+        assert!(
+            r.message.starts_with("expected a JSON body"),
+            "{}",
+            r.message
+        );
+        assert_eq!(log.target, None);
+
+        let mut log = AuditLog::new("post");
+        let r = audit_request(br#"{"domain": "no domain"}"#, &mut log).unwrap_err();
+        assert_eq!(
+            (r.status, r.code, log.outcome),
+            (400, "bad_domain", "bad_domain")
+        );
+        assert_eq!(log.target, None);
+
+        let mut log = AuditLog::new("post");
+        let (req, domain) = audit_request(
+            br#"{"domain": "Example.ORG.", "selectors": ["s1"]}"#,
+            &mut log,
+        )
+        .unwrap();
+        assert_eq!(
+            (req.selectors, log.outcome),
+            (vec!["s1".to_string()], "error")
+        );
+        assert_eq!(log.target.as_deref(), Some(domain.as_str()));
+        assert_eq!(
+            domain,
+            crate::audit::validate_domain("Example.ORG.").unwrap()
+        );
+
+        let mut log = AuditLog::new("get");
+        let r = cached_read("example.org", Some("fresh=2"), &mut log).unwrap_err();
+        assert_eq!(
+            (r.status, r.code, log.outcome),
+            (400, "bad_request", "bad_request")
+        );
+        let mut log = AuditLog::new("get");
+        let r = cached_read("%20", None, &mut log).unwrap_err();
+        assert_eq!((r.status, r.code), (400, "bad_domain"));
+        let mut log = AuditLog::new("get");
+        let (read, domain) = cached_read("example.org", Some("fresh=1"), &mut log).unwrap();
+        assert!(read.fresh);
+        assert_eq!(log.target.as_deref(), Some(domain.as_str()));
+
+        let mut log = AuditLog::new("get");
+        let r = log.refuse(500, "bad_config", "why".into());
+        assert_eq!(
+            (r.status, r.code, r.message.as_str(), log.outcome),
+            (500, "bad_config", "why", "bad_config")
+        );
+    }
     use super::*;
 
     #[test]

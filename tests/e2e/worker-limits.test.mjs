@@ -167,3 +167,26 @@ test("worker: checks not finished by the deadline are unknown: deadline", async 
     hole.close();
   }
 });
+
+test("worker: a plain-DNS DOH_URL is refused once, as 500 bad_config on both audit routes, and logged", async () => {
+  wrangler.stop();
+  await sleep(1500);
+  ({ proc: wrangler, base } = await startWorkerLocal({ DOH_URL: "dns://127.0.0.1:53" }));
+  const p = await post("example.test");
+  assert.equal(p.status, 500);
+  assert.equal(p.body.error.code, "bad_config");
+  assert.match(p.body.error.message, /dns:\/\//);
+  const g = await get("/api/v1/audit/example.test?fresh=1");
+  assert.equal(g.status, 500);
+  assert.equal(g.body.error.code, "bad_config");
+  // A bad request is still a 400 before the configuration is looked at.
+  assert.equal((await post("not a domain")).status, 400);
+  for (let i = 0; i < 50 && (wrangler.output().match(/"outcome":"bad_config"/g) || []).length < 2; i++) await sleep(100);
+  const outcomes = completeLines(wrangler.output())
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('{"event":"audit"'))
+    .map((l) => JSON.parse(l));
+  const bad = outcomes.filter((l) => l.outcome === "bad_config");
+  assert.deepEqual(bad.map((l) => l.route).sort(), ["get", "post"]);
+  assert.ok(bad.every((l) => l.target === "example.test"), JSON.stringify(bad));
+});

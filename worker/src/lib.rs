@@ -16,7 +16,7 @@ mod monitor;
 use futures::channel::mpsc;
 use futures::future::{select, Either};
 use futures::{FutureExt, StreamExt};
-use mailaudit_core::audit::{audit_domain_streaming, validate_domain, AuditOptions};
+use mailaudit_core::audit::{audit_domain_streaming, AuditOptions};
 use mailaudit_core::dns::{ResolverUrl, DEFAULT_RESOLVER};
 use mailaudit_core::limits::{self, Decision, SlidingLog, Window};
 use mailaudit_core::net::{self, Conn, HttpRequest, HttpResponse, NetError, Network};
@@ -148,6 +148,12 @@ fn json_error(status: u16, code: &str, message: String) -> Result<Response> {
     )
 }
 
+/// The answer to a request refused before its audit, logged.
+fn refused(log: web::AuditLog, started: u64, r: web::Refusal) -> Result<Response> {
+    finish_log(log, started);
+    json_error(r.status, r.code, r.message)
+}
+
 /// RFC 3339 UTC time without fractions, from the platform clock.
 fn now() -> String {
     let iso: String = js_sys::Date::new_0().to_iso_string().into();
@@ -166,6 +172,23 @@ fn deadline_secs(env: &Env) -> u32 {
 }
 
 /// How this deployment audits `domain` (as the user typed it).
+/// [`audit_options`], or a 500 `bad_config` (noted in `log`): a Worker
+/// sends DNS only over HTTPS, so a plain resolver (`dns://`) in DOH_URL is
+/// the operator's mistake, said once rather than as every check's
+/// `unknown`.
+fn doh_audit_options(
+    env: &Env,
+    selectors: Vec<String>,
+    typed: &str,
+    log: &mut web::AuditLog,
+) -> std::result::Result<AuditOptions, web::Refusal> {
+    let opts = audit_options(env, selectors, typed);
+    match ResolverUrl::require_doh(&opts.resolver) {
+        Ok(()) => Ok(opts),
+        Err(why) => Err(log.refuse(500, "bad_config", why)),
+    }
+}
+
 fn audit_options(env: &Env, selectors: Vec<String>, typed: &str) -> AuditOptions {
     let resolver = env
         .var("DOH_URL")
@@ -364,38 +387,19 @@ async fn audit(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
     let client = client_key(&req, env);
     log.client = Some(client.clone());
     let body = req.bytes().await.unwrap_or_default();
-    let parsed = match web::AuditRequest::parse(&body) {
+    let (parsed, domain) = match web::audit_request(&body, &mut log) {
         Ok(r) => r,
-        Err(message) => {
-            log.outcome = "bad_request";
-            finish_log(log, started);
-            return json_error(400, "bad_request", message);
-        }
+        Err(r) => return refused(log, started, r),
     };
-    // A bad domain is a 400 before any streaming starts.
-    let domain = match validate_domain(&parsed.domain) {
-        Ok(d) => d,
-        Err(e) => {
-            log.outcome = "bad_domain";
-            finish_log(log, started);
-            return json_error(400, "bad_domain", e.to_string());
-        }
-    };
-    log.target = Some(domain.clone());
     if let Some(resp) = admit(env, &client, &domain, &mut log).await? {
         finish_log(log, started);
         return Ok(resp);
     }
     let key_url = cache_url(&req, &limits::cache_key(&domain, &parsed.selectors))?;
-    let opts = audit_options(env, parsed.selectors, &parsed.domain);
-    // A Worker sends DNS only over HTTPS: a plain resolver (`dns://`) in
-    // DOH_URL is the operator's mistake, said once here rather than as
-    // every check's `unknown`.
-    if let Err(why) = ResolverUrl::require_doh(&opts.resolver) {
-        log.outcome = "bad_config";
-        finish_log(log, started);
-        return json_error(500, "bad_config", why);
-    }
+    let opts = match doh_audit_options(env, parsed.selectors, &parsed.domain, &mut log) {
+        Ok(o) => o,
+        Err(r) => return refused(log, started, r),
+    };
     let secs = deadline_secs(env);
     if !stream {
         let report = audit_domain_streaming(&WorkerNet, &domain, &opts, deadline(secs), |_| {})
@@ -455,23 +459,10 @@ async fn cached_audit(req: Request, ctx: RouteContext<()>) -> Result<Response> {
     log.client = Some(client.clone());
     let segment = ctx.param("domain").cloned().unwrap_or_default();
     let url = req.url()?;
-    let read = match web::CachedRead::parse(&segment, url.query()) {
+    let (read, domain) = match web::cached_read(&segment, url.query(), &mut log) {
         Ok(r) => r,
-        Err(message) => {
-            log.outcome = "bad_request";
-            finish_log(log, started);
-            return json_error(400, "bad_request", message);
-        }
+        Err(r) => return refused(log, started, r),
     };
-    let domain = match validate_domain(&read.domain) {
-        Ok(d) => d,
-        Err(e) => {
-            log.outcome = "bad_domain";
-            finish_log(log, started);
-            return json_error(400, "bad_domain", e.to_string());
-        }
-    };
-    log.target = Some(domain.clone());
     let key_url = cache_url(&req, &limits::cache_key(&domain, &read.selectors))?;
     if !read.fresh && cache_ttl(env) > 0 {
         if let Some(mut hit) = Cache::default().get(key_url.as_str(), false).await? {
@@ -487,15 +478,10 @@ async fn cached_audit(req: Request, ctx: RouteContext<()>) -> Result<Response> {
         finish_log(log, started);
         return Ok(resp);
     }
-    let opts = audit_options(env, read.selectors, &read.domain);
-    // A Worker sends DNS only over HTTPS: a plain resolver (`dns://`) in
-    // DOH_URL is the operator's mistake, said once here rather than as
-    // every check's `unknown`.
-    if let Err(why) = ResolverUrl::require_doh(&opts.resolver) {
-        log.outcome = "bad_config";
-        finish_log(log, started);
-        return json_error(500, "bad_config", why);
-    }
+    let opts = match doh_audit_options(env, read.selectors, &read.domain, &mut log) {
+        Ok(o) => o,
+        Err(r) => return refused(log, started, r),
+    };
     let report = audit_domain_streaming(
         &WorkerNet,
         &domain,
