@@ -241,14 +241,7 @@ export async function startWorkerd(b, vars = {}) {
     cwd: root,
     env: { ...process.env, NODE_EXTRA_CA_CERTS: b.BED_CA, CLOUDFLARE_CF_FETCH_ENABLED: "false" },
   });
-  const base = `http://${b.BED_WORKER_ADDR}:${port}`;
-  try {
-    await waitHttp(`${base}/healthz`, proc, 90_000);
-  } catch (e) {
-    proc.stop();
-    throw e;
-  }
-  return { proc, base, startMs: Date.now() - t0 };
+  return answering(proc, `http://${b.BED_WORKER_ADDR}:${port}`, t0);
 }
 
 /** Starts the Worker under workerd (wrangler dev) on the loopback, outside
@@ -284,7 +277,12 @@ async function runWrangler({ prefix, ip, vars, env, args = [] }) {
       CI: "true",
     },
   });
-  const base = `http://${ip}:${port}`;
+  return answering(proc, `http://${ip}:${port}`, t0);
+}
+
+/** Waits until a Worker started at `t0` answers `base`/healthz; returns
+ * {proc, base, startMs} (startMs: spawn to first answer). */
+async function answering(proc, base, t0) {
   try {
     await waitHttp(`${base}/healthz`, proc, 90_000);
   } catch (e) {
