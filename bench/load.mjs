@@ -24,50 +24,16 @@
 //
 //   BED_ENV=tests/testbed/run/bed.env WORKER_DIR=worker/build MAILAUDIT_BIN=target/release/mailaudit \
 //     MAILAUDIT_SITE=target/site [DEADLINE_SECS=20] node bench/load.mjs [N] [worker|serve|both]
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { bed, freePort, requireEnv, start, startWorker, startWorkerd, waitHttp } from "../tests/e2e/lib.mjs";
 import { wave } from "../tests/e2e/load-lib.mjs";
+import { cpuSecs, under } from "./procs.mjs";
 
 const n = Number(process.argv[2] || 200);
 const which = process.argv[3] || "both";
 const DEADLINE_SECS = Number(process.env.DEADLINE_SECS || 20);
 const DEADLINE_MS = DEADLINE_SECS * 1000;
 
-/** CPU seconds (user + system) used so far by the processes whose command
- * line contains `needle` (clock ticks of /proc/PID/stat, 100 a second). */
-function cpuSecs(needle) {
-  let ticks = 0;
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (!readFileSync(`/proc/${pid}/cmdline`, "latin1").includes(needle)) continue;
-      const f = readFileSync(`/proc/${pid}/stat`, "latin1").split(") ")[1].split(" ");
-      ticks += Number(f[11]) + Number(f[12]);
-    } catch {}
-  }
-  return ticks / 100;
-}
-
-/** CPU seconds used so far by process `root` and every process under it. */
-function treeCpuSecs(root) {
-  const procs = {};
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      const s = readFileSync(`/proc/${pid}/stat`, "latin1");
-      const f = s.slice(s.lastIndexOf(") ") + 2).split(" ");
-      procs[pid] = { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) };
-    } catch {}
-  }
-  let ticks = 0;
-  for (const [pid, p] of Object.entries(procs)) {
-    for (let q = Number(pid); q > 1 && procs[q]; q = procs[q].ppid) {
-      if (q === root) {
-        ticks += p.ticks;
-        break;
-      }
-    }
-  }
-  return ticks / 100;
-}
 const b = bed();
 let failed = false;
 
@@ -107,7 +73,7 @@ if (which === "worker" || which === "both") {
   });
   console.log(`worker: ${wrangler ? "wrangler dev" : "workerd (tests/e2e/workerd-runner.mjs)"} answered after ${startMs} ms`);
   try {
-    summary.worker = await twoWaves("worker", base, null, () => treeCpuSecs(proc.child.pid));
+    summary.worker = await twoWaves("worker", base, null, () => cpuSecs((pid, _, all) => under(all, pid, proc.child.pid)));
   } finally {
     proc.stop();
   }
@@ -131,7 +97,7 @@ if (which === "serve" || which === "both") {
     let peakThreads = idle.threads;
     const timer = setInterval(() => { try { peakThreads = Math.max(peakThreads, status().threads); } catch {} }, 50);
     console.log(`serve: idle RSS ${idle.rssMiB} MiB`);
-    summary.serve = { idle, ...(await twoWaves("serve", base, status, () => cpuSecs(`--listen\0${addr}`))) };
+    summary.serve = { idle, ...(await twoWaves("serve", base, status, () => cpuSecs((_, p) => p.cmd.join("\0").includes(`--listen\0${addr}`)))) };
     clearInterval(timer);
     const end = status();
     summary.serve.peakThreads = peakThreads;

@@ -18,10 +18,11 @@
 // DOH_URL and FRONT_LOG point at another front (default: the bed's, and
 // its log run/doh11.log); CACHE_TTL_SECS=0 turns the cache put off.
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { bed, startWorker, startWorkerd } from "../tests/e2e/lib.mjs";
 import { BED_DOMAINS, wave } from "../tests/e2e/load-lib.mjs";
+import { processes, under } from "./procs.mjs";
 
 const mode = process.argv[2] || "workerd";
 const SEQ = Number(process.argv[3] ?? 20);
@@ -32,30 +33,14 @@ const vars = { RATE_TARGET_LIMIT: "0", RATE_CLIENT_LIMIT: "0", BLOCKLIST_ZONE_SU
 if (process.env.DOH_URL) vars.DOH_URL = process.env.DOH_URL;
 if (process.env.CACHE_TTL_SECS) vars.CACHE_TTL_SECS = process.env.CACHE_TTL_SECS;
 
-function stat(pid) {
-  const text = readFileSync(`/proc/${pid}/stat`, "latin1");
-  const f = text.slice(text.lastIndexOf(") ") + 2).split(" ");
-  return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) };
-}
-
 /** Every process of interest: {pid: {label, ticks, rssKiB}}. */
 function snapshot(rootPid) {
   const out = {};
-  const all = {};
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0");
-      all[pid] = { cmd, ...stat(pid) };
-    } catch {}
-  }
-  const under = (pid) => {
-    for (let p = Number(pid); p > 1; p = all[p]?.ppid) if (p === rootPid) return true;
-    return false;
-  };
+  const all = processes();
   for (const [pid, p] of Object.entries(all)) {
     const line = p.cmd.join(" ");
     let label = null;
-    if (under(pid)) {
+    if (under(all, pid, rootPid)) {
       if (/workerd/.test(p.cmd[0]) || / serve /.test(line) && /workerd/.test(line)) {
         const socks = p.cmd.filter((a) => a.startsWith("--socket-addr=")).map((a) => a.slice(14)).join(",");
         label = `workerd ${socks}`;
